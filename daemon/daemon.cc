@@ -1,0 +1,98 @@
+#include "daemon/daemon.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/run_file.h"
+#include "daemon/store.h"
+#include "scanner/identifiers.h"
+
+namespace station {
+namespace {
+
+// A file descriptor that becomes readable on SIGTERM or SIGINT. The signals
+// are blocked first, so they never interrupt a system call (no EINTR) and
+// no handler or global flag is needed.
+Result<int> OpenStopFd() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return Status::IOError("block signals");
+  int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (fd < 0) return Status::IOError("signalfd");
+  return fd;
+}
+
+}  // namespace
+
+Status ValidateConfig(const DaemonConfig& config) {
+  if (!IsStationCode(config.ingest.station)) {
+    return Status::InvalidArgument("--station '" + config.ingest.station + "'", "a station code is six digits");
+  }
+  if (config.data_dir.empty()) return Status::InvalidArgument("--data-dir", "is required");
+  if (config.ingest.endpoint.empty()) return Status::InvalidArgument("--ingest", "is required");
+  if (config.ingest.max_message_bytes < 4096 || config.ingest.max_message_bytes > (64u << 20)) {
+    return Status::InvalidArgument("--max-message-bytes", "must be between 4096 and 67108864");
+  }
+  if (config.db.synchronous != "FULL" && config.db.synchronous != "NORMAL") {
+    return Status::InvalidArgument("synchronous", "must be FULL (or NORMAL for the power-loss test only)");
+  }
+  return Status::OK();
+}
+
+int RunDaemon(const DaemonConfig& config) {
+  if (Status s = ValidateConfig(config); !s.ok()) {
+    spdlog::critical("bad configuration: {}", s.ToString());
+    return 1;
+  }
+  auto stop_fd = OpenStopFd();
+  if (!stop_fd.ok()) {
+    spdlog::critical("{}", stop_fd.status().ToString());
+    return 1;
+  }
+  ::mkdir(config.data_dir.c_str(), 0750);
+  auto lock = DataDirLock::Acquire(config.data_dir);
+  if (!lock.ok()) {
+    spdlog::critical("cannot start: {}", lock.status().ToString());
+    return 1;
+  }
+  auto store = Store::Open(DatabasePath(config.data_dir), config.db);
+  if (!store.ok()) {
+    spdlog::critical("cannot open the station database: {}", store.status().ToString());
+    return 1;
+  }
+  if (config.db.synchronous != "FULL") {
+    spdlog::warn("synchronous={}: acknowledged scans may be lost on power loss (test setting)", config.db.synchronous);
+  }
+
+  zmq::context_t context(1);
+  auto server = IngestServer::Start(context, **store, config.ingest);
+  if (!server.ok()) {
+    spdlog::critical("cannot start: {}", server.status().ToString());
+    return 1;
+  }
+  RunInfo info{static_cast<int>(::getpid()), config.ingest.station, (*server)->endpoint(), NowMs()};
+  if (Status s = WriteRunInfo(config.data_dir, info); !s.ok()) {
+    spdlog::critical("cannot start: {}", s.ToString());
+    return 1;
+  }
+  spdlog::info("stationd started station={} data_dir={} ingest={}", config.ingest.station, config.data_dir,
+               (*server)->endpoint());
+
+  Status run = (*server)->Run(*stop_fd);
+  RemoveRunInfo(config.data_dir);
+  ::close(*stop_fd);
+  if (!run.ok()) {
+    spdlog::error("stationd stopped on error: {}", run.ToString());
+    return 1;
+  }
+  spdlog::info("stationd stopped cleanly");
+  return 0;
+}
+
+}  // namespace station

@@ -1,0 +1,27 @@
+#pragma once
+// stationd as a whole: its settings and its lifetime.
+
+#include <cstddef>
+#include <string>
+
+#include "daemon/ingest_server.h"
+#include "daemon/sqlite.h"
+
+namespace station {
+
+struct DaemonConfig {
+  std::string data_dir;  // holds station.db, stationd.lock, stationd.json
+  IngestOptions ingest;  // station code and ingest endpoint
+  std::string log_level = "info";
+  sql::OpenOptions db;   // durability settings; defaults are the safe ones
+};
+
+// Checks the settings; kInvalidArgument names the first bad one.
+Status ValidateConfig(const DaemonConfig& config);
+
+// Runs stationd in the foreground until SIGTERM or SIGINT. Blocks those
+// signals itself (call before starting any thread). Returns the exit code:
+// 0 after a clean stop, 1 when it could not start or failed.
+int RunDaemon(const DaemonConfig& config);
+
+}  // namespace station

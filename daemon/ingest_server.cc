@@ -1,0 +1,162 @@
+#include "daemon/ingest_server.h"
+
+#include <poll.h>
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "scanner/wire.h"
+
+namespace station {
+namespace {
+
+constexpr std::size_t kMaxFrames = 3;  // routing id, header, body
+
+// The first line of a refused body, kept in quarantine so the clerk can see
+// which gun sent it.
+std::string FirstLineOf(std::string_view body) {
+  std::size_t nl = body.find('\n');
+  std::string_view line = body.substr(0, std::min<std::size_t>(nl, 300));
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return std::string(line);
+}
+
+}  // namespace
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+IngestServer::IngestServer(zmq::context_t& context, Store& store, IngestOptions options)
+    : store_(store), options_(std::move(options)), socket_(context, zmq::socket_type::router) {}
+
+Result<std::unique_ptr<IngestServer>> IngestServer::Start(zmq::context_t& context, Store& store,
+                                                          const IngestOptions& options) {
+  std::unique_ptr<IngestServer> server(new IngestServer(context, store, options));
+  zmq::socket_t& s = server->socket_;
+  try {
+    // RELIABILITY.md §3a. LINGER 0: SQLite is the durable queue, not libzmq.
+    s.set(zmq::sockopt::linger, 0);
+    s.set(zmq::sockopt::router_mandatory, 1);  // an ack to a gone dock fails loudly
+    s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options.max_message_bytes + 64 * 1024));
+    s.set(zmq::sockopt::rcvhwm, 64);
+    s.set(zmq::sockopt::sndhwm, 1000);
+    s.set(zmq::sockopt::heartbeat_ivl, 5000);
+    s.set(zmq::sockopt::heartbeat_timeout, 15000);
+    s.set(zmq::sockopt::heartbeat_ttl, 15000);
+    s.set(zmq::sockopt::handshake_ivl, 10000);
+    s.bind(options.endpoint);
+    server->endpoint_ = s.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("bind ingest " + options.endpoint, e.what());
+  }
+  return server;
+}
+
+bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<zmq::message_t>& peers,
+                              std::size_t& rows) {
+  std::vector<zmq::message_t> frames;
+  std::size_t total_frames = 0;
+  for (;;) {
+    zmq::message_t frame;
+    auto got = socket_.recv(frame, frames.empty() ? zmq::recv_flags::dontwait : zmq::recv_flags::none);
+    if (!got) return false;  // nothing waiting
+    ++total_frames;
+    bool more = frame.more();
+    // Keep at most kMaxFrames; drain the rest so one hostile message cannot
+    // hold memory or desynchronise the socket.
+    if (frames.size() < kMaxFrames) frames.push_back(std::move(frame));
+    if (!more) break;
+  }
+  IngestItem item;
+  peers.push_back(std::move(frames.front()));
+  if (total_frames != 3) {
+    item.refusal = Status::InvalidArgument("message", "a batch is two frames: a JSON header and a CSV body");
+    items.push_back(std::move(item));
+    return true;
+  }
+  auto header = DecodeBatchHeader(frames[1].to_string_view());
+  if (!header.ok()) {
+    item.refusal = header.status();
+    items.push_back(std::move(item));
+    return true;
+  }
+  item.req = header->req;
+  std::string_view body = frames[2].to_string_view();
+  if (body.size() > options_.max_message_bytes) {
+    item.refusal = Status::InvalidArgument("batch body", "larger than " + std::to_string(options_.max_message_bytes) +
+                                                             " bytes; send it in parts");
+    items.push_back(std::move(item));
+    return true;
+  }
+  auto batch = ReadBatch(body, header->first_line);
+  if (!batch.ok()) {
+    item.refusal = batch.status();
+    item.refused_raw = FirstLineOf(body);
+  } else if (batch->origin.station != options_.station) {
+    item.refusal = Status::InvalidArgument("batch for station " + batch->origin.station,
+                                           "this is station " + options_.station);
+    item.refused_raw = FirstLineOf(body);
+    item.batch.origin = batch->origin;
+  } else {
+    rows += batch->rows.size() + batch->problems.size();
+    item.batch = std::move(*batch);
+  }
+  items.push_back(std::move(item));
+  return true;
+}
+
+void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vector<zmq::message_t>& peers) {
+  Status saved = store_.Save(items, NowMs());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    IngestItem& item = items[i];
+    if (!saved.ok()) {
+      // Nothing of the group was committed: say so, never acknowledge. The
+      // dock keeps the file and sends it again.
+      item.ack = ErrorAck(item.req, Status::Unavailable("storage failed, retry later", saved.message()));
+    }
+    const BatchAck& ack = item.ack;
+    if (ack.ok) {
+      spdlog::info("batch stored device={} batch={} accepted={} duplicates={} rejected={} conflicts={}", ack.device,
+                   ack.batch, ack.accepted, ack.duplicates, ack.rejected.size(), ack.conflicts.size());
+    } else {
+      spdlog::warn("batch refused req={} code={} error=\"{}\"", ack.req, ack.code, ack.error);
+    }
+    std::string reply = EncodeBatchAck(ack);
+    try {
+      socket_.send(peers[i], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      socket_.send(zmq::buffer(reply), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      // EHOSTUNREACH: the dock went away. It will resend and be told "duplicate".
+      spdlog::debug("ack not delivered req={} error=\"{}\"", ack.req, e.what());
+    }
+  }
+  if (!saved.ok()) spdlog::error("batch group not stored messages={} error=\"{}\"", items.size(), saved.ToString());
+}
+
+Status IngestServer::Run(int stop_fd) {
+  zmq::pollitem_t items[2] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, stop_fd, ZMQ_POLLIN, 0}};
+  std::vector<IngestItem> group;
+  std::vector<zmq::message_t> peers;
+  for (;;) {
+    try {
+      zmq::poll(items, 2, std::chrono::milliseconds(1000));
+      if (items[1].revents & ZMQ_POLLIN) return Status::OK();
+      if (!(items[0].revents & ZMQ_POLLIN)) continue;
+      group.clear();
+      peers.clear();
+      std::size_t rows = 0;
+      while (group.size() < options_.max_group_messages && rows < options_.max_group_rows &&
+             ReceiveOne(group, peers, rows)) {
+      }
+      if (!group.empty()) StoreAndAcknowledge(group, peers);
+    } catch (const zmq::error_t& e) {
+      if (e.num() == ETERM) return Status::OK();
+      return Status::Unavailable("ingest socket", e.what());
+    }
+  }
+}
+
+}  // namespace station

@@ -1,0 +1,55 @@
+#pragma once
+// The docks' way in: a ROUTER socket that takes batch messages, stores them
+// and acknowledges each only after its rows are committed.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "daemon/store.h"
+#include "scanner/status.h"
+
+namespace station {
+
+struct IngestOptions {
+  std::string station;                        // this station's code; batches for others are refused
+  std::string endpoint = "tcp://127.0.0.1:7701";
+  std::size_t max_message_bytes = 4u << 20;   // per frame (ZMQ_MAXMSGSIZE) and per body
+  // Group commit: batches already waiting are stored in one transaction, up
+  // to these bounds, so a burst of docks costs one fsync, not one each.
+  std::size_t max_group_messages = 64;
+  std::size_t max_group_rows = 32'000;
+};
+
+class IngestServer {
+ public:
+  // Binds the ROUTER socket. kUnavailable when the endpoint cannot be bound.
+  static Result<std::unique_ptr<IngestServer>> Start(zmq::context_t& context, Store& store,
+                                                     const IngestOptions& options);
+
+  // The endpoint actually bound (the port filled in for "tcp://127.0.0.1:*").
+  const std::string& endpoint() const { return endpoint_; }
+
+  // Serves until `stop_fd` becomes readable. Returns non-OK only when the
+  // socket fails; bad input and storage errors are answered, not returned.
+  Status Run(int stop_fd);
+
+ private:
+  IngestServer(zmq::context_t& context, Store& store, IngestOptions options);
+  // Reads one message if one is waiting; false when none is.
+  bool ReceiveOne(std::vector<IngestItem>& items, std::vector<zmq::message_t>& peers, std::size_t& rows);
+  void StoreAndAcknowledge(std::vector<IngestItem>& items, std::vector<zmq::message_t>& peers);
+
+  Store& store_;
+  IngestOptions options_;
+  zmq::socket_t socket_;
+  std::string endpoint_;
+};
+
+// The wall clock in Unix milliseconds.
+std::int64_t NowMs();
+
+}  // namespace station

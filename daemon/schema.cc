@@ -1,0 +1,93 @@
+#include "daemon/schema.h"
+
+#include <string>
+
+namespace station {
+namespace {
+
+// Migration N takes a database from user_version N-1 to N. Never edit one
+// that has shipped: add the next.
+const char* const kMigrations[] = {
+    // 1: scans, quarantine, docks.
+    R"sql(
+CREATE TABLE scans (
+  id           INTEGER PRIMARY KEY,
+  device       TEXT    NOT NULL,
+  batch        TEXT    NOT NULL,
+  seq          INTEGER NOT NULL,
+  courier      TEXT    NOT NULL,
+  station      TEXT    NOT NULL,
+  waybill      TEXT,             -- NULL for a scan of a whole bag
+  bag          TEXT,
+  type         TEXT    NOT NULL,
+  scan_time    TEXT    NOT NULL, -- as the gun wrote it, with its offset
+  scan_time_ms INTEGER NOT NULL, -- the same instant, Unix ms UTC
+  received_ms  INTEGER NOT NULL, -- when the station committed it
+  peer_station TEXT,
+  weight_g     INTEGER,
+  reason       TEXT,
+  note         TEXT,
+  line         INTEGER NOT NULL, -- line in the gun's batch file
+  digest       INTEGER NOT NULL, -- fingerprint of the content, to tell resends from conflicts
+  UNIQUE (device, batch, seq)
+);
+CREATE INDEX scans_by_waybill ON scans (waybill) WHERE waybill IS NOT NULL;
+CREATE INDEX scans_by_bag ON scans (bag) WHERE waybill IS NULL;
+
+-- Everything that could not be stored as a scan: bad rows, conflicting
+-- resends, batches refused whole. Nothing is dropped silently.
+CREATE TABLE quarantine (
+  id          INTEGER PRIMARY KEY,
+  kind        TEXT    NOT NULL CHECK (kind IN ('invalid', 'conflict', 'batch')),
+  device      TEXT,
+  courier     TEXT,
+  batch       TEXT,
+  line        INTEGER,
+  seq         INTEGER,
+  raw         TEXT    NOT NULL,
+  reason      TEXT    NOT NULL,
+  received_ms INTEGER NOT NULL,
+  fingerprint INTEGER NOT NULL UNIQUE  -- a re-dock does not quarantine the same row twice
+);
+
+-- One row a batch message received: the clerk's "who docked when".
+CREATE TABLE docks (
+  id          INTEGER PRIMARY KEY,
+  device      TEXT    NOT NULL,
+  courier     TEXT    NOT NULL,
+  batch       TEXT    NOT NULL,
+  received_ms INTEGER NOT NULL,
+  accepted    INTEGER NOT NULL,
+  duplicates  INTEGER NOT NULL,
+  rejected    INTEGER NOT NULL,
+  conflicts   INTEGER NOT NULL
+);
+CREATE INDEX docks_by_device ON docks (device, received_ms);
+)sql",
+};
+
+constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+static_assert(kMigrationCount == kSchemaVersion);
+
+}  // namespace
+
+Status MigrateSchema(sql::Db& db) {
+  auto version = db.QueryInt("PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  if (*version > kSchemaVersion) {
+    return Status::InvalidArgument("database schema version " + std::to_string(*version),
+                                   "newer than this stationd understands (" + std::to_string(kSchemaVersion) +
+                                       "); run the newer stationd or restore a backup");
+  }
+  if (*version == kSchemaVersion) return Status::OK();
+  auto txn = sql::Txn::Begin(db);
+  if (!txn.ok()) return txn.status();
+  for (int v = static_cast<int>(*version); v < kSchemaVersion; ++v) {
+    if (Status s = db.Exec(kMigrations[v]); !s.ok()) return s;
+  }
+  std::string set_version = "PRAGMA user_version=" + std::to_string(kSchemaVersion);
+  if (Status s = db.Exec(set_version.c_str()); !s.ok()) return s;
+  return txn->Commit();
+}
+
+}  // namespace station

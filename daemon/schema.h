@@ -1,0 +1,15 @@
+#pragma once
+// The station database's schema, as ordered migrations tracked by
+// PRAGMA user_version.
+
+#include "daemon/sqlite.h"
+
+namespace station {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Brings `db` to kSchemaVersion in one transaction. A database newer than
+// this build is refused with kInvalidArgument rather than touched.
+Status MigrateSchema(sql::Db& db);
+
+}  // namespace station

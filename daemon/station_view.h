@@ -1,0 +1,64 @@
+#pragma once
+// What the clerk sees of a station database, read-only. Safe beside a
+// running stationd: WAL lets readers run while it writes.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/sqlite.h"
+#include "scanner/status.h"
+
+namespace station {
+
+struct DockSummary {
+  std::string who;  // the device or courier
+  std::string device;
+  std::string courier;
+  std::string batch;
+  std::int64_t received_ms = 0;
+  std::int64_t docks = 0;     // batch messages from this device/courier
+  std::int64_t accepted = 0;  // rows stored from it, in all
+};
+
+struct StationSummary {
+  std::int64_t scans = 0;
+  std::map<std::string, std::int64_t> scans_by_type;
+  std::map<std::string, std::int64_t> quarantine_by_kind;
+  std::vector<DockSummary> by_device;
+  std::vector<DockSummary> by_courier;
+};
+
+struct ScanRow {
+  std::string waybill, bag, type, scan_time, station, courier, device, batch, peer_station, reason, note;
+  std::int64_t seq = 0, scan_time_ms = 0, received_ms = 0;
+  std::optional<std::int64_t> weight_g;
+  bool bag_scan = false;  // a scan of the bag the parcel travelled in
+};
+
+struct QuarantineRow {
+  std::int64_t id = 0;
+  std::string kind, device, courier, batch, raw, reason;
+  std::int64_t line = 0, seq = 0, received_ms = 0;
+};
+
+class StationView {
+ public:
+  // Opens the database of `data_dir` read-only; kNotFound when there is none.
+  static Result<std::unique_ptr<StationView>> Open(const std::string& data_dir);
+
+  Result<StationSummary> Summary();
+  // Every scan of the waybill, and of the bags it travelled in, by scan time.
+  Result<std::vector<ScanRow>> History(const std::string& waybill);
+  // Quarantined records, newest first; `kind` empty means all.
+  Result<std::vector<QuarantineRow>> Quarantine(const std::string& kind, std::size_t limit);
+
+ private:
+  explicit StationView(sql::Db db) : db_(std::move(db)) {}
+  sql::Db db_;
+};
+
+}  // namespace station

@@ -1,0 +1,124 @@
+#include "daemon/store.h"
+
+#include "daemon/schema.h"
+#include "scanner/hash.h"
+
+namespace station {
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const sql::OpenOptions& options) {
+  auto db = sql::Db::Open(path, options);
+  if (!db.ok()) return db.status();
+  if (Status s = MigrateSchema(*db); !s.ok()) return s;
+  std::unique_ptr<Store> store(new Store(std::move(*db)));
+  if (Status s = store->Prepare(); !s.ok()) return s;
+  return store;
+}
+
+Status Store::Prepare() {
+  struct {
+    std::unique_ptr<sql::Stmt>* slot;
+    const char* sql;
+  } statements[] = {
+      {&insert_scan_,
+       "INSERT INTO scans (device, batch, seq, courier, station, waybill, bag, type, scan_time, scan_time_ms,"
+       " received_ms, peer_station, weight_g, reason, note, line, digest)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+       " ON CONFLICT (device, batch, seq) DO NOTHING"},
+      {&stored_digest_, "SELECT digest FROM scans WHERE device = ?1 AND batch = ?2 AND seq = ?3"},
+      {&insert_quarantine_,
+       "INSERT INTO quarantine (kind, device, courier, batch, line, seq, raw, reason, received_ms, fingerprint)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (fingerprint) DO NOTHING"},
+      {&insert_dock_,
+       "INSERT INTO docks (device, courier, batch, received_ms, accepted, duplicates, rejected, conflicts)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+  };
+  for (auto& [slot, text] : statements) {
+    auto stmt = sql::Stmt::Prepare(db_, text);
+    if (!stmt.ok()) return stmt.status();
+    *slot = std::make_unique<sql::Stmt>(std::move(*stmt));
+  }
+  return Status::OK();
+}
+
+Status Store::Quarantine(const char* kind, const BatchOrigin& origin, int line, std::int64_t seq,
+                         const std::string& raw, const std::string& reason, std::int64_t received_ms) {
+  Fingerprint fp;
+  fp.Add(kind).Add(origin.device).Add(origin.batch).Add(std::int64_t{line}).Add(raw).Add(reason);
+  sql::Stmt& q = *insert_quarantine_;
+  q.Reset();
+  q.Bind(1, kind).BindTextOrNull(2, origin.device).BindTextOrNull(3, origin.courier).BindTextOrNull(4, origin.batch);
+  if (line > 0) q.Bind(5, std::int64_t{line});
+  if (seq > 0) q.Bind(6, seq);
+  q.Bind(7, raw).Bind(8, reason).Bind(9, received_ms).Bind(10, fp.signed_value());
+  return q.Run();
+}
+
+Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
+  BatchAck& ack = item.ack;
+  ack = BatchAck{};
+  ack.req = item.req;
+  if (!item.refusal.ok()) {
+    ack = ErrorAck(item.req, item.refusal);
+    if (item.refused_raw.empty()) return Status::OK();
+    return Quarantine("batch", item.batch.origin, 0, 0, item.refused_raw, item.refusal.message(), received_ms);
+  }
+
+  const BatchOrigin& origin = item.batch.origin;
+  ack.device = origin.device;
+  ack.batch = origin.batch;
+  for (const GoodRow& row : item.batch.rows) {
+    const Scan& scan = row.scan;
+    const std::int64_t digest = static_cast<std::int64_t>(scan.Digest(origin));
+    sql::Stmt& ins = *insert_scan_;
+    ins.Reset();
+    ins.Bind(1, origin.device).Bind(2, origin.batch).Bind(3, scan.seq).Bind(4, origin.courier).Bind(5, origin.station);
+    ins.BindTextOrNull(6, scan.waybill).BindTextOrNull(7, scan.bag).Bind(8, ScanTypeKey(scan.type));
+    ins.Bind(9, scan.time).Bind(10, scan.time_ms).Bind(11, received_ms).BindTextOrNull(12, scan.peer_station);
+    ins.BindOptional(13, scan.weight_g);
+    if (scan.reason) ins.Bind(14, ProblemReasonKey(*scan.reason));
+    ins.BindTextOrNull(15, scan.note).Bind(16, std::int64_t{row.line}).Bind(17, digest);
+    if (Status s = ins.Run(); !s.ok()) return s;
+    if (db_.Changes() == 1) {
+      ++ack.accepted;
+      continue;
+    }
+    // The key is taken: a resend (same content) or a conflicting reuse.
+    sql::Stmt& get = *stored_digest_;
+    get.Reset();
+    get.Bind(1, origin.device).Bind(2, origin.batch).Bind(3, scan.seq);
+    auto found = get.Step();
+    if (!found.ok()) return found.status();
+    if (*found && get.ColumnInt(0) == digest) {
+      ++ack.duplicates;
+      continue;
+    }
+    std::string reason = "conflict: seq " + std::to_string(scan.seq) +
+                         " of this batch is already stored with different content; the stored scan is kept";
+    if (Status s = Quarantine("conflict", origin, row.line, scan.seq, row.raw, reason, received_ms); !s.ok()) return s;
+    ack.conflicts.push_back({row.line, scan.seq, reason});
+  }
+  for (const RowProblem& problem : item.batch.problems) {
+    if (Status s = Quarantine("invalid", origin, problem.line, problem.seq, problem.raw, problem.reason, received_ms);
+        !s.ok()) {
+      return s;
+    }
+    ack.rejected.push_back({problem.line, problem.seq, problem.reason});
+  }
+  sql::Stmt& dock = *insert_dock_;
+  dock.Reset();
+  dock.Bind(1, origin.device).Bind(2, origin.courier).Bind(3, origin.batch).Bind(4, received_ms);
+  dock.Bind(5, std::int64_t{ack.accepted}).Bind(6, std::int64_t{ack.duplicates});
+  dock.Bind(7, static_cast<std::int64_t>(ack.rejected.size())).Bind(8, static_cast<std::int64_t>(ack.conflicts.size()));
+  return dock.Run();
+}
+
+Status Store::Save(std::vector<IngestItem>& items, std::int64_t received_ms) {
+  auto txn = sql::Txn::Begin(db_);
+  if (!txn.ok()) return txn.status();
+  for (IngestItem& item : items) {
+    if (Status s = SaveOne(item, received_ms); !s.ok()) return s;  // ~Txn rolls back
+  }
+  return txn->Commit();
+}
+
+}  // namespace station

@@ -1,0 +1,57 @@
+#pragma once
+// The station's scan store: the only writer of station.db.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/sqlite.h"
+#include "scanner/batch_file.h"
+#include "scanner/status.h"
+#include "scanner/wire.h"
+
+namespace station {
+
+// One batch message's worth of input on its way into the store.
+struct IngestItem {
+  std::string req;
+  // OK: `batch` was read and its rows are to be stored. Otherwise the
+  // message is refused whole; the refusal is quarantined (kind 'batch')
+  // with `refused_raw` when that is not empty.
+  Status refusal;
+  Batch batch;
+  std::string refused_raw;
+  BatchAck ack;  // filled by Store::Save
+};
+
+class Store {
+ public:
+  // Opens (creating if need be) and migrates the database at `path`.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, const sql::OpenOptions& options = {});
+
+  // Stores every item in one transaction: good rows into scans (a row whose
+  // (device, batch, seq) is already stored is a duplicate when identical and
+  // a conflict, quarantined, when not), bad rows and refusals into
+  // quarantine, one docks row a batch. Fills each item's ack.
+  // Returns kIOError when the transaction could not be committed: then
+  // nothing was stored and no ack may be sent.
+  Status Save(std::vector<IngestItem>& items, std::int64_t received_ms);
+
+  sql::Db& db() { return db_; }
+
+ private:
+  explicit Store(sql::Db db) : db_(std::move(db)) {}
+  Status Prepare();
+  Status SaveOne(IngestItem& item, std::int64_t received_ms);
+  Status Quarantine(const char* kind, const BatchOrigin& origin, int line, std::int64_t seq,
+                    const std::string& raw, const std::string& reason, std::int64_t received_ms);
+
+  sql::Db db_;
+  std::unique_ptr<sql::Stmt> insert_scan_;
+  std::unique_ptr<sql::Stmt> stored_digest_;
+  std::unique_ptr<sql::Stmt> insert_quarantine_;
+  std::unique_ptr<sql::Stmt> insert_dock_;
+};
+
+}  // namespace station

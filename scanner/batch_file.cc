@@ -1,0 +1,286 @@
+#include "scanner/batch_file.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <unordered_set>
+
+#include "scanner/csv.h"
+#include "scanner/identifiers.h"
+#include "scanner/iso_time.h"
+#include "scanner/utf8.h"
+
+namespace station {
+namespace {
+
+enum Column { kSeq, kWaybill, kType, kTime, kPeer, kBag, kWeight, kReason, kNote, kColumnCount };
+
+struct Layout {
+  std::array<int, kColumnCount> index{};  // column -> field position
+  std::size_t width = 0;                  // fields a row must have
+};
+
+bool IsNameChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.';
+}
+
+bool IsName(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), IsNameChar);
+}
+
+// The first line of `text` without its line break, and where the next starts.
+std::string_view FirstLine(std::string_view text, std::size_t& next) {
+  std::size_t nl = text.find('\n');
+  next = nl == std::string_view::npos ? text.size() : nl + 1;
+  std::string_view line = text.substr(0, nl == std::string_view::npos ? text.size() : nl);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+Result<Layout> ReadHeader(const CsvRecord& header) {
+  if (!header.error.empty()) return Status::InvalidArgument("header row", header.error);
+  Layout layout;
+  layout.index.fill(-1);
+  layout.width = header.fields.size();
+  for (std::size_t i = 0; i < header.fields.size(); ++i) {
+    std::string_view name = header.fields[i];
+    for (int c = 0; c < kColumnCount; ++c) {
+      if (name == kBatchColumns[c]) {
+        if (layout.index[c] >= 0) {
+          return Status::InvalidArgument("header row", "column '" + std::string(name) + "' appears twice");
+        }
+        layout.index[c] = static_cast<int>(i);
+      }
+    }
+  }
+  for (int c = 0; c < kColumnCount; ++c) {
+    if (layout.index[c] < 0) {
+      return Status::InvalidArgument("header row", std::string("column '") + kBatchColumns[c] + "' is missing");
+    }
+  }
+  return layout;
+}
+
+Result<std::int64_t> ParseCount(std::string_view text, const char* what, std::int64_t max) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < 0 || v > max) {
+    return Status::InvalidArgument(std::string(what) + " '" + std::string(text.substr(0, 20)) + "'",
+                                   "not a whole number in range");
+  }
+  return v;
+}
+
+// Checks one row. Returns the reason it is bad, or fills `scan`.
+Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
+  if (!record.error.empty()) return Status::InvalidArgument("broken quoting", record.error);
+  if (record.fields.size() != layout.width) {
+    return Status::InvalidArgument("row has " + std::to_string(record.fields.size()) + " fields, the header has " +
+                                   std::to_string(layout.width));
+  }
+  const auto field = [&](Column c) -> const std::string& { return record.fields[layout.index[c]]; };
+
+  if (field(kSeq).empty()) return Status::InvalidArgument("missing field", "seq is empty");
+  auto seq = ParseCount(field(kSeq), "seq", (std::int64_t{1} << 53));
+  if (!seq.ok()) return seq.status();
+  if (*seq == 0) return Status::InvalidArgument("seq '0'", "seq starts at 1");
+  scan.seq = *seq;
+
+  if (field(kType).empty()) return Status::InvalidArgument("missing field", "type is empty");
+  auto type = ParseScanType(field(kType));
+  if (!type) return Status::InvalidArgument("unknown scan type '" + field(kType).substr(0, 30) + "'");
+  scan.type = *type;
+
+  if (field(kTime).empty()) return Status::InvalidArgument("missing field", "time is empty");
+  auto time = ParseIsoInstant(field(kTime));
+  if (!time.ok()) return time.status();
+  scan.time = field(kTime);
+  scan.time_ms = *time;
+
+  if (field(kWaybill).empty() && field(kBag).empty()) {
+    return Status::InvalidArgument("missing field", "a row needs a waybill or a bag");
+  }
+  scan.waybill.clear();
+  if (!field(kWaybill).empty()) {
+    auto waybill = NormalizeWaybill(field(kWaybill));
+    if (!waybill.ok()) return waybill.status();
+    scan.waybill = std::move(*waybill);
+  }
+  scan.bag.clear();
+  if (!field(kBag).empty()) {
+    auto bag = NormalizeBag(field(kBag));
+    if (!bag.ok()) return bag.status();
+    scan.bag = std::move(*bag);
+  }
+
+  scan.peer_station = field(kPeer);
+  if (!scan.peer_station.empty() && !IsStationCode(scan.peer_station)) {
+    return Status::InvalidArgument("peer_station '" + scan.peer_station.substr(0, 20) + "'", "not six digits");
+  }
+  if (scan.type == ScanType::kDispatch && scan.peer_station.empty()) {
+    return Status::InvalidArgument("missing field", "a dispatch needs peer_station (the next station)");
+  }
+
+  scan.weight_g.reset();
+  if (!field(kWeight).empty()) {
+    auto weight = ParseCount(field(kWeight), "weight_g", 10'000'000);  // 10 t: a full truck bag
+    if (!weight.ok()) return weight.status();
+    scan.weight_g = *weight;
+  }
+
+  scan.reason.reset();
+  if (scan.type == ScanType::kProblem) {
+    if (field(kReason).empty()) return Status::InvalidArgument("missing field", "a problem scan needs a reason");
+    auto reason = ParseProblemReason(field(kReason));
+    if (!reason) return Status::InvalidArgument("unknown problem reason '" + field(kReason).substr(0, 30) + "'");
+    scan.reason = *reason;
+  } else if (!field(kReason).empty()) {
+    return Status::InvalidArgument("reason '" + field(kReason).substr(0, 30) + "'", "only problem scans carry a reason");
+  }
+
+  const std::string& note = field(kNote);
+  auto chars = Utf8CodePoints(note);
+  if (!chars) return Status::InvalidArgument("note", "not valid UTF-8");
+  if (*chars > kMaxNoteChars) {
+    return Status::InvalidArgument("note has " + std::to_string(*chars) + " characters",
+                                   "at most " + std::to_string(kMaxNoteChars) + " allowed");
+  }
+  scan.note = note;
+  return Status::OK();
+}
+
+std::int64_t SeqIfReadable(const CsvRecord& record, const Layout& layout) {
+  if (!record.error.empty() || record.fields.size() <= static_cast<std::size_t>(layout.index[kSeq])) return 0;
+  std::int64_t v = 0;
+  const std::string& s = record.fields[layout.index[kSeq]];
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return (ec == std::errc() && end == s.data() + s.size() && v > 0) ? v : 0;
+}
+
+// Reads the comment line and the header row at the top of `text`.
+struct Preamble {
+  BatchOrigin origin;
+  Layout layout;
+  std::size_t rows_offset = 0;  // where the first row starts
+  int rows_line = 0;            // its line in `text`
+};
+
+Result<Preamble> ReadPreamble(std::string_view text) {
+  Preamble pre;
+  std::size_t offset = 0;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") offset = 3;
+  std::size_t next = 0;
+  std::string_view comment = FirstLine(text.substr(offset), next);
+  auto origin = ParseBatchComment(comment);
+  if (!origin.ok()) return origin.status();
+  pre.origin = std::move(*origin);
+  offset += next;
+
+  CsvReader header_reader(text.substr(offset), 2);
+  CsvRecord header;
+  if (!header_reader.Next(header)) return Status::InvalidArgument("header row", "missing");
+  auto layout = ReadHeader(header);
+  if (!layout.ok()) return layout.status();
+  pre.layout = *layout;
+  pre.rows_offset = offset + (header_reader.rest().data() - text.substr(offset).data());
+  pre.rows_line = header_reader.line();
+  return pre;
+}
+
+}  // namespace
+
+Result<BatchOrigin> ParseBatchComment(std::string_view line) {
+  if (line.empty() || line[0] != '#') {
+    return Status::InvalidArgument("batch comment line", "the first line must start with '# device=...'");
+  }
+  BatchOrigin origin;
+  std::size_t p = 1;
+  while (p < line.size()) {
+    while (p < line.size() && (line[p] == ' ' || line[p] == '\t')) ++p;
+    std::size_t end = p;
+    while (end < line.size() && line[end] != ' ' && line[end] != '\t') ++end;
+    std::string_view token = line.substr(p, end - p);
+    p = end;
+    if (token.empty()) continue;
+    std::size_t eq = token.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view key = token.substr(0, eq);
+    std::string value(token.substr(eq + 1));
+    if (key == "device") origin.device = value;
+    else if (key == "courier") origin.courier = value;
+    else if (key == "station") origin.station = value;
+    else if (key == "batch") origin.batch = value;
+  }
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"device", &origin.device}, {"courier", &origin.courier}, {"station", &origin.station}, {"batch", &origin.batch}};
+  for (const auto& [name, value] : fields) {
+    if (value->empty()) return Status::InvalidArgument("batch comment line", std::string(name) + "= is missing");
+    if (!IsName(*value)) {
+      return Status::InvalidArgument("batch comment line",
+                                     std::string(name) + " must be 1-64 letters, digits, '-', '_' or '.'");
+    }
+  }
+  if (!IsStationCode(origin.station)) {
+    return Status::InvalidArgument("batch comment line", "station must be six digits");
+  }
+  return origin;
+}
+
+Result<Batch> ReadBatch(std::string_view text, int first_row_line) {
+  auto pre = ReadPreamble(text);
+  if (!pre.ok()) return pre.status();
+  Batch batch;
+  batch.origin = std::move(pre->origin);
+
+  CsvReader reader(text.substr(pre->rows_offset), first_row_line > 0 ? first_row_line : pre->rows_line);
+  CsvRecord record;
+  std::unordered_set<std::int64_t> seen_seq;
+  while (reader.Next(record)) {
+    GoodRow row;
+    Status s = CheckRow(record, pre->layout, row.scan);
+    if (s.ok() && !seen_seq.insert(row.scan.seq).second) {
+      s = Status::InvalidArgument("seq " + std::to_string(row.scan.seq), "appears twice in the batch");
+    }
+    if (!s.ok()) {
+      batch.problems.push_back({record.line, SeqIfReadable(record, pre->layout), std::string(record.raw), s.message()});
+      continue;
+    }
+    row.line = record.line;
+    row.raw = std::string(record.raw);
+    batch.rows.push_back(std::move(row));
+  }
+  return batch;
+}
+
+Result<SplitBatch> SplitBatchFile(std::string_view text, std::size_t max_rows) {
+  auto pre = ReadPreamble(text);
+  if (!pre.ok()) return pre.status();
+  SplitBatch split;
+  split.preamble = text.substr(0, pre->rows_offset);
+  std::string_view rows = text.substr(pre->rows_offset);
+  CsvReader reader(rows, pre->rows_line);
+  CsvRecord record;
+  BatchSlice current;
+  std::size_t slice_start = 0;
+  while (reader.Next(record)) {
+    if (current.rows == 0) {
+      current.first_line = record.line;
+      slice_start = static_cast<std::size_t>(record.raw.data() - rows.data());
+    }
+    ++current.rows;
+    if (current.rows == max_rows) {
+      std::size_t end = static_cast<std::size_t>(reader.rest().data() - rows.data());
+      current.text = rows.substr(slice_start, end - slice_start);
+      split.slices.push_back(current);
+      current = BatchSlice{};
+    }
+  }
+  if (current.rows > 0) {
+    current.text = rows.substr(slice_start);
+    split.slices.push_back(current);
+  }
+  return split;
+}
+
+}  // namespace station

@@ -1,0 +1,112 @@
+#include "scanner/csv.h"
+
+namespace station {
+
+CsvReader::CsvReader(std::string_view text, int first_line) : text_(text), line_(first_line) {
+  if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;  // a spreadsheet's UTF-8 BOM
+}
+
+void CsvReader::SkipToNextLine(std::size_t from) {
+  std::size_t nl = text_.find('\n', from);
+  pos_ = nl == std::string_view::npos ? text_.size() : nl + 1;
+}
+
+bool CsvReader::Next(CsvRecord& record) {
+  // Skip blank lines: they carry nothing and are not errors.
+  while (pos_ < text_.size() && (text_[pos_] == '\n' || text_[pos_] == '\r')) {
+    if (text_[pos_] == '\n') ++line_;
+    ++pos_;
+  }
+  if (pos_ >= text_.size()) return false;
+
+  const std::size_t start = pos_;
+  record.line = line_;
+  record.fields.clear();
+  record.error.clear();
+
+  std::size_t p = start;
+  int lines_spanned = 0;
+  std::string field;
+  const auto fail = [&](std::string why) {
+    // Resynchronise on the line after the record's first line: a broken
+    // quote must not swallow the good rows that follow it.
+    std::size_t nl = text_.find('\n', start);
+    std::size_t end = nl == std::string_view::npos ? text_.size() : nl;
+    std::size_t raw_end = (end > start && text_[end - 1] == '\r') ? end - 1 : end;
+    record.raw = text_.substr(start, raw_end - start);
+    record.error = std::move(why);
+    record.fields.clear();
+    SkipToNextLine(start);
+    ++line_;
+    return true;
+  };
+
+  for (;;) {
+    field.clear();
+    if (p < text_.size() && text_[p] == '"') {
+      ++p;
+      for (;;) {
+        if (p >= text_.size()) return fail("quoted field is never closed");
+        char c = text_[p];
+        if (c == '"') {
+          if (p + 1 < text_.size() && text_[p + 1] == '"') {
+            field.push_back('"');
+            p += 2;
+            continue;
+          }
+          ++p;
+          break;
+        }
+        if (c == '\n') ++lines_spanned;
+        field.push_back(c);
+        ++p;
+      }
+      if (p < text_.size() && text_[p] == '\r' && (p + 1 == text_.size() || text_[p + 1] == '\n')) ++p;
+      if (p < text_.size() && text_[p] != ',' && text_[p] != '\n') {
+        return fail("text after a closing quote");
+      }
+    } else {
+      while (p < text_.size() && text_[p] != ',' && text_[p] != '\n') {
+        if (text_[p] == '"') return fail("quote inside an unquoted field");
+        field.push_back(text_[p]);
+        ++p;
+      }
+      if (!field.empty() && field.back() == '\r') field.pop_back();
+    }
+    record.fields.push_back(std::move(field));
+    if (p < text_.size() && text_[p] == ',') {
+      ++p;
+      continue;
+    }
+    break;  // end of line or of text
+  }
+
+  std::size_t end = p;
+  std::size_t raw_end = (end > start && text_[end - 1] == '\r') ? end - 1 : end;
+  record.raw = text_.substr(start, raw_end - start);
+  pos_ = p < text_.size() ? p + 1 : p;
+  line_ += 1 + lines_spanned;
+  return true;
+}
+
+void AppendCsvField(std::string& out, std::string_view field) {
+  bool quote = !field.empty() && (field.front() == ' ' || field.back() == ' ');
+  for (char c : field) {
+    if (c == ',' || c == '"' || c == '\n' || c == '\r') {
+      quote = true;
+      break;
+    }
+  }
+  if (!quote) {
+    out.append(field);
+    return;
+  }
+  out.push_back('"');
+  for (char c : field) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+}  // namespace station

@@ -1,0 +1,44 @@
+#pragma once
+// The dock agent: sends every batch file in the spool to stationd, in parts,
+// with several parts in flight, and files each away once all its parts are
+// acknowledged. Every part is resent until answered; stationd stores by
+// (device, batch, seq), so a resend is harmless. No REQ lockstep: a DEALER
+// socket, per-part timeouts, and a resend of everything in flight when the
+// connection drops.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "scanner/status.h"
+
+namespace station {
+
+struct DockOptions {
+  std::string endpoint;  // stationd's ingest endpoint
+  std::string spool;     // the spool folder
+  bool once = false;     // handle what is there, then stop
+  std::size_t part_rows = 1000;  // rows a message
+  int window = 8;                // messages in flight
+  std::chrono::milliseconds ack_timeout{5000};  // resend a part unanswered this long
+  // --once: give up when nothing was acknowledged for this long.
+  std::chrono::milliseconds give_up{60000};
+  std::chrono::milliseconds rescan{500};  // how often to look for new files
+};
+
+struct DockReport {
+  int files_done = 0;
+  int files_rejected = 0;
+  int files_unfinished = 0;  // --once: not acknowledged when it gave up
+  std::int64_t accepted = 0;
+  std::int64_t duplicates = 0;
+  std::int64_t rejected_rows = 0;
+  std::int64_t conflicts = 0;
+};
+
+// Runs until `stop_fd` is readable, or with `once` until the files present
+// at the start are all answered (or it gives up). Non-OK only when the
+// spool or the socket cannot be used at all.
+Result<DockReport> RunDockAgent(const DockOptions& options, int stop_fd);
+
+}  // namespace station

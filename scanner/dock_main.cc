@@ -1,0 +1,92 @@
+// scanner-dock: the dock agent. Thin: flags -> DockOptions -> RunDockAgent.
+
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include <iostream>
+
+#include <boost/program_options.hpp>
+#include <spdlog/spdlog.h>
+
+#include "scanner/dock_agent.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  station::DockOptions options;
+  int ack_timeout_ms = static_cast<int>(options.ack_timeout.count());
+  int give_up_s = static_cast<int>(options.give_up.count() / 1000);
+  std::string log_level = "info";
+  po::options_description desc(
+      "scanner-dock: sends docked guns' batch files to stationd.\n\n"
+      "Usage: scanner-dock --station ENDPOINT --spool DIR [--once]\n\n"
+      "Files named *.csv in DIR are sent; acknowledged ones move to DIR/done/\n"
+      "(with NAME.ack.json), ones refused whole to DIR/rejected/ (with NAME.why).\n\nOptions");
+  desc.add_options()
+      ("help,h", "show this help and exit")
+      ("station", po::value(&options.endpoint), "stationd's ingest endpoint, e.g. tcp://127.0.0.1:7701 (required)")
+      ("spool", po::value(&options.spool), "the spool folder (required)")
+      ("once", po::bool_switch(&options.once), "send what is there and exit: 0 when all was acknowledged")
+      ("part-rows", po::value(&options.part_rows)->default_value(options.part_rows), "rows a message")
+      ("window", po::value(&options.window)->default_value(options.window), "messages in flight")
+      ("ack-timeout-ms", po::value(&ack_timeout_ms)->default_value(ack_timeout_ms),
+       "resend a message unanswered this long")
+      ("give-up-s", po::value(&give_up_s)->default_value(give_up_s),
+       "with --once: stop when nothing was acknowledged for this long")
+      ("log-level", po::value(&log_level)->default_value(log_level), "trace ... off");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "scanner-dock: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (options.endpoint.empty()) {
+    std::cerr << "scanner-dock: --station ENDPOINT is required (see --help)\n";
+    return 2;
+  }
+  if (options.spool.empty()) {
+    std::cerr << "scanner-dock: --spool DIR is required (see --help)\n";
+    return 2;
+  }
+  if (options.part_rows < 1 || options.part_rows > 50000 || options.window < 1 || options.window > 256 ||
+      ack_timeout_ms < 10 || give_up_s < 1) {
+    std::cerr << "scanner-dock: --part-rows 1..50000, --window 1..256, --ack-timeout-ms >= 10, --give-up-s >= 1\n";
+    return 2;
+  }
+  options.ack_timeout = std::chrono::milliseconds(ack_timeout_ms);
+  options.give_up = std::chrono::seconds(give_up_s);
+
+  auto logger = spdlog::default_logger();
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ scanner-dock: %v");
+  auto level = spdlog::level::from_str(log_level);
+  spdlog::set_level(level);
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  int stop_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  try {
+    auto report = station::RunDockAgent(options, stop_fd);
+    if (!report.ok()) {
+      std::cerr << "scanner-dock: " << report.status().ToString() << "\n";
+      return 1;
+    }
+    std::cout << "files acknowledged " << report->files_done << ", rejected " << report->files_rejected
+              << ", unfinished " << report->files_unfinished << "; rows accepted " << report->accepted
+              << ", duplicates " << report->duplicates << ", bad rows " << report->rejected_rows << ", conflicts "
+              << report->conflicts << "\n";
+    return (report->files_rejected == 0 && report->files_unfinished == 0) ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "scanner-dock: " << e.what() << "\n";
+    return 1;
+  }
+}

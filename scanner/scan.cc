@@ -1,0 +1,77 @@
+#include "scanner/scan.h"
+
+#include <array>
+
+#include "scanner/hash.h"
+
+namespace station {
+namespace {
+
+struct Name {
+  const char* key;
+  const char* label;
+};
+
+constexpr std::array<Name, kScanTypeCount> kScanTypes{{
+    {"pickup", "收件"},
+    {"dispatch", "发件"},
+    {"arrival", "到件"},
+    {"unpack", "拆包"},
+    {"out_for_delivery", "派件"},
+    {"signed", "签收"},
+    {"problem", "问题件"},
+    {"held", "留仓"},
+    {"returned", "退回"},
+    {"transferred", "转出"},
+}};
+
+constexpr std::array<Name, kProblemReasonCount> kReasons{{
+    {"wrong_phone", "电话错误/空号"},
+    {"unreachable", "关机/无人接听"},
+    {"out_of_area", "超区"},
+    {"refused_pickup", "拒绝自提"},
+    {"address_unclear", "地址不详"},
+    {"damaged", "破损"},
+    {"missent", "错发"},
+    {"refused", "拒收"},
+}};
+
+}  // namespace
+
+const char* ScanTypeKey(ScanType type) { return kScanTypes[static_cast<int>(type)].key; }
+const char* ScanTypeLabel(ScanType type) { return kScanTypes[static_cast<int>(type)].label; }
+
+std::optional<ScanType> ParseScanType(std::string_view key) {
+  for (int i = 0; i < kScanTypeCount; ++i) {
+    if (key == kScanTypes[i].key) return static_cast<ScanType>(i);
+  }
+  return std::nullopt;
+}
+
+const char* ProblemReasonKey(ProblemReason reason) { return kReasons[static_cast<int>(reason)].key; }
+const char* ProblemReasonLabel(ProblemReason reason) { return kReasons[static_cast<int>(reason)].label; }
+
+std::optional<ProblemReason> ParseProblemReason(std::string_view key) {
+  for (int i = 0; i < kProblemReasonCount; ++i) {
+    if (key == kReasons[i].key) return static_cast<ProblemReason>(i);
+  }
+  return std::nullopt;
+}
+
+std::uint64_t Scan::Digest(const BatchOrigin& origin) const {
+  Fingerprint h;
+  h.Add(origin.courier);
+  h.Add(origin.station);
+  h.Add(seq);
+  h.Add(waybill);
+  h.Add(ScanTypeKey(type));
+  h.Add(time);
+  h.Add(peer_station);
+  h.Add(bag);
+  h.Add(weight_g.value_or(-1));
+  h.Add(reason ? ProblemReasonKey(*reason) : "");
+  h.Add(note);
+  return h.value();
+}
+
+}  // namespace station

@@ -1,0 +1,178 @@
+#include "tools/stationctl/commands.h"
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/run_file.h"
+#include "daemon/station_view.h"
+#include "scanner/identifiers.h"
+#include "scanner/scan.h"
+#include "tools/stationctl/table.h"
+
+namespace station {
+namespace {
+
+using json = nlohmann::json;
+
+int Fail(const Status& s) {
+  std::cerr << "stationctl: " << s.ToString() << "\n";
+  return 1;
+}
+
+// Chinese label after the key, for the clerk: "arrival 到件".
+std::string TypeLabel(const std::string& key) {
+  auto type = ParseScanType(key);
+  return type ? key + " " + ScanTypeLabel(*type) : key;
+}
+
+std::string ReasonLabel(const std::string& key) {
+  auto reason = ParseProblemReason(key);
+  return reason ? key + " " + ProblemReasonLabel(*reason) : key;
+}
+
+json DocksJson(const std::vector<DockSummary>& docks) {
+  json out = json::array();
+  for (const DockSummary& d : docks) {
+    out.push_back({{"device", d.device}, {"courier", d.courier}, {"last_batch", d.batch},
+                   {"last_dock_ms", d.received_ms}, {"docks", d.docks}, {"accepted", d.accepted}});
+  }
+  return out;
+}
+
+}  // namespace
+
+int CmdStatus(const CtlOptions& options) {
+  auto daemon = FindRunningDaemon(options.data_dir);
+  auto view = StationView::Open(options.data_dir);
+  if (!view.ok()) return Fail(view.status());
+  auto summary = (*view)->Summary();
+  if (!summary.ok()) return Fail(summary.status());
+
+  if (options.json) {
+    json j;
+    j["daemon"] = daemon.ok() ? json{{"running", true}, {"pid", daemon->pid}, {"station", daemon->station},
+                                     {"ingest", daemon->ingest}, {"started_ms", daemon->started_ms}}
+                              : json{{"running", false}};
+    j["scans"] = summary->scans;
+    j["scans_by_type"] = summary->scans_by_type;
+    j["quarantine"] = summary->quarantine_by_kind;
+    j["devices"] = DocksJson(summary->by_device);
+    j["couriers"] = DocksJson(summary->by_courier);
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+
+  if (daemon.ok()) {
+    std::cout << "stationd: running, station " << daemon->station << ", pid " << daemon->pid << ", ingest "
+              << daemon->ingest << ", since " << LocalTime(daemon->started_ms) << "\n";
+  } else {
+    std::cout << "stationd: not running (" << daemon.status().message() << ")\n";
+  }
+  std::cout << "\nScans stored: " << summary->scans << "\n";
+  Table types({"type", "scans"});
+  for (const auto& [type, count] : summary->scans_by_type) types.AddRow({TypeLabel(type), std::to_string(count)});
+  if (!types.empty()) types.Print(std::cout);
+
+  std::int64_t quarantined = 0;
+  for (const auto& [kind, count] : summary->quarantine_by_kind) quarantined += count;
+  std::cout << "\nQuarantined records: " << quarantined;
+  if (quarantined > 0) {
+    std::cout << " (";
+    bool first = true;
+    for (const auto& [kind, count] : summary->quarantine_by_kind) {
+      std::cout << (first ? "" : ", ") << kind << " " << count;
+      first = false;
+    }
+    std::cout << "; see: stationctl quarantine)";
+  }
+  std::cout << "\n\nLast dock per device:\n";
+  Table devices({"device", "courier", "last batch", "last dock", "docks", "scans accepted"});
+  for (const DockSummary& d : summary->by_device) {
+    devices.AddRow({d.device, d.courier, d.batch, LocalTime(d.received_ms), std::to_string(d.docks),
+                    std::to_string(d.accepted)});
+  }
+  devices.Print(std::cout);
+  std::cout << "\nLast dock per courier:\n";
+  Table couriers({"courier", "device", "last batch", "last dock", "docks", "scans accepted"});
+  for (const DockSummary& d : summary->by_courier) {
+    couriers.AddRow({d.courier, d.device, d.batch, LocalTime(d.received_ms), std::to_string(d.docks),
+                     std::to_string(d.accepted)});
+  }
+  couriers.Print(std::cout);
+  return 0;
+}
+
+int CmdScans(const CtlOptions& options, const std::string& waybill_text) {
+  auto waybill = NormalizeWaybill(waybill_text);
+  if (!waybill.ok()) return Fail(waybill.status());
+  auto view = StationView::Open(options.data_dir);
+  if (!view.ok()) return Fail(view.status());
+  auto history = (*view)->History(*waybill);
+  if (!history.ok()) return Fail(history.status());
+
+  if (options.json) {
+    json rows = json::array();
+    for (const ScanRow& r : *history) {
+      rows.push_back({{"waybill", r.waybill}, {"bag", r.bag}, {"bag_scan", r.bag_scan}, {"type", r.type},
+                      {"time", r.scan_time}, {"time_ms", r.scan_time_ms}, {"received_ms", r.received_ms},
+                      {"station", r.station}, {"courier", r.courier}, {"device", r.device}, {"batch", r.batch},
+                      {"seq", r.seq}, {"peer_station", r.peer_station},
+                      {"weight_g", r.weight_g ? json(*r.weight_g) : json()}, {"reason", r.reason},
+                      {"note", r.note}});
+    }
+    std::cout << json{{"waybill", *waybill}, {"scans", rows}}.dump(2) << "\n";
+    return 0;
+  }
+  if (history->empty()) {
+    std::cout << "No scans of " << *waybill << " at this station.\n";
+    return 0;
+  }
+  std::cout << "Scans of " << *waybill << ":\n";
+  Table table({"gun time", "received", "type", "peer", "bag", "weight g", "courier", "device", "reason", "note"});
+  for (const ScanRow& r : *history) {
+    table.AddRow({r.scan_time, LocalTime(r.received_ms), TypeLabel(r.type) + (r.bag_scan ? " (bag)" : ""),
+                  r.peer_station, r.bag, r.weight_g ? std::to_string(*r.weight_g) : "", r.courier, r.device,
+                  r.reason.empty() ? "" : ReasonLabel(r.reason), r.note});
+  }
+  table.Print(std::cout);
+  return 0;
+}
+
+int CmdQuarantine(const CtlOptions& options) {
+  if (!options.kind.empty() && options.kind != "invalid" && options.kind != "conflict" && options.kind != "batch") {
+    return Fail(Status::InvalidArgument("--kind '" + options.kind + "'", "use invalid, conflict or batch"));
+  }
+  auto view = StationView::Open(options.data_dir);
+  if (!view.ok()) return Fail(view.status());
+  auto rows = (*view)->Quarantine(options.kind, options.limit);
+  if (!rows.ok()) return Fail(rows.status());
+  if (options.json) {
+    json out = json::array();
+    for (const QuarantineRow& q : *rows) {
+      out.push_back({{"id", q.id}, {"kind", q.kind}, {"device", q.device}, {"courier", q.courier},
+                     {"batch", q.batch}, {"line", q.line}, {"seq", q.seq}, {"reason", q.reason}, {"raw", q.raw},
+                     {"received_ms", q.received_ms}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (rows->empty()) {
+    std::cout << "Nothing in quarantine.\n";
+    return 0;
+  }
+  Table table({"id", "kind", "received", "device", "batch", "line", "seq", "reason", "raw row"});
+  for (const QuarantineRow& q : *rows) {
+    std::string raw = q.raw.size() > 80 ? q.raw.substr(0, 77) + "..." : q.raw;
+    for (char& c : raw) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    table.AddRow({std::to_string(q.id), q.kind, LocalTime(q.received_ms), q.device, q.batch,
+                  q.line ? std::to_string(q.line) : "", q.seq ? std::to_string(q.seq) : "", q.reason, raw});
+  }
+  table.Print(std::cout);
+  if (rows->size() == options.limit) std::cout << "(first " << options.limit << " shown; --limit N for more)\n";
+  return 0;
+}
+
+}  // namespace station

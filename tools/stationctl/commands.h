@@ -1,0 +1,21 @@
+#pragma once
+// stationctl's commands. Each prints to stdout (a table, or JSON with
+// --json), diagnostics to stderr, and returns the exit code.
+
+#include <cstddef>
+#include <string>
+
+namespace station {
+
+struct CtlOptions {
+  std::string data_dir;
+  bool json = false;
+  std::string kind;         // quarantine --kind
+  std::size_t limit = 100;  // quarantine --limit
+};
+
+int CmdStatus(const CtlOptions& options);
+int CmdScans(const CtlOptions& options, const std::string& waybill);
+int CmdQuarantine(const CtlOptions& options);
+
+}  // namespace station

@@ -1,0 +1,63 @@
+#include "tools/stationctl/table.h"
+
+#include <cwchar>
+#include <ctime>
+
+namespace station {
+
+std::size_t DisplayWidth(const std::string& text) {
+  std::mbstate_t state{};
+  std::size_t width = 0;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    wchar_t wc;
+    std::size_t n = std::mbrtowc(&wc, p, static_cast<std::size_t>(end - p), &state);
+    if (n == 0 || n == static_cast<std::size_t>(-1) || n == static_cast<std::size_t>(-2)) {
+      ++width;  // not decodable in this locale: count a byte a column
+      ++p;
+      state = std::mbstate_t{};
+      continue;
+    }
+    int w = ::wcwidth(wc);
+    width += w < 0 ? 1 : static_cast<std::size_t>(w);
+    p += n;
+  }
+  return width;
+}
+
+std::string LocalTime(std::int64_t unix_ms) {
+  if (unix_ms == 0) return "-";
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+void Table::Print(std::ostream& out) const {
+  std::vector<std::size_t> widths(headers_.size(), 0);
+  const auto measure = [&](const std::vector<std::string>& cells) {
+    for (std::size_t i = 0; i < cells.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], DisplayWidth(cells[i]));
+    }
+  };
+  measure(headers_);
+  for (const auto& row : rows_) measure(row);
+  const auto print = [&](const std::vector<std::string>& cells) {
+    for (std::size_t i = 0; i < widths.size(); ++i) {
+      const std::string& cell = i < cells.size() ? cells[i] : std::string();
+      out << cell;
+      if (i + 1 < widths.size()) out << std::string(widths[i] - DisplayWidth(cell) + 2, ' ');
+    }
+    out << "\n";
+  };
+  print(headers_);
+  std::vector<std::string> rules;
+  for (std::size_t w : widths) rules.push_back(std::string(w, '-'));
+  print(rules);
+  for (const auto& row : rows_) print(row);
+}
+
+}  // namespace station
