@@ -1,0 +1,31 @@
+#pragma once
+// stationd and scanner-dock as real processes for integration tests.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "tests/support/child_process.h"
+
+namespace station::test {
+
+// Paths of the built programs, from CMake.
+const char* StationdPath();
+const char* DockPath();
+const char* StationctlPath();
+
+// Starts stationd on tcp://127.0.0.1:* for `station` over `data_dir`, and
+// waits (bounded) until it has written its bound endpoint. Throws on timeout.
+struct RunningStation {
+  ChildProcess process;
+  std::string endpoint;
+};
+RunningStation StartStationd(const std::string& data_dir, const std::string& station = "571001",
+                             const std::string& log_path = "", const char* program = nullptr);
+
+// Scans stored in the station database of `data_dir` (read-only open).
+std::int64_t CountScans(const std::string& data_dir, const std::string& where = "1");
+// One integer from a query against the station database.
+std::int64_t QueryInt(const std::string& data_dir, const std::string& sql);
+
+}  // namespace station::test
