@@ -89,7 +89,7 @@ Result<std::int64_t> ParseIsoInstant(std::string_view s) {
     for (int i = digits; i < 3; ++i) ms *= 10;
   }
   if (mo < 1 || mo > 12) return bad("month out of range");
-  if (y < 1970 || y > 9999) return bad("year out of range");
+  if (y < 1900 || y > 9999) return bad("year out of range");
   if (d < 1 || d > DaysInMonth(y, mo)) return bad("day out of range");
   if (h > 23 || mi > 59 || sec > 59) return bad("time of day out of range");
 

@@ -1,0 +1,152 @@
+// The scan store: exactly once by (device, batch, seq), conflicts kept
+// aside, bad rows quarantined once, all or nothing on a storage error.
+
+#include <catch2/catch.hpp>
+
+#include "daemon/store.h"
+#include "tests/support/gun_files.h"
+#include "tests/support/temp_dir.h"
+
+using namespace station;
+using station::test::TempDir;
+
+namespace {
+
+IngestItem ItemFrom(const std::string& text, const std::string& req = "r") {
+  IngestItem item;
+  item.req = req;
+  auto batch = ReadBatch(text);
+  REQUIRE(batch.ok());
+  item.batch = std::move(*batch);
+  return item;
+}
+
+std::int64_t Count(Store& store, const char* sql) {
+  auto v = store.db().QueryInt(sql);
+  REQUIRE(v.ok());
+  return *v;
+}
+
+const char* kPreamble =
+    "# device=PDA-7 courier=C7 station=571001 batch=b7\n"
+    "seq,waybill,type,time,peer_station,bag,weight_g,reason,note\n";
+
+}  // namespace
+
+TEST_CASE("a batch stored twice is stored once and the second ack says duplicates", "[store]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  std::string text = test::MakeGunFile({"PDA-7", "C7", "571001", "b7", 50, 3});
+  std::vector<IngestItem> first{ItemFrom(text)};
+  REQUIRE((*store)->Save(first, 1000).ok());
+  CHECK(first[0].ack.ok);
+  CHECK(first[0].ack.accepted == 50);
+  CHECK(first[0].ack.duplicates == 0);
+
+  std::vector<IngestItem> again{ItemFrom(text), ItemFrom(text)};  // re-docked, and resent in the same group
+  REQUIRE((*store)->Save(again, 2000).ok());
+  CHECK(again[0].ack.accepted == 0);
+  CHECK(again[0].ack.duplicates == 50);
+  CHECK(again[1].ack.duplicates == 50);
+  CHECK(Count(**store, "SELECT count(*) FROM scans") == 50);
+  CHECK(Count(**store, "SELECT count(*) FROM docks") == 3);
+  // The station's receive time is the first one: a resend does not touch it.
+  CHECK(Count(**store, "SELECT max(received_ms) FROM scans") == 1000);
+}
+
+TEST_CASE("the same key with different content is a conflict, kept aside, never overwriting", "[store]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  std::vector<IngestItem> first{
+      ItemFrom(std::string(kPreamble) + "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n")};
+  REQUIRE((*store)->Save(first, 1000).ok());
+  std::vector<IngestItem> second{
+      ItemFrom(std::string(kPreamble) + "1,ZT7730012345678,signed,2026-11-24T09:00:00+08:00,,,,,李四\n")};
+  REQUIRE((*store)->Save(second, 2000).ok());
+  CHECK(second[0].ack.accepted == 0);
+  REQUIRE(second[0].ack.conflicts.size() == 1);
+  CHECK(second[0].ack.conflicts[0].seq == 1);
+  CHECK(Count(**store, "SELECT count(*) FROM scans WHERE type = 'arrival'") == 1);
+  CHECK(Count(**store, "SELECT count(*) FROM scans") == 1);
+  CHECK(Count(**store, "SELECT count(*) FROM quarantine WHERE kind = 'conflict' AND raw LIKE '%李四%'") == 1);
+}
+
+TEST_CASE("bad rows are quarantined once with their reason, however often the gun docks", "[store]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  std::string text = std::string(kPreamble) +
+                     "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"
+                     "2,ZT7730012345679,flying,2026-11-24T07:58:12+08:00,,,,,\n";
+  for (int dock = 0; dock < 3; ++dock) {
+    std::vector<IngestItem> items{ItemFrom(text)};
+    REQUIRE((*store)->Save(items, 1000 + dock).ok());
+    REQUIRE(items[0].ack.rejected.size() == 1);
+    CHECK(items[0].ack.rejected[0].line == 4);
+  }
+  CHECK(Count(**store, "SELECT count(*) FROM scans") == 1);
+  CHECK(Count(**store, "SELECT count(*) FROM quarantine") == 1);
+  CHECK(Count(**store, "SELECT count(*) FROM quarantine WHERE reason LIKE '%unknown scan type%' AND line = 4 "
+                       "AND device = 'PDA-7' AND raw LIKE '2,ZT7730012345679,flying%'") == 1);
+}
+
+TEST_CASE("a batch refused whole is answered with the reason and quarantined", "[store]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  IngestItem item;
+  item.req = "r1";
+  item.refusal = Status::InvalidArgument("batch for station 310001", "this is station 571001");
+  item.refused_raw = "# device=PDA-9 courier=C9 station=310001 batch=x";
+  item.batch.origin.device = "PDA-9";
+  std::vector<IngestItem> items{item};
+  REQUIRE((*store)->Save(items, 1000).ok());
+  CHECK_FALSE(items[0].ack.ok);
+  CHECK(items[0].ack.code == "InvalidArgument");
+  CHECK_THAT(items[0].ack.error, Catch::Contains("310001"));
+  CHECK(Count(**store, "SELECT count(*) FROM quarantine WHERE kind = 'batch' AND device = 'PDA-9'") == 1);
+}
+
+TEST_CASE("a full disk stores nothing of the group and says so", "[store][fault]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  auto pages = (*store)->db().QueryInt("PRAGMA page_count");
+  REQUIRE(pages.ok());
+  std::string limit = "PRAGMA max_page_count = " + std::to_string(*pages + 2);
+  REQUIRE((*store)->db().Exec(limit.c_str()).ok());
+  std::vector<IngestItem> items{ItemFrom(test::MakeGunFile({"PDA-1", "C1", "571001", "b1", 5000, 1})),
+                                ItemFrom(test::MakeGunFile({"PDA-2", "C2", "571001", "b2", 10, 2}))};
+  Status s = (*store)->Save(items, 1000);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.code() == Code::kIOError);
+  CHECK(Count(**store, "SELECT count(*) FROM scans") == 0);
+  CHECK(Count(**store, "SELECT count(*) FROM docks") == 0);
+  // Once space is back the same items store normally.
+  REQUIRE((*store)->db().Exec("PRAGMA max_page_count = 1000000").ok());
+  REQUIRE((*store)->Save(items, 2000).ok());
+  CHECK(Count(**store, "SELECT count(*) FROM scans") == 5010);
+}
+
+TEST_CASE("a database from a newer stationd is refused, not touched", "[store]") {
+  TempDir dir;
+  {
+    auto db = sql::Db::Open(dir.Path("station.db"));
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("PRAGMA user_version = 99").ok());
+  }
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE_FALSE(store.ok());
+  CHECK_THAT(store.status().message(), Catch::Contains("newer"));
+}
+
+TEST_CASE("the store opens with the durable settings and reads them back", "[store]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  CHECK(*(*store)->db().QueryText("PRAGMA journal_mode") == "wal");
+  CHECK(*(*store)->db().QueryInt("PRAGMA synchronous") == 2);
+  CHECK(*(*store)->db().QueryInt("PRAGMA foreign_keys") == 1);
+}

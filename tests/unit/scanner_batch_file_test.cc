@@ -1,0 +1,157 @@
+// Reading gun batch files (DESIGN §8): every kind of bad row is reported with
+// its line and reason, and the good rows beside it are kept.
+
+#include <catch2/catch.hpp>
+
+#include "scanner/batch_file.h"
+
+using namespace station;
+
+namespace {
+
+const char* kHeader =
+    "# device=PDA-0042 courier=C1001 station=571001 batch=20261124-0003\n"
+    "seq,waybill,type,time,peer_station,bag,weight_g,reason,note\n";
+
+std::string ReasonOnLine(const Batch& batch, int line) {
+  for (const RowProblem& p : batch.problems) {
+    if (p.line == line) return p.reason;
+  }
+  return "(no problem on line " + std::to_string(line) + ")";
+}
+
+}  // namespace
+
+TEST_CASE("the sample batch of DESIGN §8 reads whole", "[scanner][batch]") {
+  std::string text = std::string(kHeader) +
+                     "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,BG3100010123,1250,,\n"
+                     "2,,arrival,2026-11-24T07:58:40+08:00,310001,BG3100010124,,,\n"
+                     "3,EE123456785CN,problem,2026-11-24T10:02:03+08:00,,,,wrong_phone,\"空号, 已联系寄件人\"\n";
+  auto batch = ReadBatch(text);
+  REQUIRE(batch.ok());
+  CHECK(batch->origin.device == "PDA-0042");
+  CHECK(batch->origin.courier == "C1001");
+  CHECK(batch->origin.station == "571001");
+  CHECK(batch->origin.batch == "20261124-0003");
+  CHECK(batch->problems.empty());
+  REQUIRE(batch->rows.size() == 3);
+  CHECK(batch->rows[0].line == 3);
+  CHECK(batch->rows[0].scan.weight_g == 1250);
+  CHECK(batch->rows[1].scan.waybill.empty());
+  CHECK(batch->rows[1].scan.bag == "BG3100010124");
+  CHECK(batch->rows[2].scan.reason == ProblemReason::kWrongPhone);
+  CHECK(batch->rows[2].scan.note == "空号, 已联系寄件人");
+}
+
+TEST_CASE("every kind of bad row is reported with its line and the good rows are kept", "[scanner][batch]") {
+  std::string overlong(501, 'x');
+  std::string text = std::string(kHeader) +
+                     "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"            // 3 good
+                     "2,EE123456786CN,arrival,2026-11-24T07:58:12+08:00,,,,,\n"                     // 4 check digit
+                     "3,ZT7730012345679,teleported,2026-11-24T07:58:12+08:00,,,,,\n"                // 5 type
+                     "4,ZT7730012345670,arrival,2026-11-24 07:58,,,,,\n"                            // 6 time
+                     "5,,arrival,2026-11-24T07:58:12+08:00,,,,,\n"                                  // 7 no waybill/bag
+                     "6,ZT7730012345671,signed,2026-11-24T07:58:12+08:00,,,,," + overlong + "\n"    // 8 note
+                     "7,ZT7730012345672,signed,2026-11-24T07:58:12+08:00,,,,,\"bad\"quote\n"        // 9 quoting
+                     "8,ZT7730012345673,problem,2026-11-24T07:58:12+08:00,,,,,\n"                   // 10 no reason
+                     "9,ZT7730012345674,arrival,2026-11-24T07:58:12+08:00\n"                        // 11 fields
+                     "10,ZT7730012345675,problem,2026-11-24T07:58:12+08:00,,,,lost_in_space,\n"     // 12 reason
+                     "11,ZT7730012345676,dispatch,2026-11-24T07:58:12+08:00,,,,,\n"                 // 13 no peer
+                     "12,ZT7730012345677,arrival,2026-11-24T07:58:12+08:00,,,-5,,\n"                // 14 weight
+                     ",ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,,,,,\n"                    // 15 no seq
+                     "1,ZT7730012345678,signed,2026-11-24T07:58:12+08:00,,,,,\n"                    // 16 seq twice
+                     "15,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,,123456789012345670,,,\n"  // 17 SSCC
+                     "16,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,31000,,,,\n"             // 18 peer
+                     "17,ZT7730012345678,signed,2026-11-24T07:58:12+08:00,,,,,\xff\xfe\n"           // 19 UTF-8
+                     "18,ZT7730012345678,signed,2026-11-24T09:00:00+08:00,,,,,张三\n";              // 20 good
+  auto batch = ReadBatch(text);
+  REQUIRE(batch.ok());
+  REQUIRE(batch->rows.size() == 2);
+  CHECK(batch->rows[0].line == 3);
+  CHECK(batch->rows[1].line == 20);
+  CHECK(batch->rows[1].scan.note == "张三");
+  CHECK(batch->problems.size() == 16);
+  CHECK_THAT(ReasonOnLine(*batch, 4), Catch::Contains("check digit"));
+  CHECK_THAT(ReasonOnLine(*batch, 5), Catch::Contains("unknown scan type 'teleported'"));
+  CHECK_THAT(ReasonOnLine(*batch, 6), Catch::Contains("time"));
+  CHECK_THAT(ReasonOnLine(*batch, 7), Catch::Contains("waybill or a bag"));
+  CHECK_THAT(ReasonOnLine(*batch, 8), Catch::Contains("501 characters"));
+  CHECK_THAT(ReasonOnLine(*batch, 9), Catch::Contains("broken quoting"));
+  CHECK_THAT(ReasonOnLine(*batch, 10), Catch::Contains("needs a reason"));
+  CHECK_THAT(ReasonOnLine(*batch, 11), Catch::Contains("4 fields"));
+  CHECK_THAT(ReasonOnLine(*batch, 12), Catch::Contains("unknown problem reason"));
+  CHECK_THAT(ReasonOnLine(*batch, 13), Catch::Contains("peer_station"));
+  CHECK_THAT(ReasonOnLine(*batch, 14), Catch::Contains("weight_g"));
+  CHECK_THAT(ReasonOnLine(*batch, 15), Catch::Contains("seq is empty"));
+  CHECK_THAT(ReasonOnLine(*batch, 16), Catch::Contains("appears twice"));
+  CHECK_THAT(ReasonOnLine(*batch, 17), Catch::Contains("SSCC"));
+  CHECK_THAT(ReasonOnLine(*batch, 18), Catch::Contains("six digits"));
+  CHECK_THAT(ReasonOnLine(*batch, 19), Catch::Contains("UTF-8"));
+  // The raw row is kept as the gun wrote it, for the clerk.
+  CHECK(batch->problems[0].raw == "2,EE123456786CN,arrival,2026-11-24T07:58:12+08:00,,,,,");
+  CHECK(batch->problems[0].seq == 2);
+}
+
+TEST_CASE("a note of exactly 500 Chinese characters is accepted", "[scanner][batch]") {
+  std::string note;
+  for (int i = 0; i < 500; ++i) note += "签";
+  std::string text = std::string(kHeader) + "1,ZT7730012345678,signed,2026-11-24T07:58:12+08:00,,,,," + note + "\n";
+  auto batch = ReadBatch(text);
+  REQUIRE(batch.ok());
+  CHECK(batch->problems.empty());
+  CHECK(batch->rows.size() == 1);
+}
+
+TEST_CASE("a batch without its comment line or with a bad header is refused whole", "[scanner][batch]") {
+  auto no_comment = ReadBatch("seq,waybill,type,time,peer_station,bag,weight_g,reason,note\n");
+  REQUIRE_FALSE(no_comment.ok());
+  CHECK_THAT(no_comment.status().message(), Catch::Contains("comment line"));
+
+  auto no_device = ReadBatch("# courier=C1 station=571001 batch=b1\nseq,waybill,type,time,peer_station,bag,weight_g,reason,note\n");
+  REQUIRE_FALSE(no_device.ok());
+  CHECK_THAT(no_device.status().message(), Catch::Contains("device"));
+
+  auto bad_station = ReadBatch("# device=D courier=C station=57 batch=b\nseq,waybill,type,time,peer_station,bag,weight_g,reason,note\n");
+  REQUIRE_FALSE(bad_station.ok());
+  CHECK_THAT(bad_station.status().message(), Catch::Contains("six digits"));
+
+  auto missing_column = ReadBatch("# device=D courier=C station=571001 batch=b\nseq,waybill,type,time,bag\n");
+  REQUIRE_FALSE(missing_column.ok());
+  CHECK_THAT(missing_column.status().message(), Catch::Contains("peer_station"));
+}
+
+TEST_CASE("columns may come in any order", "[scanner][batch]") {
+  auto batch = ReadBatch(
+      "# device=D1 courier=C1 station=571001 batch=b1\n"
+      "type,seq,time,waybill,note,reason,weight_g,bag,peer_station\n"
+      "arrival,7,2026-11-24T07:58:12+08:00,ZT7730012345678,,,900,,310001\n");
+  REQUIRE(batch.ok());
+  REQUIRE(batch->rows.size() == 1);
+  CHECK(batch->rows[0].scan.seq == 7);
+  CHECK(batch->rows[0].scan.weight_g == 900);
+  CHECK(batch->rows[0].scan.peer_station == "310001");
+}
+
+TEST_CASE("a split batch file reads back to the same rows and lines", "[scanner][batch]") {
+  std::string text = std::string(kHeader);
+  for (int i = 1; i <= 25; ++i) {
+    text += std::to_string(i) + ",ZT77300123456" + (i < 10 ? "0" : "") + std::to_string(i) +
+            ",arrival,2026-11-24T07:58:12+08:00,,,,,\"multi\nline\"\n";
+  }
+  auto split = SplitBatchFile(text, 10);
+  REQUIRE(split.ok());
+  REQUIRE(split->slices.size() == 3);
+  CHECK(split->slices[0].rows == 10);
+  CHECK(split->slices[2].rows == 5);
+  int rows = 0;
+  for (const BatchSlice& slice : split->slices) {
+    auto part = ReadBatch(std::string(split->preamble) + std::string(slice.text), slice.first_line);
+    REQUIRE(part.ok());
+    CHECK(part->problems.empty());
+    REQUIRE_FALSE(part->rows.empty());
+    CHECK(part->rows.front().line == slice.first_line);
+    rows += static_cast<int>(part->rows.size());
+  }
+  CHECK(rows == 25);
+  CHECK(split->slices[1].first_line == 3 + 10 * 2);  // each row takes two lines
+}

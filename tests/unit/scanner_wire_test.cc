@@ -1,0 +1,48 @@
+#include <catch2/catch.hpp>
+
+#include "scanner/wire.h"
+
+using namespace station;
+
+TEST_CASE("batch headers round-trip and bad ones name the field", "[scanner][wire]") {
+  auto h = DecodeBatchHeader(EncodeBatchHeader({"r-1", 42}));
+  REQUIRE(h.ok());
+  CHECK(h->req == "r-1");
+  CHECK(h->first_line == 42);
+
+  CHECK_THAT(DecodeBatchHeader("{").status().message(), Catch::Contains("not valid JSON"));
+  CHECK_THAT(DecodeBatchHeader("[1]").status().message(), Catch::Contains("object"));
+  CHECK_THAT(DecodeBatchHeader(R"({"type":"ack","v":1,"req":"x"})").status().message(), Catch::Contains("type"));
+  CHECK_THAT(DecodeBatchHeader(R"({"type":"batch","v":2,"req":"x"})").status().message(), Catch::Contains("\"v\""));
+  CHECK_THAT(DecodeBatchHeader(R"({"type":"batch","v":1})").status().message(), Catch::Contains("req"));
+  CHECK_THAT(DecodeBatchHeader(R"({"type":"batch","v":1,"req":"x","first_line":-3})").status().message(),
+             Catch::Contains("first_line"));
+  std::string deep(100000, '[');
+  CHECK_FALSE(DecodeBatchHeader(deep).ok());
+}
+
+TEST_CASE("batch acks round-trip with their rejected rows", "[scanner][wire]") {
+  BatchAck ack;
+  ack.req = "r-9";
+  ack.device = "PDA-1";
+  ack.batch = "b";
+  ack.accepted = 7;
+  ack.duplicates = 2;
+  ack.rejected = {{5, 3, "unknown scan type 'x'"}};
+  ack.conflicts = {{9, 7, "conflict"}};
+  auto back = DecodeBatchAck(EncodeBatchAck(ack));
+  REQUIRE(back.ok());
+  CHECK(back->ok);
+  CHECK(back->accepted == 7);
+  CHECK(back->duplicates == 2);
+  REQUIRE(back->rejected.size() == 1);
+  CHECK(back->rejected[0].line == 5);
+  CHECK(back->rejected[0].reason == "unknown scan type 'x'");
+  REQUIRE(back->conflicts.size() == 1);
+
+  auto error = DecodeBatchAck(EncodeBatchAck(ErrorAck("r-1", Status::Unavailable("storage failed"))));
+  REQUIRE(error.ok());
+  CHECK_FALSE(error->ok);
+  CHECK(error->code == "Unavailable");
+  CHECK(error->error == "storage failed");
+}
