@@ -40,7 +40,11 @@ Result<std::unique_ptr<IngestServer>> IngestServer::Start(zmq::context_t& contex
     // RELIABILITY.md §3a. LINGER 0: SQLite is the durable queue, not libzmq.
     s.set(zmq::sockopt::linger, 0);
     s.set(zmq::sockopt::router_mandatory, 1);  // an ack to a gone dock fails loudly
-    s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options.max_message_bytes + 64 * 1024));
+    // libzmq drops a connection whose frame exceeds MAXMSGSIZE without a
+    // word to the sender (RELIABILITY.md V9). Allow twice the body limit so
+    // a merely oversized batch still gets a readable refusal; only a frame
+    // past that is cut off, to bound memory.
+    s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(2 * options.max_message_bytes + 64 * 1024));
     s.set(zmq::sockopt::rcvhwm, 64);
     s.set(zmq::sockopt::sndhwm, 1000);
     s.set(zmq::sockopt::heartbeat_ivl, 5000);

@@ -1,5 +1,11 @@
 #include "tests/support/station_process.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,12 +24,12 @@ const char* DockPath() { return SCANNER_DOCK_PATH; }
 const char* StationctlPath() { return STATIONCTL_PATH; }
 
 RunningStation StartStationd(const std::string& data_dir, const std::string& station, const std::string& log_path,
-                             const char* program) {
+                             const char* program, const std::string& endpoint) {
   std::filesystem::create_directories(data_dir);
   std::string info_path = data_dir + "/stationd.json";
   std::filesystem::remove(info_path);
   RunningStation running{ChildProcess::Start({program ? program : StationdPath(), "--station", station,
-                                              "--data-dir", data_dir, "--ingest", "tcp://127.0.0.1:*"},
+                                              "--data-dir", data_dir, "--ingest", endpoint},
                                              log_path),
                          ""};
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -42,6 +48,41 @@ RunningStation StartStationd(const std::string& data_dir, const std::string& sta
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   throw std::runtime_error("stationd did not come up within 10 s");
+}
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    throw std::runtime_error("no free loopback port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+int DockOnce(const std::string& endpoint, const std::string& spool, std::chrono::seconds timeout,
+             const std::vector<std::string>& extra) {
+  std::vector<std::string> argv{DockPath(), "--station", endpoint, "--spool", spool, "--once", "--log-level", "warn"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return RunCommand(argv, timeout).exit_code;
+}
+
+std::vector<std::string> FilesIn(const std::string& dir, const std::string& suffix) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      names.push_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::int64_t QueryInt(const std::string& data_dir, const std::string& query) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tests/support/child_process.h"
 
@@ -21,7 +22,19 @@ struct RunningStation {
   std::string endpoint;
 };
 RunningStation StartStationd(const std::string& data_dir, const std::string& station = "571001",
-                             const std::string& log_path = "", const char* program = nullptr);
+                             const std::string& log_path = "", const char* program = nullptr,
+                             const std::string& endpoint = "tcp://127.0.0.1:*");
+
+// A loopback TCP port free right now, for a daemon that must come back on
+// the same endpoint after a restart.
+int FreePort();
+
+// Runs scanner-dock --once over `spool` against `endpoint`; its exit code.
+int DockOnce(const std::string& endpoint, const std::string& spool, std::chrono::seconds timeout,
+             const std::vector<std::string>& extra = {});
+
+// The files in `dir` whose names end with `suffix`.
+std::vector<std::string> FilesIn(const std::string& dir, const std::string& suffix);
 
 // Scans stored in the station database of `data_dir` (read-only open).
 std::int64_t CountScans(const std::string& data_dir, const std::string& where = "1");
