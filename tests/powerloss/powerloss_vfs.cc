@@ -1,7 +1,6 @@
 #include "tests/powerloss/powerloss_vfs.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +10,8 @@
 #include <fstream>
 #include <iterator>
 #include <vector>
+
+#include <sqlite3.h>
 
 namespace station::test {
 namespace {
@@ -77,8 +78,8 @@ int RecordUndo(PowerlossFile* file, sqlite3_int64 offset, sqlite3_int64 end) {
   std::vector<char> record(sizeof header + static_cast<std::size_t>(header.length));
   std::memcpy(record.data(), &header, sizeof header);
   if (header.length > 0) {
-    int rc = file->real->pMethods->xRead(file->real, record.data() + sizeof header,
-                                         static_cast<int>(header.length), offset);
+    int rc =
+        file->real->pMethods->xRead(file->real, record.data() + sizeof header, static_cast<int>(header.length), offset);
     if (rc != SQLITE_OK) return rc;
   }
   // No fsync: a SIGKILL keeps the page cache, and the power cut is simulated
@@ -144,6 +145,7 @@ int Unfetch(sqlite3_file* file, sqlite3_int64 offset, void* p) {
   return Real(file)->pMethods->xUnfetch(Real(file), offset, p);
 }
 
+// clang-format off
 constexpr sqlite3_io_methods MethodsOfVersion(int version) {
   return {version,
           Close, Read, Write, Truncate, Sync, FileSize, Lock, Unlock, CheckReservedLock,
@@ -151,6 +153,7 @@ constexpr sqlite3_io_methods MethodsOfVersion(int version) {
           ShmMap, ShmLock, ShmBarrier, ShmUnmap,             // version 2
           Fetch, Unfetch};                                   // version 3
 }
+// clang-format on
 // SQLite calls only the methods that the file's iVersion promises, so each
 // file gets the table of its wrapped file's version.
 constexpr sqlite3_io_methods kMethods[] = {MethodsOfVersion(1), MethodsOfVersion(2), MethodsOfVersion(3)};
