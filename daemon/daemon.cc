@@ -61,10 +61,23 @@ int RunDaemon(const DaemonConfig& config) {
     spdlog::critical("cannot start: {}", lock.status().ToString());
     return 1;
   }
+  // stationd.json left behind means the last run did not stop cleanly.
+  const bool unclean = FindLeftoverRunInfo(config.data_dir);
   auto store = Store::Open(DatabasePath(config.data_dir), config.db);
   if (!store.ok()) {
     spdlog::critical("cannot open the station database: {}", store.status().ToString());
     return 1;
+  }
+  if (unclean) {
+    // After a crash or power loss, check the file before trusting it
+    // (RELIABILITY.md §4); a damaged one is kept for forensics, not used.
+    auto check = (*store)->db().QueryText("PRAGMA quick_check");
+    if (!check.ok() || *check != "ok") {
+      spdlog::critical("station database failed its check after an unclean stop: {}; keep the file and restore a backup",
+                       check.ok() ? *check : check.status().ToString());
+      return 1;
+    }
+    spdlog::warn("the last run did not stop cleanly; database checked: ok");
   }
   if (config.db.synchronous != "FULL") {
     spdlog::warn("synchronous={}: acknowledged scans may be lost on power loss (test setting)", config.db.synchronous);

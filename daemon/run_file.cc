@@ -61,6 +61,8 @@ Status WriteRunInfo(const std::string& data_dir, const RunInfo& info) {
 
 void RemoveRunInfo(const std::string& data_dir) { std::remove(InfoPath(data_dir).c_str()); }
 
+bool FindLeftoverRunInfo(const std::string& data_dir) { return ::access(InfoPath(data_dir).c_str(), F_OK) == 0; }
+
 Result<RunInfo> FindRunningDaemon(const std::string& data_dir) {
   // The lock, not the info file, says whether a daemon runs: the file
   // outlives a daemon killed with SIGKILL.

@@ -34,6 +34,9 @@ class DataDirLock {
 // Writes stationd.json atomically (temporary file, then rename).
 Status WriteRunInfo(const std::string& data_dir, const RunInfo& info);
 void RemoveRunInfo(const std::string& data_dir);
+// True when stationd.json is there although no daemon holds the folder:
+// the previous run was killed or lost power. Call while holding the lock.
+bool FindLeftoverRunInfo(const std::string& data_dir);
 
 // The running daemon's info; kNotFound when no stationd holds the folder.
 Result<RunInfo> FindRunningDaemon(const std::string& data_dir);

@@ -2,6 +2,7 @@
 
 #include <zmq.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -129,13 +130,19 @@ void Agent::LoadNewFiles() {
     file->summary = {{"file", name}, {"parts", 0}, {"accepted", 0}, {"duplicates", 0},
                      {"rejected", nlohmann::json::array()}, {"conflicts", nlohmann::json::array()}};
     auto split = SplitBatchFile(file->text, options_.part_rows);
-    if (!split.ok()) {
-      // Refused whole by the same reader stationd uses: no point sending it.
-      FinishFile(*file, split.status().ToString());
-      continue;
+    std::vector<BatchSlice> slices;
+    std::string_view preamble;
+    if (split.ok()) {
+      preamble = split->preamble;
+      slices = split->slices;
+      if (slices.empty()) slices.push_back(BatchSlice{0, 0, {}});  // a batch with no rows still docks
+    } else {
+      // Unreadable as a batch. Send it anyway, whole: stationd refuses it
+      // with the reason and keeps a trace in its quarantine, so the clerk
+      // sees it, not only this dock's rejected/ folder.
+      std::string_view whole = file->text;
+      slices.push_back(BatchSlice{0, 0, whole.substr(0, std::min(whole.size(), kMaxBatchBodyBytes))});
     }
-    std::vector<BatchSlice> slices = split->slices;
-    if (slices.empty()) slices.push_back(BatchSlice{0, 0, {}});  // a batch with no rows still docks
     file->parts_left = slices.size();
     file->summary["parts"] = slices.size();
     for (const BatchSlice& slice : slices) {
@@ -147,8 +154,8 @@ void Agent::LoadNewFiles() {
       Part part;
       part.file = file;
       part.header = EncodeBatchHeader({req, slice.first_line});
-      part.body.reserve(split->preamble.size() + slice.text.size());
-      part.body.append(split->preamble);
+      part.body.reserve(preamble.size() + slice.text.size());
+      part.body.append(preamble);
       part.body.append(slice.text);
       parts_.emplace(req, std::move(part));
     }

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -191,4 +192,32 @@ TEST_CASE("a second stationd on the same data folder refuses to start", "[integr
   CHECK(second.exit_code == 1);
   CHECK_THAT(second.err, Catch::Contains("another stationd"));
   CHECK(first.process.running());
+}
+
+TEST_CASE("after an unclean stop a damaged database is refused, not used", "[integration][crash]") {
+  TempDir dir;
+  const std::string data = dir.Path("data");
+  {
+    auto station = StartStationd(data, "571001", dir.Path("stationd.log"));
+    fs::create_directories(dir.Path("spool"));
+    WriteFileAtomically(dir.Path("spool/a.csv"), MakeGunFile({"PDA-1", "C1", "571001", "a", 3000, 1}));
+    REQUIRE(DockOnce(station.endpoint, dir.Path("spool"), 30s) == 0);
+    station.process.Signal(SIGTERM);  // a clean stop checkpoints the WAL into station.db
+    REQUIRE(station.process.Wait(5s) == 0);
+  }
+  auto again = StartStationd(data, "571001", dir.Path("stationd.log"));
+  again.process.Kill();  // unclean: stationd.json stays behind
+  REQUIRE(fs::exists(data + "/stationd.json"));
+  {
+    // Scribble over the middle of the file, as a failing disk would.
+    std::fstream db(data + "/station.db", std::ios::in | std::ios::out | std::ios::binary);
+    db.seekp(4096 * 5);
+    std::string junk(4096 * 20, '\xA5');
+    db.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto refused = RunCommand({StationdPath(), "--station", "571001", "--data-dir", data, "--ingest",
+                             "tcp://127.0.0.1:*"},
+                            20s);
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Catch::Contains("check") || Catch::Contains("malformed"));
 }

@@ -250,7 +250,9 @@ TEST_CASE("a batch for another station is refused whole and filed with its reaso
   CHECK_THAT(reason, Catch::Contains("310001"));
   CHECK(fs::exists(spool + "/rejected/garbage.csv.why"));
   CHECK(fs::exists(spool + "/done/right.csv"));
-  CHECK(QueryInt(dir.Path("data"), "SELECT count(*) FROM quarantine WHERE kind = 'batch'") == 1);
+  // Both refusals are on record at the station, not only in the dock's folder.
+  CHECK(QueryInt(dir.Path("data"), "SELECT count(*) FROM quarantine WHERE kind = 'batch'") == 2);
+  CHECK(QueryInt(dir.Path("data"), "SELECT count(*) FROM quarantine WHERE raw = 'this is not a batch file'") == 1);
 }
 
 TEST_CASE("malformed and oversized messages get an error reply and good traffic goes on", "[integration][dock]") {
