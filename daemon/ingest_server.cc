@@ -51,6 +51,11 @@ Result<std::unique_ptr<IngestServer>> IngestServer::Start(zmq::context_t& contex
     s.set(zmq::sockopt::heartbeat_timeout, 15000);
     s.set(zmq::sockopt::heartbeat_ttl, 15000);
     s.set(zmq::sockopt::handshake_ivl, 10000);
+    // TCP keepalive backs up the ZMTP heartbeats on half-open links (RELIABILITY.md §3).
+    s.set(zmq::sockopt::tcp_keepalive, 1);
+    s.set(zmq::sockopt::tcp_keepalive_idle, 60);
+    s.set(zmq::sockopt::tcp_keepalive_intvl, 10);
+    s.set(zmq::sockopt::tcp_keepalive_cnt, 6);
     s.bind(options.endpoint);
     server->endpoint_ = s.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {

@@ -98,6 +98,11 @@ void Agent::Connect() {
   socket_->set(zmq::sockopt::heartbeat_timeout, 15000);
   socket_->set(zmq::sockopt::heartbeat_ttl, 15000);
   socket_->set(zmq::sockopt::sndhwm, 1000);
+  // TCP keepalive backs up the ZMTP heartbeats on half-open links (RELIABILITY.md §3).
+  socket_->set(zmq::sockopt::tcp_keepalive, 1);
+  socket_->set(zmq::sockopt::tcp_keepalive_idle, 60);
+  socket_->set(zmq::sockopt::tcp_keepalive_intvl, 10);
+  socket_->set(zmq::sockopt::tcp_keepalive_cnt, 6);
   // Connection events tell us when to resend at once rather than wait for
   // the ack timeout. The PAIR must be connected before connect() (V13).
   std::string monitor_endpoint = "inproc://dock-monitor-" + std::to_string(++monitor_serial_);

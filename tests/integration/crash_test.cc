@@ -71,12 +71,26 @@ std::map<std::pair<std::string, std::string>, int> Acknowledged(const Guns& guns
   return acked;
 }
 
-// Acknowledged scans missing from the database.
+// Acknowledged scans missing from the database (one read-only query).
 std::int64_t LostScans(const std::string& data_dir, const std::map<std::pair<std::string, std::string>, int>& acked) {
+  sql::OpenOptions options;
+  options.read_only = true;
+  auto db = sql::Db::Open(data_dir + "/station.db", options);
+  REQUIRE(db.ok());
+  auto stmt = sql::Stmt::Prepare(*db, "SELECT device, batch, count(*) FROM scans GROUP BY device, batch");
+  REQUIRE(stmt.ok());
+  std::map<std::pair<std::string, std::string>, std::int64_t> stored;
+  for (;;) {
+    auto row = stmt->Step();
+    REQUIRE(row.ok());
+    if (!*row) break;
+    stored[{stmt->ColumnText(0), stmt->ColumnText(1)}] = stmt->ColumnInt(2);
+  }
   std::int64_t lost = 0;
   for (const auto& [key, rows] : acked) {
-    std::int64_t stored = CountScans(data_dir, "device = '" + key.first + "' AND batch = '" + key.second + "'");
-    if (stored < rows) lost += rows - stored;
+    auto it = stored.find(key);
+    std::int64_t have = it == stored.end() ? 0 : it->second;
+    if (have < rows) lost += rows - have;
   }
   return lost;
 }
