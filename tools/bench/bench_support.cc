@@ -12,8 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <sstream>
 #include <thread>
+
+#include "daemon/run_file.h"
+#include "daemon/sqlite.h"
 
 extern char** environ;
 
@@ -136,12 +138,34 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
   return Status::OK();
 }
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("read " + path, std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+Result<Station> StartStation(const std::string& stationd, const std::string& data_dir, const std::string& log) {
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) return Status::IOError("create " + data_dir, error.message());
+  auto child = Child::Start(
+      {stationd, "--station", kStationCode, "--data-dir", data_dir, "--ingest", "tcp://127.0.0.1:*"}, log);
+  if (!child.ok()) return child.status();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto info = FindRunningDaemon(data_dir);
+    if (info.ok() && info->pid == child->pid() && !info->ingest.empty()) {
+      return Station{std::move(*child), data_dir, info->ingest};
+    }
+    if (!child->Running()) {
+      return Status::Unavailable("stationd", "exited at start with " + std::to_string(child->ExitCode()) +
+                                                 "; see " + log);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return Status::Unavailable("stationd", "not listening within 10 s; see " + log);
+}
+
+Result<std::int64_t> CountScans(const std::string& data_dir) {
+  sql::OpenOptions options;
+  options.read_only = true;
+  auto db = sql::Db::Open(DatabasePath(data_dir), options);
+  if (!db.ok()) return db.status();
+  return db->QueryInt("SELECT count(*) FROM scans");
 }
 
 std::string WithThousands(std::int64_t n) {

@@ -1,6 +1,6 @@
 #pragma once
 // Small pieces the ingest benchmark needs: a temp folder, child processes
-// with bounded waits, and generated gun batch files. tests/support/ has
+// with bounded waits, a stationd to measure, and generated gun batch files. tests/support/ has
 // richer versions, but it is only built with the tests, and a benchmark must
 // build without them.
 
@@ -84,8 +84,21 @@ std::string MakeGunFile(const GunFileSpec& spec);
 // does, so the agent never sees half a file.
 Status WriteFileAtomically(const std::string& path, const std::string& text);
 
-// The text of a whole file; kIOError when it cannot be read.
-Result<std::string> ReadWholeFile(const std::string& path);
+// A stationd started on tcp://127.0.0.1:* over its own data folder.
+struct Station {
+  Child process;
+  std::string data_dir;
+  std::string endpoint;  // the bound ingest endpoint
+};
+inline constexpr const char* kStationCode = "571001";
+
+// Starts `stationd` for kStationCode over `data_dir` (created), its output
+// appended to `log`, and waits at most 10 s until it says where it listens.
+Result<Station> StartStation(const std::string& stationd, const std::string& data_dir, const std::string& log);
+
+// Scans stored in the station database of `data_dir` (a read-only open,
+// beside the running stationd).
+Result<std::int64_t> CountScans(const std::string& data_dir);
 
 // 1234567 -> "1,234,567".
 std::string WithThousands(std::int64_t n);
