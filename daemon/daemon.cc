@@ -9,6 +9,7 @@
 
 #include "daemon/run_file.h"
 #include "daemon/store.h"
+#include "daemon/waybill_index.h"
 #include "scanner/identifiers.h"
 
 namespace station {
@@ -83,12 +84,20 @@ int RunDaemon(const DaemonConfig& config) {
     spdlog::warn("synchronous={}: acknowledged scans may be lost on power loss (test setting)", config.db.synchronous);
   }
 
+  auto indexer = WaybillIndexer::Open(DatabasePath(config.data_dir), WaybillIndexPath(config.data_dir));
+  if (!indexer.ok()) {
+    spdlog::critical("cannot open the waybill index: {}", indexer.status().ToString());
+    return 1;
+  }
+  IndexThread index_thread(std::move(*indexer), std::chrono::milliseconds(200));
+
   zmq::context_t context(1);
   auto server = IngestServer::Start(context, **store, config.ingest);
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", server.status().ToString());
     return 1;
   }
+  (*server)->SetAfterCommit([&index_thread] { index_thread.Wake(); });
   RunInfo info{static_cast<int>(::getpid()), config.ingest.station, (*server)->endpoint(), NowMs()};
   if (Status s = WriteRunInfo(config.data_dir, info); !s.ok()) {
     spdlog::critical("cannot start: {}", s.ToString());

@@ -93,7 +93,8 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<zmq::m
     return true;
   }
   item.req = header->req;
-  std::string_view body = frames[2].to_string_view();
+  item.body = std::make_unique<zmq::message_t>(std::move(frames[2]));  // the batch's rows point into it
+  std::string_view body = item.body->to_string_view();
   if (body.size() > options_.max_message_bytes) {
     item.refusal = Status::InvalidArgument("batch body", "larger than " + std::to_string(options_.max_message_bytes) +
                                                              " bytes; send it in parts");
@@ -119,6 +120,7 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<zmq::m
 
 void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vector<zmq::message_t>& peers) {
   Status saved = store_.Save(items, NowMs());
+  if (saved.ok() && after_commit_) after_commit_();
   for (std::size_t i = 0; i < items.size(); ++i) {
     IngestItem& item = items[i];
     if (!saved.ok()) {
@@ -160,7 +162,12 @@ Status IngestServer::Run(int stop_fd) {
       while (group.size() < options_.max_group_messages && rows < options_.max_group_rows &&
              ReceiveOne(group, peers, rows)) {
       }
-      if (!group.empty()) StoreAndAcknowledge(group, peers);
+      if (!group.empty()) {
+        auto started = std::chrono::steady_clock::now();
+        StoreAndAcknowledge(group, peers);
+        spdlog::debug("group stored messages={} rows={} ms={:.2f}", group.size(), rows,
+                      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+      }
     } catch (const zmq::error_t& e) {
       if (e.num() == ETERM) return Status::OK();
       return Status::Unavailable("ingest socket", e.what());

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,9 @@ class IngestServer {
   // The endpoint actually bound (the port filled in for "tcp://127.0.0.1:*").
   const std::string& endpoint() const { return endpoint_; }
 
+  // Called on the ingest thread after each committed group; must be cheap.
+  void SetAfterCommit(std::function<void()> after_commit) { after_commit_ = std::move(after_commit); }
+
   // Serves until `stop_fd` becomes readable. Returns non-OK only when the
   // socket fails; bad input and storage errors are answered, not returned.
   Status Run(int stop_fd);
@@ -47,6 +51,7 @@ class IngestServer {
   IngestOptions options_;
   zmq::socket_t socket_;
   std::string endpoint_;
+  std::function<void()> after_commit_;
 };
 
 // The wall clock in Unix milliseconds.

@@ -117,6 +117,15 @@ Stmt& Stmt::BindTextOrNull(int index, std::string_view text) {
   return text.empty() ? BindNull(index) : Bind(index, text);
 }
 
+Stmt& Stmt::BindViewOrNull(int index, std::string_view text) {
+  if (text.empty()) return BindNull(index);
+  if (sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK &&
+      bind_error_.ok()) {
+    bind_error_ = db_->Error("bind");
+  }
+  return *this;
+}
+
 Result<bool> Stmt::Step() {
   if (!bind_error_.ok()) return bind_error_;
   int rc = sqlite3_step(stmt_.get());

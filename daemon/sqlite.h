@@ -67,6 +67,9 @@ class Stmt {
   Stmt& BindOptional(int index, const std::optional<std::int64_t>& value);
   // Binds NULL for an empty string.
   Stmt& BindTextOrNull(int index, std::string_view text);
+  // Without a copy (SQLITE_STATIC), NULL for an empty string: for hot
+  // paths. REQUIRES: `text` stays valid and unchanged until Reset().
+  Stmt& BindViewOrNull(int index, std::string_view text);
 
   // true: a row is ready; false: done.
   Result<bool> Step();

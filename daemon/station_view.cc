@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "daemon/run_file.h"
+#include "daemon/waybill_index.h"
 
 namespace station {
 namespace {
@@ -37,7 +38,16 @@ Result<std::unique_ptr<StationView>> StationView::Open(const std::string& data_d
   options.read_only = true;
   auto db = sql::Db::Open(path, options);
   if (!db.ok()) return db.status();
-  return std::unique_ptr<StationView>(new StationView(std::move(*db)));
+  // The waybill index is attached when stationd has made one; without it,
+  // lookups scan the table (slower, same answers).
+  bool has_index = false;
+  std::string index_path = WaybillIndexPath(data_dir);
+  if (::stat(index_path.c_str(), &st) == 0) {
+    auto attach = sql::Stmt::Prepare(*db, "ATTACH DATABASE ?1 AS idx");
+    if (attach.ok()) has_index = attach->Bind(1, index_path).Run().ok();
+    if (has_index) has_index = db->QueryInt("SELECT count(*) FROM idx.indexed_upto").ok();
+  }
+  return std::unique_ptr<StationView>(new StationView(std::move(*db), has_index));
 }
 
 Result<StationSummary> StationView::Summary() {
@@ -75,15 +85,24 @@ Result<StationSummary> StationView::Summary() {
 }
 
 Result<std::vector<ScanRow>> StationView::History(const std::string& waybill) {
-  auto stmt = sql::Stmt::Prepare(
-      db_,
-      "SELECT waybill, bag, type, scan_time, station, courier, device, batch, peer_station, reason, note, seq,"
-      " scan_time_ms, received_ms, weight_g, waybill IS NULL FROM scans WHERE waybill = ?1"
+  // The waybill index (waybills.db) covers scans up to its high-water mark;
+  // the few committed since are found by a range scan of the scans table's
+  // tail, so a scan is visible the moment it is acknowledged.
+  const char* with_index =
+      "WITH ids(id) AS ("
+      " SELECT scan_id FROM idx.waybill_scans WHERE waybill = ?1"
+      " UNION SELECT id FROM main.scans WHERE id > (SELECT upto FROM idx.indexed_upto) AND waybill = ?1)";
+  const char* without_index = "WITH ids(id) AS (SELECT id FROM main.scans WHERE waybill = ?1)";
+  const std::string select =
+      std::string(has_index_ ? with_index : without_index) +
+      " SELECT waybill, bag, type, scan_time, station, courier, device, batch, peer_station, reason, note, seq,"
+      " scan_time_ms, received_ms, weight_g, 0 FROM scans_full WHERE id IN ids"
       " UNION ALL "
       "SELECT waybill, bag, type, scan_time, station, courier, device, batch, peer_station, reason, note, seq,"
-      " scan_time_ms, received_ms, weight_g, 1 FROM scans"
-      " WHERE waybill IS NULL AND bag IN (SELECT bag FROM scans WHERE waybill = ?1 AND bag IS NOT NULL)"
-      " ORDER BY 13, 14");
+      " scan_time_ms, received_ms, weight_g, 1 FROM scans_full"
+      " WHERE waybill IS NULL AND bag IN (SELECT bag FROM scans WHERE id IN ids AND bag IS NOT NULL)"
+      " ORDER BY 13, 14";
+  auto stmt = sql::Stmt::Prepare(db_, select.c_str());
   if (!stmt.ok()) return stmt.status();
   stmt->Bind(1, waybill);
   std::vector<ScanRow> out;

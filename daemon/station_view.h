@@ -57,8 +57,9 @@ class StationView {
   Result<std::vector<QuarantineRow>> Quarantine(const std::string& kind, std::size_t limit);
 
  private:
-  explicit StationView(sql::Db db) : db_(std::move(db)) {}
+  StationView(sql::Db db, bool has_index) : db_(std::move(db)), has_index_(has_index) {}
   sql::Db db_;
+  bool has_index_;
 };
 
 }  // namespace station

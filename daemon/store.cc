@@ -15,6 +15,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const sql::O
   // the WAL mid-transaction and read index pages back from the OS
   // (docs/performance.md). Memory only: durability is unchanged.
   if (Status s = db->Exec("PRAGMA cache_size=-65536"); !s.ok()) return s;
+  // Checkpoints run in the background (waybill_index.h), off the ack path;
+  // this is only the safety valve should that thread fall behind.
+  if (Status s = db->Exec("PRAGMA wal_autocheckpoint=8192"); !s.ok()) return s;
   std::unique_ptr<Store> store(new Store(std::move(*db)));
   if (Status s = store->Prepare(); !s.ok()) return s;
   return store;
@@ -25,12 +28,16 @@ Status Store::Prepare() {
     std::unique_ptr<sql::Stmt>* slot;
     const char* sql;
   } statements[] = {
+      {&insert_batch_,
+       "INSERT INTO batches (device, batch, courier, station, received_ms) VALUES (?1, ?2, ?3, ?4, ?5)"
+       " ON CONFLICT (device, batch) DO NOTHING"},
+      {&batch_id_, "SELECT id FROM batches WHERE device = ?1 AND batch = ?2"},
       {&insert_scan_,
-       "INSERT INTO scans (device, batch, seq, courier, station, waybill, bag, type, scan_time, scan_time_ms,"
-       " received_ms, peer_station, weight_g, reason, note, line, digest)"
-       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-       " ON CONFLICT (device, batch, seq) DO NOTHING"},
-      {&stored_digest_, "SELECT digest FROM scans WHERE device = ?1 AND batch = ?2 AND seq = ?3"},
+       "INSERT INTO scans (batch_id, seq, waybill, bag, type, scan_time, scan_time_ms, received_ms, peer_station,"
+       " weight_g, reason, note, line, digest)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+       " ON CONFLICT (batch_id, seq) DO NOTHING"},
+      {&stored_digest_, "SELECT digest FROM scans WHERE batch_id = ?1 AND seq = ?2"},
       {&insert_quarantine_,
        "INSERT INTO quarantine (kind, device, courier, batch, line, seq, raw, reason, received_ms, fingerprint)"
        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (fingerprint) DO NOTHING"},
@@ -47,7 +54,7 @@ Status Store::Prepare() {
 }
 
 Status Store::Quarantine(const char* kind, const BatchOrigin& origin, int line, std::int64_t seq,
-                         const std::string& raw, const std::string& reason, std::int64_t received_ms) {
+                         std::string_view raw, const std::string& reason, std::int64_t received_ms) {
   Fingerprint fp;
   fp.Add(kind).Add(origin.device).Add(origin.batch).Add(std::int64_t{line}).Add(raw).Add(reason);
   sql::Stmt& q = *insert_quarantine_;
@@ -72,17 +79,29 @@ Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
   const BatchOrigin& origin = item.batch.origin;
   ack.device = origin.device;
   ack.batch = origin.batch;
+  sql::Stmt& add_batch = *insert_batch_;
+  add_batch.Reset();
+  add_batch.Bind(1, origin.device).Bind(2, origin.batch).Bind(3, origin.courier).Bind(4, origin.station);
+  if (Status s = add_batch.Bind(5, received_ms).Run(); !s.ok()) return s;
+  sql::Stmt& find_batch = *batch_id_;
+  find_batch.Reset();
+  find_batch.Bind(1, origin.device).Bind(2, origin.batch);
+  auto found_batch = find_batch.Step();
+  if (!found_batch.ok()) return found_batch.status();
+  if (!*found_batch) return Status::IOError("batch row vanished", origin.device + "/" + origin.batch);
+  const std::int64_t batch_id = find_batch.ColumnInt(0);
+
   for (const GoodRow& row : item.batch.rows) {
     const Scan& scan = row.scan;
     const std::int64_t digest = static_cast<std::int64_t>(scan.Digest(origin));
     sql::Stmt& ins = *insert_scan_;
     ins.Reset();
-    ins.Bind(1, origin.device).Bind(2, origin.batch).Bind(3, scan.seq).Bind(4, origin.courier).Bind(5, origin.station);
-    ins.BindTextOrNull(6, scan.waybill).BindTextOrNull(7, scan.bag).Bind(8, ScanTypeKey(scan.type));
-    ins.Bind(9, scan.time).Bind(10, scan.time_ms).Bind(11, received_ms).BindTextOrNull(12, scan.peer_station);
-    ins.BindOptional(13, scan.weight_g);
-    if (scan.reason) ins.Bind(14, ProblemReasonKey(*scan.reason));
-    ins.BindTextOrNull(15, scan.note).Bind(16, std::int64_t{row.line}).Bind(17, digest);
+    // The hot path: text is bound without a copy; `row` outlives the step.
+    ins.Bind(1, batch_id).Bind(2, scan.seq).BindViewOrNull(3, scan.waybill).BindViewOrNull(4, scan.bag);
+    ins.BindViewOrNull(5, ScanTypeKey(scan.type)).BindViewOrNull(6, scan.time).Bind(7, scan.time_ms);
+    ins.Bind(8, received_ms).BindViewOrNull(9, scan.peer_station).BindOptional(10, scan.weight_g);
+    if (scan.reason) ins.BindViewOrNull(11, ProblemReasonKey(*scan.reason));
+    ins.BindViewOrNull(12, scan.note).Bind(13, std::int64_t{row.line}).Bind(14, digest);
     if (Status s = ins.Run(); !s.ok()) return s;
     if (db_.Changes() == 1) {
       ++ack.accepted;
@@ -91,7 +110,7 @@ Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
     // The key is taken: a resend (same content) or a conflicting reuse.
     sql::Stmt& get = *stored_digest_;
     get.Reset();
-    get.Bind(1, origin.device).Bind(2, origin.batch).Bind(3, scan.seq);
+    get.Bind(1, batch_id).Bind(2, scan.seq);
     auto found = get.Step();
     if (!found.ok()) return found.status();
     if (*found && get.ColumnInt(0) == digest) {

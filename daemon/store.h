@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <zmq.hpp>
+
 #include "daemon/sqlite.h"
 #include "scanner/batch_file.h"
 #include "scanner/status.h"
@@ -20,8 +22,11 @@ struct IngestItem {
   // message is refused whole; the refusal is quarantined (kind 'batch')
   // with `refused_raw` when that is not empty.
   Status refusal;
-  Batch batch;
+  Batch batch;  // its rows point into `body`
   std::string refused_raw;
+  // The message's CSV frame, kept while `batch` is in use. Held by pointer
+  // so its bytes never move when items are moved.
+  std::unique_ptr<zmq::message_t> body;
   BatchAck ack;  // filled by Store::Save
 };
 
@@ -45,9 +50,11 @@ class Store {
   Status Prepare();
   Status SaveOne(IngestItem& item, std::int64_t received_ms);
   Status Quarantine(const char* kind, const BatchOrigin& origin, int line, std::int64_t seq,
-                    const std::string& raw, const std::string& reason, std::int64_t received_ms);
+                    std::string_view raw, const std::string& reason, std::int64_t received_ms);
 
   sql::Db db_;
+  std::unique_ptr<sql::Stmt> insert_batch_;
+  std::unique_ptr<sql::Stmt> batch_id_;
   std::unique_ptr<sql::Stmt> insert_scan_;
   std::unique_ptr<sql::Stmt> stored_digest_;
   std::unique_ptr<sql::Stmt> insert_quarantine_;

@@ -247,7 +247,7 @@ Result<Batch> ReadBatch(std::string_view text, int first_row_line) {
       continue;
     }
     row.line = record.line;
-    row.raw = std::string(record.raw);
+    row.raw = record.raw;
     batch.rows.push_back(std::move(row));
   }
   return batch;

@@ -23,7 +23,7 @@ struct RowProblem {
 
 struct GoodRow {
   int line = 0;
-  std::string raw;
+  std::string_view raw;  // into the text given to ReadBatch, which must outlive it
   Scan scan;
 };
 
@@ -39,6 +39,7 @@ struct Batch {
 Result<BatchOrigin> ParseBatchComment(std::string_view line);
 
 // Reads a whole batch text: the comment line, the header row, the rows.
+// The Batch's good rows point into `text` (GoodRow::raw): keep it alive.
 // Fails only when the batch as a whole cannot be read (no comment line,
 // a bad or incomplete header); problems with rows land in Batch::problems.
 // `first_row_line` is the file line of the first row after the header, when

@@ -21,12 +21,14 @@ bool CsvReader::Next(CsvRecord& record) {
 
   const std::size_t start = pos_;
   record.line = line_;
-  record.fields.clear();
   record.error.clear();
 
   std::size_t p = start;
   int lines_spanned = 0;
-  std::string field;
+  // Fields are written into the record's existing strings, so a reader
+  // reusing one CsvRecord allocates only when a field outgrows its string.
+  std::size_t count = 0;
+  std::vector<std::string>& fields = record.fields;
   const auto fail = [&](std::string why) {
     // Resynchronise on the line after the record's first line: a broken
     // quote must not swallow the good rows that follow it.
@@ -35,13 +37,15 @@ bool CsvReader::Next(CsvRecord& record) {
     std::size_t raw_end = (end > start && text_[end - 1] == '\r') ? end - 1 : end;
     record.raw = text_.substr(start, raw_end - start);
     record.error = std::move(why);
-    record.fields.clear();
+    fields.clear();
     SkipToNextLine(start);
     ++line_;
     return true;
   };
 
   for (;;) {
+    if (count == fields.size()) fields.emplace_back();
+    std::string& field = fields[count++];
     field.clear();
     if (p < text_.size() && text_[p] == '"') {
       ++p;
@@ -66,20 +70,23 @@ bool CsvReader::Next(CsvRecord& record) {
         return fail("text after a closing quote");
       }
     } else {
-      while (p < text_.size() && text_[p] != ',' && text_[p] != '\n') {
-        if (text_[p] == '"') return fail("quote inside an unquoted field");
-        field.push_back(text_[p]);
-        ++p;
+      // An unquoted field runs to the next comma or line break; copy it whole.
+      std::size_t end = p;
+      while (end < text_.size() && text_[end] != ',' && text_[end] != '\n') {
+        if (text_[end] == '"') return fail("quote inside an unquoted field");
+        ++end;
       }
-      if (!field.empty() && field.back() == '\r') field.pop_back();
+      std::size_t value_end = (end > p && text_[end - 1] == '\r') ? end - 1 : end;
+      field.assign(text_.data() + p, value_end - p);
+      p = end;
     }
-    record.fields.push_back(std::move(field));
     if (p < text_.size() && text_[p] == ',') {
       ++p;
       continue;
     }
     break;  // end of line or of text
   }
+  fields.resize(count);
 
   std::size_t end = p;
   std::size_t raw_end = (end > start && text_[end - 1] == '\r') ? end - 1 : end;

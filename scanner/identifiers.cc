@@ -46,7 +46,7 @@ std::string Compact(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     if (c == ' ' || c == '\t') continue;
-    out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);  // ASCII only, no locale
   }
   return out;
 }

@@ -77,7 +77,7 @@ std::int64_t LostScans(const std::string& data_dir, const std::map<std::pair<std
   options.read_only = true;
   auto db = sql::Db::Open(data_dir + "/station.db", options);
   REQUIRE(db.ok());
-  auto stmt = sql::Stmt::Prepare(*db, "SELECT device, batch, count(*) FROM scans GROUP BY device, batch");
+  auto stmt = sql::Stmt::Prepare(*db, "SELECT device, batch, count(*) FROM scans_full GROUP BY device, batch");
   REQUIRE(stmt.ok());
   std::map<std::pair<std::string, std::string>, std::int64_t> stored;
   for (;;) {
@@ -148,7 +148,7 @@ TEST_CASE("T1: every scan acknowledged before a SIGKILL is stored exactly once a
   for (ChildProcess& dock : docks) CHECK(dock.Wait(180s) == 0);
   const std::int64_t stored = CountScans(data);
   const std::int64_t distinct =
-      QueryInt(data, "SELECT count(*) FROM (SELECT DISTINCT device, batch, seq FROM scans)");
+      QueryInt(data, "SELECT count(*) FROM (SELECT DISTINCT device, batch, seq FROM scans_full)");
   const std::int64_t acked_at_end = [&] {
     std::int64_t n = 0;
     for (const auto& [key, rows] : Acknowledged(guns)) n += rows;

@@ -88,7 +88,7 @@ TEST_CASE("eight guns docking at once land every scan exactly once", "[integrati
     CHECK(FilesIn(spool, ".csv").empty());
     CHECK(FilesIn(spool + "/done", ".csv").size() == kFiles);
   }
-  CHECK(QueryInt(dir.Path("data"), "SELECT count(*) FROM (SELECT DISTINCT device, batch, seq FROM scans)") == stored);
+  CHECK(QueryInt(dir.Path("data"), "SELECT count(*) FROM (SELECT DISTINCT device, batch, seq FROM scans_full)") == stored);
 }
 
 TEST_CASE("a re-docked gun is acknowledged again and stored once", "[integration][dock]") {

@@ -122,7 +122,7 @@ void SendUntil(zmq::socket_t& dock, Clock::time_point kill_at, int iteration, st
 
 // Rows stored per batch of kDevice.
 std::map<std::string, std::int64_t> StoredRows(sql::Db& db) {
-  auto count = sql::Stmt::Prepare(db, "SELECT batch, count(*) FROM scans WHERE device = ?1 GROUP BY batch");
+  auto count = sql::Stmt::Prepare(db, "SELECT batch, count(*) FROM scans_full WHERE device = ?1 GROUP BY batch");
   REQUIRE(count.ok());
   count->Bind(1, std::string_view(kDevice));
   std::map<std::string, std::int64_t> stored;

@@ -96,7 +96,7 @@ std::int64_t QueryInt(const std::string& data_dir, const std::string& query) {
 }
 
 std::int64_t CountScans(const std::string& data_dir, const std::string& where) {
-  return QueryInt(data_dir, "SELECT count(*) FROM scans WHERE " + where);
+  return QueryInt(data_dir, "SELECT count(*) FROM scans_full WHERE " + where);
 }
 
 }  // namespace station::test

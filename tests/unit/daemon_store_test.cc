@@ -12,13 +12,22 @@ using station::test::TempDir;
 
 namespace {
 
+// As the ingest server does: the item owns the bytes its rows point into.
 IngestItem ItemFrom(const std::string& text, const std::string& req = "r") {
   IngestItem item;
   item.req = req;
-  auto batch = ReadBatch(text);
+  item.body = std::make_unique<zmq::message_t>(text.data(), text.size());
+  auto batch = ReadBatch(item.body->to_string_view());
   REQUIRE(batch.ok());
   item.batch = std::move(*batch);
   return item;
+}
+
+template <typename... Item>
+std::vector<IngestItem> Items(Item&&... items) {
+  std::vector<IngestItem> out;
+  (out.push_back(std::forward<Item>(items)), ...);
+  return out;
 }
 
 std::int64_t Count(Store& store, const char* sql) {
@@ -38,13 +47,13 @@ TEST_CASE("a batch stored twice is stored once and the second ack says duplicate
   auto store = Store::Open(dir.Path("station.db"));
   REQUIRE(store.ok());
   std::string text = test::MakeGunFile({"PDA-7", "C7", "571001", "b7", 50, 3});
-  std::vector<IngestItem> first{ItemFrom(text)};
+  std::vector<IngestItem> first = Items(ItemFrom(text));
   REQUIRE((*store)->Save(first, 1000).ok());
   CHECK(first[0].ack.ok);
   CHECK(first[0].ack.accepted == 50);
   CHECK(first[0].ack.duplicates == 0);
 
-  std::vector<IngestItem> again{ItemFrom(text), ItemFrom(text)};  // re-docked, and resent in the same group
+  std::vector<IngestItem> again = Items(ItemFrom(text), ItemFrom(text));  // re-docked, and resent in the same group
   REQUIRE((*store)->Save(again, 2000).ok());
   CHECK(again[0].ack.accepted == 0);
   CHECK(again[0].ack.duplicates == 50);
@@ -59,11 +68,11 @@ TEST_CASE("the same key with different content is a conflict, kept aside, never 
   TempDir dir;
   auto store = Store::Open(dir.Path("station.db"));
   REQUIRE(store.ok());
-  std::vector<IngestItem> first{
-      ItemFrom(std::string(kPreamble) + "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n")};
+  std::vector<IngestItem> first = Items(
+      ItemFrom(std::string(kPreamble) + "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"));
   REQUIRE((*store)->Save(first, 1000).ok());
-  std::vector<IngestItem> second{
-      ItemFrom(std::string(kPreamble) + "1,ZT7730012345678,signed,2026-11-24T09:00:00+08:00,,,,,李四\n")};
+  std::vector<IngestItem> second = Items(
+      ItemFrom(std::string(kPreamble) + "1,ZT7730012345678,signed,2026-11-24T09:00:00+08:00,,,,,李四\n"));
   REQUIRE((*store)->Save(second, 2000).ok());
   CHECK(second[0].ack.accepted == 0);
   REQUIRE(second[0].ack.conflicts.size() == 1);
@@ -81,7 +90,7 @@ TEST_CASE("bad rows are quarantined once with their reason, however often the gu
                      "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"
                      "2,ZT7730012345679,flying,2026-11-24T07:58:12+08:00,,,,,\n";
   for (int dock = 0; dock < 3; ++dock) {
-    std::vector<IngestItem> items{ItemFrom(text)};
+    std::vector<IngestItem> items = Items(ItemFrom(text));
     REQUIRE((*store)->Save(items, 1000 + dock).ok());
     REQUIRE(items[0].ack.rejected.size() == 1);
     CHECK(items[0].ack.rejected[0].line == 4);
@@ -101,7 +110,7 @@ TEST_CASE("a batch refused whole is answered with the reason and quarantined", "
   item.refusal = Status::InvalidArgument("batch for station 310001", "this is station 571001");
   item.refused_raw = "# device=PDA-9 courier=C9 station=310001 batch=x";
   item.batch.origin.device = "PDA-9";
-  std::vector<IngestItem> items{item};
+  std::vector<IngestItem> items = Items(std::move(item));
   REQUIRE((*store)->Save(items, 1000).ok());
   CHECK_FALSE(items[0].ack.ok);
   CHECK(items[0].ack.code == "InvalidArgument");
@@ -117,8 +126,8 @@ TEST_CASE("a full disk stores nothing of the group and says so", "[store][fault]
   REQUIRE(pages.ok());
   std::string limit = "PRAGMA max_page_count = " + std::to_string(*pages + 2);
   REQUIRE((*store)->db().Exec(limit.c_str()).ok());
-  std::vector<IngestItem> items{ItemFrom(test::MakeGunFile({"PDA-1", "C1", "571001", "b1", 5000, 1})),
-                                ItemFrom(test::MakeGunFile({"PDA-2", "C2", "571001", "b2", 10, 2}))};
+  std::vector<IngestItem> items = Items(ItemFrom(test::MakeGunFile({"PDA-1", "C1", "571001", "b1", 5000, 1})),
+                                ItemFrom(test::MakeGunFile({"PDA-2", "C2", "571001", "b2", 10, 2})));
   Status s = (*store)->Save(items, 1000);
   REQUIRE_FALSE(s.ok());
   CHECK(s.code() == Code::kIOError);

@@ -24,7 +24,6 @@
 #include <boost/program_options.hpp>
 
 #include "daemon/ingest_server.h"
-#include "daemon/schema.h"
 #include "daemon/sqlite.h"
 #include "scanner/batch_file.h"
 #include "tools/bench/bench_latency.h"
@@ -78,6 +77,17 @@ std::string ThroughputFile(const BenchConfig& config, int g, int f) {
                       static_cast<std::uint64_t>(g) * 100003 + static_cast<std::uint64_t>(f) + 1});
 }
 
+// The naive loader's table (DESIGN's scan record, stored the obvious way).
+constexpr const char* kNaiveSchema = R"sql(
+CREATE TABLE scans (
+  id INTEGER PRIMARY KEY, device TEXT NOT NULL, batch TEXT NOT NULL, seq INTEGER NOT NULL,
+  courier TEXT NOT NULL, station TEXT NOT NULL, waybill TEXT, bag TEXT, type TEXT NOT NULL,
+  scan_time TEXT NOT NULL, scan_time_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL, peer_station TEXT,
+  weight_g INTEGER, reason TEXT, note TEXT, line INTEGER NOT NULL, digest INTEGER NOT NULL,
+  UNIQUE (device, batch, seq));
+CREATE INDEX scans_by_waybill ON scans (waybill);
+)sql";
+
 // ---- 1. The naive loader -------------------------------------------------
 
 struct BaselineFigures {
@@ -102,11 +112,13 @@ Result<BaselineFigures> MeasureBaseline(const BenchConfig& config, const std::ve
   }
   figures.parse_s = Seconds(Clock::now() - start);
 
-  // Same settings as stationd (sql::Db::Open defaults: WAL, synchronous=FULL)
-  // and the same schema, so the same indexes are kept up to date.
+  // Same settings as stationd (sql::Db::Open defaults: WAL, synchronous=FULL).
+  // The naive schema: one table with the gun's names on every row, the
+  // exactly-once key, and an index on waybill so a parcel can be found: what
+  // stationd offers too, though it keeps the waybill index off the ack path.
   auto db = sql::Db::Open(dir + "/baseline.db");
   if (!db.ok()) return db.status();
-  if (Status s = MigrateSchema(*db); !s.ok()) return s;
+  if (Status s = db->Exec(kNaiveSchema); !s.ok()) return s;
   auto insert = sql::Stmt::Prepare(
       *db,
       "INSERT INTO scans (device, batch, seq, courier, station, waybill, bag, type, scan_time, scan_time_ms,"
@@ -151,9 +163,26 @@ Result<BaselineFigures> MeasureBaseline(const BenchConfig& config, const std::ve
 // ---- 2. The whole dock path ----------------------------------------------
 
 struct DockFigures {
-  double seconds = 0;
+  double seconds = 0;          // until every scan is acknowledged (the ack path)
+  double indexed_seconds = 0;  // until the waybill index has caught up too
   std::int64_t rows = 0;
 };
+
+// The highest scan id and the waybill index's high-water mark; equal once
+// the background indexer has caught up.
+Result<bool> IndexCaughtUp(const std::string& data_dir) {
+  sql::OpenOptions read_only;
+  read_only.read_only = true;
+  auto station = sql::Db::Open(data_dir + "/station.db", read_only);
+  if (!station.ok()) return station.status();
+  auto top = station->QueryInt("SELECT coalesce(max(id), 0) FROM scans");
+  if (!top.ok()) return top.status();
+  auto index = sql::Db::Open(data_dir + "/waybills.db", read_only);
+  if (!index.ok()) return index.status();
+  auto upto = index->QueryInt("SELECT upto FROM indexed_upto");
+  if (!upto.ok()) return upto.status();
+  return *upto >= *top;
+}
 
 Result<DockFigures> MeasureDockPath(const BenchConfig& config, const std::vector<std::vector<std::string>>& files,
                                     const std::string& dir) {
@@ -211,6 +240,14 @@ Result<DockFigures> MeasureDockPath(const BenchConfig& config, const std::vector
     return Status::IOError("dock path", "database holds " + std::to_string(*stored) + " scans, expected " +
                                             std::to_string(figures.rows));
   }
+  for (;;) {
+    auto done = IndexCaughtUp(station->data_dir);
+    if (!done.ok()) return done.status();
+    if (*done) break;
+    if (Clock::now() >= deadline) return Status::Unavailable("dock path", "the waybill index did not catch up");
+    std::this_thread::sleep_for(2ms);
+  }
+  figures.indexed_seconds = Seconds(Clock::now() - start);
   station->process.Stop(5s);
   return figures;
 }
@@ -301,7 +338,7 @@ int Main(int argc, char** argv) {
     all_files.insert(all_files.end(), files[g].begin(), files[g].end());
   }
 
-  std::vector<double> baseline_rates, dock_rates, ratios;
+  std::vector<double> baseline_rates, dock_rates, indexed_rates, ratios;
   for (int round = 1; round <= config.rounds; ++round) {
     const std::string round_dir = dir->Path("round" + std::to_string(round));
     std::error_code error;
@@ -313,11 +350,12 @@ int Main(int argc, char** argv) {
     if (!dock.ok()) return Fail(*dir, "dock path", dock.status());
     baseline_rates.push_back(static_cast<double>(baseline->rows) / baseline->insert_s);
     dock_rates.push_back(static_cast<double>(dock->rows) / dock->seconds);
+    indexed_rates.push_back(static_cast<double>(dock->rows) / dock->indexed_seconds);
     ratios.push_back(dock_rates.back() / baseline_rates.back());
     std::cout << "  round " << round << ": naive loader " << Rate(baseline_rates.back()) << " ("
               << Fixed(baseline->insert_s, 2) << " s; parsing, not counted, " << Fixed(baseline->parse_s, 2)
-              << " s), dock path " << Rate(dock_rates.back()) << " (" << Fixed(dock->seconds, 2) << " s), ratio "
-              << Fixed(ratios.back(), 2) << "x\n"
+              << " s), dock path " << Rate(dock_rates.back()) << " (" << Fixed(dock->seconds, 2) << " s; waybill index caught up at "
+              << Fixed(dock->indexed_seconds, 2) << " s), ratio " << Fixed(ratios.back(), 2) << "x\n"
               << std::flush;
     if (!config.keep) std::filesystem::remove_all(round_dir, error);
   }
@@ -328,6 +366,8 @@ int Main(int argc, char** argv) {
             << "dock path (" << config.guns << guns_word << ", scanner-dock -> stationd): " << Rate(Median(dock_rates))
             << "  ratio " << Fixed(ratio, 2) << "x  (medians of " << config.rounds << " rounds; target >= "
             << Fixed(kTargetRatio, 1) << "x)\n"
+            << "  counting until the background waybill index has caught up: " << Rate(Median(indexed_rates))
+            << "  ratio " << Fixed(Median(indexed_rates) / Median(baseline_rates), 2) << "x\n"
             << std::flush;
 
   auto latency = MeasureLatency({config.stationd, config.guns, config.latency_batches, config.latency_scans},
