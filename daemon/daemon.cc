@@ -78,7 +78,8 @@ int RunDaemon(const DaemonConfig& config) {
                        check.ok() ? *check : check.status().ToString());
       return 1;
     }
-    spdlog::warn("the last run did not stop cleanly; database checked: ok");
+    DropWaybillIndex(config.data_dir);
+    spdlog::warn("the last run did not stop cleanly; database checked: ok; rebuilding the waybill index");
   }
   if (config.db.synchronous != "FULL") {
     spdlog::warn("synchronous={}: acknowledged scans may be lost on power loss (test setting)", config.db.synchronous);

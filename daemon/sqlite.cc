@@ -34,11 +34,14 @@ Result<Db> Db::Open(const std::string& path, const OpenOptions& options) {
   if (!mode.ok()) return mode.status();
   if (*mode != "wal") return Status::IOError("open " + path, "journal_mode is '" + *mode + "', not 'wal'");
 
-  const bool full = options.synchronous != "NORMAL";
-  if (Status s = db.Exec(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !s.ok()) return s;
+  // FULL unless told otherwise; the value is read back, since a build or a
+  // wrapper can override it silently (RELIABILITY.md V15).
+  const int level = options.synchronous == "OFF" ? 0 : options.synchronous == "NORMAL" ? 1 : 2;
+  const std::string set = "PRAGMA synchronous=" + std::to_string(level);
+  if (Status s = db.Exec(set.c_str()); !s.ok()) return s;
   auto sync = db.QueryInt("PRAGMA synchronous");
   if (!sync.ok()) return sync.status();
-  if (*sync != (full ? 2 : 1)) return Status::IOError("open " + path, "synchronous did not take");
+  if (*sync != level) return Status::IOError("open " + path, "synchronous did not take");
 
   if (Status s = db.Exec("PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=1000;"
                          "PRAGMA journal_size_limit=67108864;");

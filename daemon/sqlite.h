@@ -22,7 +22,9 @@ struct OpenOptions {
   bool create = true;
   // "FULL" syncs the WAL on every commit. "NORMAL" survives a process crash
   // but may lose the latest commits on power loss; only the power-loss test
-  // uses it, to prove that the test can fail.
+  // uses it on the station database, to prove that the test can fail.
+  // "OFF" never syncs: only for derived files rebuilt after an unclean stop
+  // (the waybill index).
   std::string synchronous = "FULL";
   // A VFS registered by name (the power-loss test's shim); empty: default.
   std::string vfs;

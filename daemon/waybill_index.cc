@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,10 @@ INSERT OR IGNORE INTO indexed_upto VALUES (1, 0);
 
 std::string WaybillIndexPath(const std::string& data_dir) { return data_dir + "/waybills.db"; }
 
+void DropWaybillIndex(const std::string& data_dir) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((WaybillIndexPath(data_dir) + suffix).c_str());
+}
+
 struct WaybillIndexer::Impl {
   sql::Db station;
   sql::Db index;
@@ -45,15 +50,15 @@ WaybillIndexer::~WaybillIndexer() = default;
 Result<std::unique_ptr<WaybillIndexer>> WaybillIndexer::Open(const std::string& station_db,
                                                              const std::string& index_path) {
   // The station database is only read here (and checkpointed), so it is
-  // opened without creating anything. The index is derived and rebuilt from
-  // its high-water mark, so it need not be synced on every commit: after a
-  // power loss it re-indexes what it lost.
+  // opened without creating anything. The index is derived data: it is never
+  // synced (no fsync competing with the acknowledgements' commits), and
+  // stationd deletes it after an unclean stop so it is rebuilt from scratch.
   sql::OpenOptions station_options;
   station_options.create = false;
   auto station = sql::Db::Open(station_db, station_options);
   if (!station.ok()) return station.status();
   sql::OpenOptions index_options;
-  index_options.synchronous = "NORMAL";
+  index_options.synchronous = "OFF";
   auto index = sql::Db::Open(index_path, index_options);
   if (!index.ok()) return index.status();
   if (Status s = index->Exec(kIndexSchema); !s.ok()) return s;

@@ -25,6 +25,10 @@ namespace station {
 
 std::string WaybillIndexPath(const std::string& data_dir);
 
+// Deletes the index files: it is never synced, so after a crash or power
+// loss it is rebuilt rather than trusted. REQUIRES: no indexer running.
+void DropWaybillIndex(const std::string& data_dir);
+
 // Indexes scans committed since the last call, up to `max_scans`, in one
 // transaction on `index_path`. Returns how many scans it took.
 // REQUIRES: no other writer of `index_path`.

@@ -235,3 +235,36 @@ TEST_CASE("after an unclean stop a damaged database is refused, not used", "[int
   CHECK(refused.exit_code == 1);
   CHECK_THAT(refused.err, Catch::Contains("check") || Catch::Contains("malformed"));
 }
+
+TEST_CASE("after an unclean stop the waybill index is rebuilt by itself", "[integration][crash]") {
+  TempDir dir;
+  const std::string data = dir.Path("data");
+  auto station = StartStationd(data, "571001", dir.Path("stationd.log"));
+  fs::create_directories(dir.Path("spool"));
+  WriteFileAtomically(dir.Path("spool/a.csv"), MakeGunFile({"PDA-1", "C1", "571001", "a", 5000, 4}));
+  REQUIRE(DockOnce(station.endpoint, dir.Path("spool"), 30s) == 0);
+  station.process.Kill();
+  station = StartStationd(data, "571001", dir.Path("stationd.log"));
+
+  const std::int64_t with_waybill = CountScans(data, "waybill IS NOT NULL");
+  std::int64_t indexed = -1;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    sql::OpenOptions options;
+    options.read_only = true;
+    auto index = sql::Db::Open(data + "/waybills.db", options);
+    if (index.ok()) {
+      auto n = index->QueryInt("SELECT count(*) FROM waybill_scans");
+      if (n.ok()) indexed = *n;
+    }
+    if (indexed == with_waybill) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(indexed == with_waybill);
+  // And lookups go through it: a parcel of the batch is found.
+  const std::string waybill = WaybillFor(QueryInt(data, "SELECT CAST(substr(waybill, 3) AS INTEGER) FROM scans "
+                                                        "WHERE waybill IS NOT NULL LIMIT 1"));
+  auto history = RunCommand({StationctlPath(), "--data-dir", data, "scans", waybill, "--json"}, 10s);
+  REQUIRE(history.exit_code == 0);
+  CHECK(nlohmann::json::parse(history.out)["scans"].size() >= 1);
+}
