@@ -5,4 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 cd build
-ctest --output-on-failure -j2 --timeout 600
+# The fault tests' figures (acknowledged, stored, lost, duplicated) land
+# here and are printed after the run: ctest hides a passing test's output.
+export STATION_FIGURES_FILE="$PWD/test-figures.txt"
+: > "$STATION_FIGURES_FILE"
+status=0
+ctest --output-on-failure -j2 --timeout 600 || status=$?
+echo
+echo "== figures from the fault tests"
+cat "$STATION_FIGURES_FILE"
+exit $status

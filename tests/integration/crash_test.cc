@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/sqlite.h"
+#include "tests/support/figures.h"
 #include "tests/support/child_process.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/station_process.h"
@@ -124,7 +125,9 @@ TEST_CASE("T1: every scan acknowledged before a SIGKILL is stored exactly once a
   TempDir dir;
   const std::string data = dir.Path("data");
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(FreePort());
-  Guns guns = MakeGuns(dir, 4, std::max(60, kills * 5), 250);
+  // Enough files that guns are still docking at the last kill (about 250,000
+  // scans a second get through between kills).
+  Guns guns = MakeGuns(dir, 4, std::min(1500, std::max(60, kills * 15)), 250);
 
   auto station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, endpoint);
   auto docks = StartDocks(guns, endpoint, dir.Path("dock.log"));
@@ -154,7 +157,7 @@ TEST_CASE("T1: every scan acknowledged before a SIGKILL is stored exactly once a
     for (const auto& [key, rows] : Acknowledged(guns)) n += rows;
     return n;
   }();
-  std::printf("[T1] seed=%u kills=%d scans acknowledged=%lld (%lld at the last kill) stored=%lld lost=%lld "
+  PrintFigures("[T1] seed=%u kills=%d scans acknowledged=%lld (%lld at the last kill) stored=%lld lost=%lld "
               "duplicated=%lld integrity failures=%d\n",
               seed, kills, static_cast<long long>(acked_at_end), static_cast<long long>(max_acked),
               static_cast<long long>(stored), static_cast<long long>(worst_lost),
@@ -172,7 +175,7 @@ TEST_CASE("T14: SIGTERM under load stops stationd cleanly within 5 s, nothing ac
   TempDir dir;
   const std::string data = dir.Path("data");
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(FreePort());
-  Guns guns = MakeGuns(dir, 4, std::max(40, rounds * 4), 250);
+  Guns guns = MakeGuns(dir, 4, std::max(40, rounds * 12), 250);  // still docking at the last stop
   auto station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, endpoint);
   auto docks = StartDocks(guns, endpoint, dir.Path("dock.log"));
   std::int64_t slowest_ms = 0;
@@ -191,7 +194,7 @@ TEST_CASE("T14: SIGTERM under load stops stationd cleanly within 5 s, nothing ac
     station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, endpoint);
   }
   for (ChildProcess& dock : docks) CHECK(dock.Wait(120s) == 0);
-  std::printf("[T14] rounds=%d slowest stop=%lld ms stored=%lld of %lld\n", rounds,
+  PrintFigures("[T14] rounds=%d slowest stop=%lld ms stored=%lld of %lld\n", rounds,
               static_cast<long long>(slowest_ms), static_cast<long long>(CountScans(data)),
               static_cast<long long>(guns.total_scans));
   CHECK(CountScans(data) == guns.total_scans);

@@ -13,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "scanner/wire.h"
+#include "tests/support/figures.h"
 #include "tests/support/child_process.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/station_process.h"
@@ -81,7 +82,7 @@ TEST_CASE("eight guns docking at once land every scan exactly once", "[integrati
   }
   for (ChildProcess& dock : docks) CHECK(dock.Wait(60s) == 0);
   const std::int64_t stored = CountScans(dir.Path("data"));
-  std::printf("[many guns] guns=%d scans sent=%d stored=%lld\n", kGuns, kGuns * kFiles * kRows,
+  PrintFigures("[many guns] guns=%d scans sent=%d stored=%lld\n", kGuns, kGuns * kFiles * kRows,
               static_cast<long long>(stored));
   CHECK(stored == kGuns * kFiles * kRows);
   for (const std::string& spool : spools) {
@@ -126,7 +127,7 @@ TEST_CASE("a file half-sent when the agent is killed is finished by the next run
   }
   dock.Kill();
   const std::int64_t before = CountScans(dir.Path("data"));
-  std::printf("[half-sent] scans stored when the agent was killed: %lld of %d\n", static_cast<long long>(before),
+  PrintFigures("[half-sent] scans stored when the agent was killed: %lld of %d\n", static_cast<long long>(before),
               kRows);
   REQUIRE(before > 0);
   REQUIRE(before < kRows);

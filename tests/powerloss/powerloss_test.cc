@@ -31,6 +31,7 @@
 #include "daemon/sqlite.h"
 #include "scanner/wire.h"
 #include "tests/powerloss/powerloss_vfs.h"
+#include "tests/support/figures.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
@@ -196,7 +197,7 @@ void RunOnce(zmq::context_t& context, int iteration, std::mt19937_64& rng, Figur
 Figures RunPowerLoss(const char* synchronous) {
   const int iterations = static_cast<int>(EnvNumber("STATION_POWERLOSS_ITERATIONS", 20));
   const std::uint64_t seed = EnvNumber("STATION_POWERLOSS_SEED", std::random_device{}());
-  std::printf("power loss, synchronous=%s: seed=%llu (STATION_POWERLOSS_SEED), iterations=%d\n", synchronous,
+  station::test::PrintFigures("power loss, synchronous=%s: seed=%llu (STATION_POWERLOSS_SEED), iterations=%d\n", synchronous,
               static_cast<unsigned long long>(seed), iterations);
   std::fflush(stdout);
   ScopedEnv env("STATION_TEST_SYNCHRONOUS", synchronous);
@@ -204,7 +205,7 @@ Figures RunPowerLoss(const char* synchronous) {
   zmq::context_t context(1);
   Figures figures;
   for (int i = 1; i <= iterations; ++i) RunOnce(context, i, rng, figures);
-  std::printf(
+  station::test::PrintFigures(
       "power loss, synchronous=%s: iterations=%d acked batches=%lld acked scans=%lld "
       "lost acked batches=%lld lost acked scans=%lld (in %d iterations) unsynced changes undone=%lld "
       "integrity failures=%d\n",
