@@ -108,7 +108,7 @@ std::string IntegrityCheck(const std::string& data_dir) {
 std::vector<ChildProcess> StartDocks(const Guns& guns, const std::string& endpoint, const std::string& log) {
   std::vector<ChildProcess> docks;
   for (const std::string& spool : guns.spools) {
-    docks.push_back(ChildProcess::Start({DockPath(), "--station", endpoint, "--spool", spool, "--once",
+    docks.push_back(Spawn({DockPath(), "--station", endpoint, "--spool", spool, "--once",
                                          "--give-up-s", "120", "--ack-timeout-ms", "2000", "--log-level", "warn"},
                                         log));
   }
@@ -208,7 +208,7 @@ TEST_CASE("a second stationd on the same data folder refuses to start", "[integr
                            10s);
   CHECK(second.exit_code == 1);
   CHECK_THAT(second.err, Catch::Contains("another stationd"));
-  CHECK(first.process.running());
+  CHECK(first.process.Running());
 }
 
 TEST_CASE("after an unclean stop a damaged database is refused, not used", "[integration][crash]") {

@@ -50,7 +50,7 @@ TEST_CASE("stationd reads its settings from a config file, flags override", "[in
     conf << "# stationd settings\nstation = 571001\ndata-dir = " << dir.Path("data")
          << "\ningest = tcp://127.0.0.1:*\nlog-level = debug\n";
   }
-  auto daemon = ChildProcess::Start({StationdPath(), "--config", dir.Path("stationd.conf"), "--log-level", "info"},
+  auto daemon = Spawn({StationdPath(), "--config", dir.Path("stationd.conf"), "--log-level", "info"},
                                     dir.Path("stationd.log"));
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (!std::filesystem::exists(dir.Path("data/stationd.json")) && std::chrono::steady_clock::now() < deadline) {

@@ -1,29 +1,17 @@
 #pragma once
-// Gun batch files for tests and benchmarks: valid rows of every scan type,
-// deterministic for a given seed.
+// Gun files for tests (tools/sim/gun_files.h); writing one throws on
+// failure, since the test cannot go on.
 
-#include <cstdint>
 #include <string>
+
+#include "tools/sim/gun_files.h"
 
 namespace station::test {
 
-struct GunFileSpec {
-  std::string device = "PDA-0001";
-  std::string courier = "C1001";
-  std::string station = "571001";
-  std::string batch = "20261124-0001";
-  int rows = 100;
-  std::uint64_t seed = 1;
-};
+using sim::GunFileSpec;
+using sim::MakeGunFile;
+using sim::WaybillFor;
 
-// The text of a valid batch file with `spec.rows` good rows, seq 1..rows.
-std::string MakeGunFile(const GunFileSpec& spec);
-
-// A valid carrier waybill number derived from `n` ("ZT" and 13 digits).
-std::string WaybillFor(std::uint64_t n);
-
-// Writes `text` to `path` the way a dock does: a temporary name, then a
-// rename, so the agent never sees half a file.
 void WriteFileAtomically(const std::string& path, const std::string& text);
 
 }  // namespace station::test

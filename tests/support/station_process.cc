@@ -28,7 +28,7 @@ RunningStation StartStationd(const std::string& data_dir, const std::string& sta
   std::filesystem::create_directories(data_dir);
   std::string info_path = data_dir + "/stationd.json";
   std::filesystem::remove(info_path);
-  RunningStation running{ChildProcess::Start({program ? program : StationdPath(), "--station", station,
+  RunningStation running{Spawn({program ? program : StationdPath(), "--station", station,
                                               "--data-dir", data_dir, "--ingest", endpoint},
                                              log_path),
                          ""};
@@ -44,7 +44,7 @@ RunningStation StartStationd(const std::string& data_dir, const std::string& sta
         return running;
       }
     }
-    if (!running.process.running()) throw std::runtime_error("stationd exited at start; see " + log_path);
+    if (!running.process.Running()) throw std::runtime_error("stationd exited at start; see " + log_path);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   throw std::runtime_error("stationd did not come up within 10 s");

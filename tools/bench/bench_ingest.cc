@@ -205,10 +205,10 @@ Result<DockFigures> MeasureDockPath(const BenchConfig& config, const std::vector
   }
 
   const std::string part_rows = std::to_string(config.part_rows);
-  std::vector<Child> docks;
+  std::vector<ChildProcess> docks;
   const Clock::time_point start = Clock::now();
   for (int g = 0; g < config.guns; ++g) {
-    auto dock = Child::Start({config.dock, "--once", "--spool", spools[g], "--station", station->endpoint,
+    auto dock = ChildProcess::Start({config.dock, "--once", "--spool", spools[g], "--station", station->endpoint,
                               "--part-rows", part_rows},
                              dir + "/dock-gun" + std::to_string(g + 1) + ".log");
     if (!dock.ok()) return dock.status();
@@ -217,7 +217,7 @@ Result<DockFigures> MeasureDockPath(const BenchConfig& config, const std::vector
   const Clock::time_point deadline = start + std::chrono::seconds(config.timeout_s);
   for (;;) {
     bool any = false;
-    for (Child& dock : docks) any = dock.Running() || any;
+    for (ChildProcess& dock : docks) any = dock.Running() || any;
     if (!any) break;
     if (Clock::now() >= deadline) {
       return Status::Unavailable("dock path", "scanner-dock did not finish within " +

@@ -1,8 +1,6 @@
 #pragma once
-// Small pieces the ingest benchmark needs: a temp folder, child processes
-// with bounded waits, a stationd to measure, and generated gun batch files. tests/support/ has
-// richer versions, but it is only built with the tests, and a benchmark must
-// build without them.
+// Small pieces the ingest benchmark needs: a temp folder and a stationd to
+// measure. Processes and gun files come from tools/sim, shared with tests.
 
 #include <sys/types.h>
 
@@ -12,8 +10,15 @@
 #include <vector>
 
 #include "scanner/status.h"
+#include "tools/sim/child_process.h"
+#include "tools/sim/gun_files.h"
 
 namespace station::bench {
+
+using sim::ChildProcess;
+using sim::GunFileSpec;
+using sim::MakeGunFile;
+using sim::WriteFileAtomically;
 
 // A fresh folder under /tmp, removed with everything in it when the object
 // dies (unless keep() was called).
@@ -36,57 +41,9 @@ class TempDir {
   bool keep_ = false;
 };
 
-// A started program. The destructor kills (SIGKILL) and reaps it if it is
-// still running, so no child outlives the benchmark.
-class Child {
- public:
-  // Starts argv[0] with `argv`; stdout and stderr are appended to `log_path`.
-  // kIOError when it cannot be started.
-  static Result<Child> Start(const std::vector<std::string>& argv, const std::string& log_path);
-  Child(Child&& other) noexcept : pid_(other.pid_), status_(other.status_), reaped_(other.reaped_) { other.pid_ = -1; }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() { Kill(); }
-
-  pid_t pid() const { return pid_; }
-  // False once the process has exited (it is then reaped).
-  bool Running();
-  // The exit code once exited, -signal when killed by one; meaningless while Running().
-  int ExitCode() const;
-  // Waits up to `timeout`; the exit code, or kTimedOut (left running).
-  int Wait(std::chrono::milliseconds timeout);
-  // SIGTERM, then up to `grace` for a clean exit, then SIGKILL. The exit code.
-  int Stop(std::chrono::milliseconds grace);
-  void Kill();
-
-  static constexpr int kTimedOut = -1000;
-
- private:
-  explicit Child(pid_t pid) : pid_(pid) {}
-  pid_t pid_ = -1;
-  int status_ = 0;
-  bool reaped_ = false;
-};
-
-// A gun batch file (DESIGN §8) of `rows` valid scans, seq 1..rows, of the
-// common scan types; the same spec always gives the same text.
-struct GunFileSpec {
-  std::string device = "PDA-0001";
-  std::string courier = "C1001";
-  std::string station = "571001";
-  std::string batch = "20261124-0001";
-  int rows = 1000;
-  std::uint64_t seed = 1;
-};
-std::string MakeGunFile(const GunFileSpec& spec);
-
-// Writes `text` under a temporary name and renames it to `path`, as a dock
-// does, so the agent never sees half a file.
-Status WriteFileAtomically(const std::string& path, const std::string& text);
-
 // A stationd started on tcp://127.0.0.1:* over its own data folder.
 struct Station {
-  Child process;
+  sim::ChildProcess process;
   std::string data_dir;
   std::string endpoint;  // the bound ingest endpoint
 };

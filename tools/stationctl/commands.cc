@@ -40,6 +40,17 @@ json DocksJson(const std::vector<DockSummary>& docks) {
   return out;
 }
 
+// One row per device (or courier): who, the other one, and its last dock.
+void PrintDocks(const std::vector<DockSummary>& docks, const char* who, const char* other) {
+  Table table({who, other, "last batch", "last dock", "docks", "scans accepted"});
+  const bool by_device = std::string(who) == "device";
+  for (const DockSummary& d : docks) {
+    table.AddRow({d.who, by_device ? d.courier : d.device, d.batch, LocalTime(d.received_ms), std::to_string(d.docks),
+                  std::to_string(d.accepted)});
+  }
+  table.Print(std::cout);
+}
+
 }  // namespace
 
 int CmdStatus(const CtlOptions& options) {
@@ -87,19 +98,9 @@ int CmdStatus(const CtlOptions& options) {
     std::cout << "; see: stationctl quarantine)";
   }
   std::cout << "\n\nLast dock per device:\n";
-  Table devices({"device", "courier", "last batch", "last dock", "docks", "scans accepted"});
-  for (const DockSummary& d : summary->by_device) {
-    devices.AddRow({d.device, d.courier, d.batch, LocalTime(d.received_ms), std::to_string(d.docks),
-                    std::to_string(d.accepted)});
-  }
-  devices.Print(std::cout);
+  PrintDocks(summary->by_device, "device", "courier");
   std::cout << "\nLast dock per courier:\n";
-  Table couriers({"courier", "device", "last batch", "last dock", "docks", "scans accepted"});
-  for (const DockSummary& d : summary->by_courier) {
-    couriers.AddRow({d.courier, d.device, d.batch, LocalTime(d.received_ms), std::to_string(d.docks),
-                     std::to_string(d.accepted)});
-  }
-  couriers.Print(std::cout);
+  PrintDocks(summary->by_courier, "courier", "device");
   return 0;
 }
 
