@@ -68,12 +68,14 @@ Result<std::vector<LadeGun>> GunsFromLade(const std::string& csv_text, const Lad
     if (guns.empty()) {
       // What goes wrong on real guns: a hand-typed number with a wrong check
       // digit, a scan type from newer firmware, a clock that lost its zone.
-      static const char* kBad[] = {
-          ",EE123456786CN,pickup,2026-05-01T10:00:00+08:00,,,,,手输单号",
-          ",ZT7700000000001,collect,2026-05-01T10:01:00+08:00,,,,,",
-          ",ZT7700000000002,pickup,2026-05-01 10:02,,,,,",
+      // Dated on the gun's own day.
+      const std::string date = "2026-" + first.pickup_time.substr(0, 5);
+      const std::string bad[] = {
+          ",EE123456786CN,pickup," + date + "T18:00:00+08:00,,,,,手输单号",
+          ",ZT7700000000001,collect," + date + "T18:01:00+08:00,,,,,",
+          ",ZT7700000000002,pickup," + date + " 18:02,,,,,",
       };
-      for (int i = 0; i < options.bad_rows; ++i) gun.text += std::to_string(++seq) + kBad[i % 3] + "\n";
+      for (int i = 0; i < options.bad_rows; ++i) gun.text += std::to_string(++seq) + bad[i % 3] + "\n";
     }
     gun.rows = seq;
     guns.push_back(std::move(gun));
