@@ -135,7 +135,21 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
     } else {
       spdlog::warn("batch refused req={} code={} error=\"{}\"", ack.req, ack.code, ack.error);
     }
-    std::string reply = EncodeBatchAck(ack);
+    std::string reply;
+    try {
+      reply = EncodeBatchAck(ack);
+    } catch (const std::exception& e) {
+      // Never let one odd reply stop the daemon: the rows are committed,
+      // so say how many, without the details that would not encode.
+      spdlog::error("ack not encodable req={} error=\"{}\"", ack.req, e.what());
+      BatchAck minimal;
+      minimal.req = ack.req;
+      minimal.device = ack.device;
+      minimal.batch = ack.batch;
+      minimal.accepted = ack.accepted;
+      minimal.duplicates = ack.duplicates;
+      reply = EncodeBatchAck(minimal);
+    }
     try {
       socket_.send(peers[i], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       socket_.send(zmq::buffer(reply), zmq::send_flags::dontwait);

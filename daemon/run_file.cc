@@ -50,7 +50,7 @@ Status WriteRunInfo(const std::string& data_dir, const RunInfo& info) {
   std::string tmp = InfoPath(data_dir) + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(2) << "\n";
+    out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (!out) return Status::IOError("write " + tmp, std::strerror(errno));
   }
   if (std::rename(tmp.c_str(), InfoPath(data_dir).c_str()) != 0) {

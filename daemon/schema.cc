@@ -38,7 +38,6 @@ CREATE TABLE scans (
   reason       TEXT,
   note         TEXT,
   line         INTEGER NOT NULL, -- line in the gun's batch file
-  digest       INTEGER NOT NULL, -- fingerprint of the content, to tell resends from conflicts
   UNIQUE (batch_id, seq)         -- (device, batch, seq) names a scan for ever
 );
 -- No index on waybill here: it would cost a random B-tree leaf a scan inside
@@ -49,7 +48,7 @@ CREATE INDEX scans_by_bag ON scans (bag) WHERE waybill IS NULL;
 -- Scans with their gun's names, for the clerk's queries and ad-hoc SQL.
 CREATE VIEW scans_full AS
   SELECT s.id, b.device, b.batch, s.seq, b.courier, b.station, s.waybill, s.bag, s.type, s.scan_time,
-         s.scan_time_ms, s.received_ms, s.peer_station, s.weight_g, s.reason, s.note, s.line, s.digest
+         s.scan_time_ms, s.received_ms, s.peer_station, s.weight_g, s.reason, s.note, s.line
   FROM scans s JOIN batches b ON b.id = s.batch_id;
 
 -- Everything that could not be stored as a scan: bad rows, conflicting

@@ -31,13 +31,15 @@ Status Store::Prepare() {
       {&insert_batch_,
        "INSERT INTO batches (device, batch, courier, station, received_ms) VALUES (?1, ?2, ?3, ?4, ?5)"
        " ON CONFLICT (device, batch) DO NOTHING"},
-      {&batch_id_, "SELECT id FROM batches WHERE device = ?1 AND batch = ?2"},
+      {&batch_id_, "SELECT id, courier FROM batches WHERE device = ?1 AND batch = ?2"},
       {&insert_scan_,
        "INSERT INTO scans (batch_id, seq, waybill, bag, type, scan_time, scan_time_ms, received_ms, peer_station,"
-       " weight_g, reason, note, line, digest)"
-       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+       " weight_g, reason, note, line)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
        " ON CONFLICT (batch_id, seq) DO NOTHING"},
-      {&stored_digest_, "SELECT digest FROM scans WHERE batch_id = ?1 AND seq = ?2"},
+      {&stored_scan_,
+       "SELECT waybill, bag, type, scan_time, peer_station, weight_g, reason, note FROM scans"
+       " WHERE batch_id = ?1 AND seq = ?2"},
       {&insert_quarantine_,
        "INSERT INTO quarantine (kind, device, courier, batch, line, seq, raw, reason, received_ms, fingerprint)"
        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (fingerprint) DO NOTHING"},
@@ -66,6 +68,22 @@ Status Store::Quarantine(const char* kind, const BatchOrigin& origin, int line, 
   return q.Run();
 }
 
+namespace {
+
+// True when the stored row `stored` (the columns of stored_scan_) says what
+// `scan` says.
+bool SameScan(const sql::Stmt& stored, const Scan& scan) {
+  const bool same_weight = stored.ColumnIsNull(5) ? !scan.weight_g.has_value()
+                                                  : scan.weight_g.has_value() && *scan.weight_g == stored.ColumnInt(5);
+  return same_weight && stored.ColumnText(0) == scan.waybill && stored.ColumnText(1) == scan.bag &&
+         stored.ColumnText(2) == ScanTypeKey(scan.type) && stored.ColumnText(3) == scan.time &&
+         stored.ColumnText(4) == scan.peer_station &&
+         stored.ColumnText(6) == (scan.reason ? ProblemReasonKey(*scan.reason) : "") &&
+         stored.ColumnText(7) == scan.note;
+}
+
+}  // namespace
+
 Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
   BatchAck& ack = item.ack;
   ack = BatchAck{};
@@ -90,10 +108,23 @@ Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
   if (!found_batch.ok()) return found_batch.status();
   if (!*found_batch) return Status::IOError("batch row vanished", origin.device + "/" + origin.batch);
   const std::int64_t batch_id = find_batch.ColumnInt(0);
+  const std::string first_courier = find_batch.ColumnText(1);
+  // A SELECT left on a row keeps a read transaction open past COMMIT,
+  // pinning the WAL so no checkpoint can ever finish: reset at once.
+  find_batch.Reset();
+  if (first_courier != origin.courier) {
+    // The same gun batch docked under another courier: not a resend. Keep
+    // what was stored, refuse this, and show the clerk.
+    Status conflict = Status::Conflict("batch " + origin.batch + " of device " + origin.device,
+                                       "was docked by courier " + first_courier + "; this one says " + origin.courier);
+    ack = ErrorAck(item.req, conflict);
+    const std::string comment = "# device=" + origin.device + " courier=" + origin.courier +
+                                " station=" + origin.station + " batch=" + origin.batch;
+    return Quarantine("batch", origin, 0, 0, comment, conflict.message(), received_ms);
+  }
 
   for (const GoodRow& row : item.batch.rows) {
     const Scan& scan = row.scan;
-    const std::int64_t digest = static_cast<std::int64_t>(scan.Digest(origin));
     sql::Stmt& ins = *insert_scan_;
     ins.Reset();
     // The hot path: text is bound without a copy; `row` outlives the step.
@@ -101,19 +132,23 @@ Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
     ins.BindViewOrNull(5, ScanTypeKey(scan.type)).BindViewOrNull(6, scan.time).Bind(7, scan.time_ms);
     ins.Bind(8, received_ms).BindViewOrNull(9, scan.peer_station).BindOptional(10, scan.weight_g);
     if (scan.reason) ins.BindViewOrNull(11, ProblemReasonKey(*scan.reason));
-    ins.BindViewOrNull(12, scan.note).Bind(13, std::int64_t{row.line}).Bind(14, digest);
+    ins.BindViewOrNull(12, scan.note).Bind(13, std::int64_t{row.line});
     if (Status s = ins.Run(); !s.ok()) return s;
     if (db_.Changes() == 1) {
       ++ack.accepted;
       continue;
     }
     // The key is taken: a resend (same content) or a conflicting reuse.
-    sql::Stmt& get = *stored_digest_;
+    // Compared column by column, exactly: this decides whether a gun's scan
+    // is acknowledged as stored, so no hash shortcut.
+    sql::Stmt& get = *stored_scan_;
     get.Reset();
     get.Bind(1, batch_id).Bind(2, scan.seq);
     auto found = get.Step();
     if (!found.ok()) return found.status();
-    if (*found && get.ColumnInt(0) == digest) {
+    const bool same = *found && SameScan(get, scan);
+    get.Reset();  // see find_batch above
+    if (same) {
       ++ack.duplicates;
       continue;
     }

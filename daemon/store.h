@@ -56,7 +56,7 @@ class Store {
   std::unique_ptr<sql::Stmt> insert_batch_;
   std::unique_ptr<sql::Stmt> batch_id_;
   std::unique_ptr<sql::Stmt> insert_scan_;
-  std::unique_ptr<sql::Stmt> stored_digest_;
+  std::unique_ptr<sql::Stmt> stored_scan_;
   std::unique_ptr<sql::Stmt> insert_quarantine_;
   std::unique_ptr<sql::Stmt> insert_dock_;
 };

@@ -48,7 +48,7 @@ Result<Layout> ReadHeader(const CsvRecord& header) {
     for (int c = 0; c < kColumnCount; ++c) {
       if (name == kBatchColumns[c]) {
         if (layout.index[c] >= 0) {
-          return Status::InvalidArgument("header row", "column '" + std::string(name) + "' appears twice");
+          return Status::InvalidArgument("header row", "column '" + Utf8Excerpt(name, 30) + "' appears twice");
         }
         layout.index[c] = static_cast<int>(i);
       }
@@ -66,7 +66,7 @@ Result<std::int64_t> ParseCount(std::string_view text, const char* what, std::in
   std::int64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < 0 || v > max) {
-    return Status::InvalidArgument(std::string(what) + " '" + std::string(text.substr(0, 20)) + "'",
+    return Status::InvalidArgument(std::string(what) + " '" + Utf8Excerpt(text, 20) + "'",
                                    "not a whole number in range");
   }
   return v;
@@ -89,7 +89,7 @@ Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
 
   if (field(kType).empty()) return Status::InvalidArgument("missing field", "type is empty");
   auto type = ParseScanType(field(kType));
-  if (!type) return Status::InvalidArgument("unknown scan type '" + field(kType).substr(0, 30) + "'");
+  if (!type) return Status::InvalidArgument("unknown scan type '" + Utf8Excerpt(field(kType), 30) + "'");
   scan.type = *type;
 
   if (field(kTime).empty()) return Status::InvalidArgument("missing field", "time is empty");
@@ -116,7 +116,7 @@ Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
 
   scan.peer_station = field(kPeer);
   if (!scan.peer_station.empty() && !IsStationCode(scan.peer_station)) {
-    return Status::InvalidArgument("peer_station '" + scan.peer_station.substr(0, 20) + "'", "not six digits");
+    return Status::InvalidArgument("peer_station '" + Utf8Excerpt(scan.peer_station, 20) + "'", "not six digits");
   }
   if (scan.type == ScanType::kDispatch && scan.peer_station.empty()) {
     return Status::InvalidArgument("missing field", "a dispatch needs peer_station (the next station)");
@@ -133,10 +133,10 @@ Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
   if (scan.type == ScanType::kProblem) {
     if (field(kReason).empty()) return Status::InvalidArgument("missing field", "a problem scan needs a reason");
     auto reason = ParseProblemReason(field(kReason));
-    if (!reason) return Status::InvalidArgument("unknown problem reason '" + field(kReason).substr(0, 30) + "'");
+    if (!reason) return Status::InvalidArgument("unknown problem reason '" + Utf8Excerpt(field(kReason), 30) + "'");
     scan.reason = *reason;
   } else if (!field(kReason).empty()) {
-    return Status::InvalidArgument("reason '" + field(kReason).substr(0, 30) + "'", "only problem scans carry a reason");
+    return Status::InvalidArgument("reason '" + Utf8Excerpt(field(kReason), 30) + "'", "only problem scans carry a reason");
   }
 
   const std::string& note = field(kNote);

@@ -190,7 +190,7 @@ void Agent::FinishFile(FileState& file, const std::string& rejected_why) {
   file.finished = true;
   Status s;
   if (rejected_why.empty()) {
-    s = spool_.MarkDone(file.name, file.summary.dump(2));
+    s = spool_.MarkDone(file.name, file.summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     if (s.ok()) {
       ++report_.files_done;
       spdlog::info("batch file acknowledged name={} accepted={} duplicates={} rejected={} conflicts={}", file.name,

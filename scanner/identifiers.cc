@@ -1,5 +1,7 @@
 #include "scanner/identifiers.h"
 
+#include "scanner/utf8.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -95,7 +97,7 @@ bool IsStationCode(std::string_view code) { return code.size() == 6 && AllDigits
 Result<std::string> NormalizeWaybill(std::string_view raw) {
   std::string s = Compact(StripAimPrefix(raw));
   if (s.empty()) return Status::InvalidArgument("waybill is empty");
-  std::string shown(raw.substr(0, 40));
+  std::string shown = Utf8Excerpt(raw, 40);
 
   // An S10 number read without its check digit: two letters, eight digits,
   // two letters. The digit is implied by the serial, so supply it.
@@ -125,7 +127,7 @@ Result<std::string> NormalizeWaybill(std::string_view raw) {
 
 Result<std::string> NormalizeBag(std::string_view raw) {
   std::string s = Compact(StripAimPrefix(raw));
-  std::string shown(raw.substr(0, 40));
+  std::string shown = Utf8Excerpt(raw, 40);
   if (s.empty()) return Status::InvalidArgument("bag is empty");
   if (AllDigits(s)) {
     if (s.size() == 18) {

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "scanner/utf8.h"
+
 namespace station {
 namespace {
 
@@ -60,7 +62,7 @@ bool Expect(std::string_view s, std::size_t& pos, char c) {
 
 Result<std::int64_t> ParseIsoInstant(std::string_view s) {
   const auto bad = [&](const char* why) {
-    return Status::InvalidArgument("time '" + std::string(s.substr(0, 40)) + "'", why);
+    return Status::InvalidArgument("time '" + Utf8Excerpt(s, 40) + "'", why);
   };
   std::size_t p = 0;
   int y = Digits(s, p, 4);

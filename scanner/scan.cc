@@ -2,8 +2,6 @@
 
 #include <array>
 
-#include "scanner/hash.h"
-
 namespace station {
 namespace {
 
@@ -56,22 +54,6 @@ std::optional<ProblemReason> ParseProblemReason(std::string_view key) {
     if (key == kReasons[i].key) return static_cast<ProblemReason>(i);
   }
   return std::nullopt;
-}
-
-std::uint64_t Scan::Digest(const BatchOrigin& origin) const {
-  Fingerprint h;
-  h.Add(origin.courier);
-  h.Add(origin.station);
-  h.Add(seq);
-  h.Add(waybill);
-  h.Add(ScanTypeKey(type));
-  h.Add(time);
-  h.Add(peer_station);
-  h.Add(bag);
-  h.Add(weight_g.value_or(-1));
-  h.Add(reason ? ProblemReasonKey(*reason) : "");
-  h.Add(note);
-  return h.value();
 }
 
 }  // namespace station

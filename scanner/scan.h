@@ -63,9 +63,6 @@ struct Scan {
   std::optional<ProblemReason> reason;
   std::string note;  // UTF-8, at most kMaxNoteChars code points
 
-  // A 64-bit fingerprint of everything the gun said about this scan, so a
-  // resend can be told from a conflicting reuse of the same key.
-  std::uint64_t Digest(const BatchOrigin& origin) const;
 };
 
 inline constexpr std::size_t kMaxNoteChars = 500;

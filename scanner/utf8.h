@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace station {
@@ -10,5 +11,10 @@ namespace station {
 // The number of code points in `text`, or nullopt when it is not valid UTF-8
 // (overlong forms, surrogates and values past U+10FFFF are invalid).
 std::optional<std::size_t> Utf8CodePoints(std::string_view text);
+
+// At most `max_bytes` of `text` for an error message: cut on a character
+// boundary, each invalid byte shown as \xNN, "..." when cut. Input quoted in
+// a reason must stay valid UTF-8: it goes into JSON and the database.
+std::string Utf8Excerpt(std::string_view text, std::size_t max_bytes = 40);
 
 }  // namespace station

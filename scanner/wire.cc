@@ -32,11 +32,13 @@ bool RowsFromJson(const json& in, std::vector<AckRow>& rows) {
   return true;
 }
 
+Result<BatchAck> DecodeBatchAckOrThrow(std::string_view text);
+
 }  // namespace
 
 std::string EncodeBatchHeader(const BatchHeader& header) {
   return json{{"type", "batch"}, {"v", kProtocolVersion}, {"req", header.req}, {"first_line", header.first_line}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<BatchHeader> DecodeBatchHeader(std::string_view text) {
@@ -73,7 +75,7 @@ std::string EncodeBatchAck(const BatchAck& ack) {
   if (!ack.ok) {
     j["code"] = ack.code;
     j["error"] = ack.error;
-    return j.dump();
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   j["device"] = ack.device;
   j["batch"] = ack.batch;
@@ -81,10 +83,23 @@ std::string EncodeBatchAck(const BatchAck& ack) {
   j["duplicates"] = ack.duplicates;
   j["rejected"] = RowsToJson(ack.rejected);
   j["conflicts"] = RowsToJson(ack.conflicts);
-  return j.dump();
+  // Replace, not throw, on invalid UTF-8: an ack must always be sendable.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<BatchAck> DecodeBatchAck(std::string_view text) {
+  // value() and get() throw on a field of the wrong type; a reply we cannot
+  // read is an error value, not a crash of the dock.
+  try {
+    return DecodeBatchAckOrThrow(text);
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument("batch ack", e.what());
+  }
+}
+
+namespace {
+
+Result<BatchAck> DecodeBatchAckOrThrow(std::string_view text) {
   auto doc = ParseObject(text, "batch ack");
   if (!doc.ok()) return doc.status();
   const json& j = *doc;
@@ -112,6 +127,8 @@ Result<BatchAck> DecodeBatchAck(std::string_view text) {
   }
   return ack;
 }
+
+}  // namespace
 
 BatchAck ErrorAck(std::string req, const Status& status) {
   BatchAck ack;

@@ -159,3 +159,57 @@ TEST_CASE("the store opens with the durable settings and reads them back", "[sto
   CHECK(*(*store)->db().QueryInt("PRAGMA synchronous") == 2);
   CHECK(*(*store)->db().QueryInt("PRAGMA foreign_keys") == 1);
 }
+
+TEST_CASE("issue: no read transaction is left open after a save, so checkpoints complete", "[store]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  std::string text = test::MakeGunFile({"PDA-7", "C7", "571001", "b7", 200, 3});
+  for (int dock = 0; dock < 2; ++dock) {  // the second dock takes the duplicate path's SELECT too
+    std::vector<IngestItem> items = Items(ItemFrom(text));
+    REQUIRE((*store)->Save(items, 1000).ok());
+  }
+  auto other = sql::Db::Open(dir.Path("station.db"));
+  REQUIRE(other.ok());
+  auto stmt = sql::Stmt::Prepare(*other, "PRAGMA wal_checkpoint(TRUNCATE)");
+  REQUIRE(stmt.ok());
+  auto row = stmt->Step();
+  REQUIRE(row.ok());
+  REQUIRE(*row);
+  CHECK(stmt->ColumnInt(0) == 0);  // not busy: nothing pins the WAL
+  CHECK(stmt->ColumnInt(1) == 0);  // and it was emptied
+}
+
+TEST_CASE("a resend that differs in one field is a conflict, compared exactly", "[store]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  std::vector<IngestItem> first = Items(
+      ItemFrom(std::string(kPreamble) + "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,1250,,\n"));
+  REQUIRE((*store)->Save(first, 1000).ok());
+  std::vector<IngestItem> same = Items(
+      ItemFrom(std::string(kPreamble) + "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,1250,,\n"));
+  REQUIRE((*store)->Save(same, 2000).ok());
+  CHECK(same[0].ack.duplicates == 1);
+  std::vector<IngestItem> heavier = Items(
+      ItemFrom(std::string(kPreamble) + "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,1251,,\n"));
+  REQUIRE((*store)->Save(heavier, 3000).ok());
+  CHECK(heavier[0].ack.duplicates == 0);
+  CHECK(heavier[0].ack.conflicts.size() == 1);
+  CHECK(Count(**store, "SELECT weight_g FROM scans") == 1250);
+}
+
+TEST_CASE("the same gun batch under another courier is refused as a conflict", "[store]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  std::vector<IngestItem> first = Items(ItemFrom(test::MakeGunFile({"PDA-7", "C7", "571001", "b7", 10, 3})));
+  REQUIRE((*store)->Save(first, 1000).ok());
+  std::vector<IngestItem> other = Items(ItemFrom(test::MakeGunFile({"PDA-7", "C8", "571001", "b7", 10, 3})));
+  REQUIRE((*store)->Save(other, 2000).ok());
+  CHECK_FALSE(other[0].ack.ok);
+  CHECK(other[0].ack.code == "Conflict");
+  CHECK_THAT(other[0].ack.error, Catch::Contains("courier C7"));
+  CHECK(Count(**store, "SELECT count(*) FROM scans") == 10);
+  CHECK(Count(**store, "SELECT count(*) FROM quarantine WHERE kind = 'batch' AND courier = 'C8'") == 1);
+}

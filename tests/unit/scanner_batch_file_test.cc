@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "scanner/batch_file.h"
+#include "scanner/utf8.h"
 
 using namespace station;
 
@@ -154,4 +155,19 @@ TEST_CASE("a split batch file reads back to the same rows and lines", "[scanner]
   }
   CHECK(rows == 25);
   CHECK(split->slices[1].first_line == 3 + 10 * 2);  // each row takes two lines
+}
+
+TEST_CASE("issue: reasons quoting bad input stay valid UTF-8 however the input is cut", "[scanner][batch]") {
+  std::string text = std::string(kHeader) +
+                     "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,杭州转运中心下沙,,,,\n"
+                     "2,ZT7730012345678,\xff\xfe\xe6\x9d,2026-11-24T07:58:12+08:00,,,,,\n"
+                     "3,运单号码很长很长很长很长很长很长,arrival,2026-11-24T07:58:12+08:00,,,,,\n";
+  auto batch = ReadBatch(text);
+  REQUIRE(batch.ok());
+  REQUIRE(batch->problems.size() == 3);
+  for (const RowProblem& p : batch->problems) {
+    INFO(p.reason);
+    CHECK(Utf8CodePoints(p.reason).has_value());
+  }
+  CHECK_THAT(batch->problems[1].reason, Catch::Contains("\\xFF"));
 }

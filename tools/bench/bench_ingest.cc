@@ -83,7 +83,7 @@ CREATE TABLE scans (
   id INTEGER PRIMARY KEY, device TEXT NOT NULL, batch TEXT NOT NULL, seq INTEGER NOT NULL,
   courier TEXT NOT NULL, station TEXT NOT NULL, waybill TEXT, bag TEXT, type TEXT NOT NULL,
   scan_time TEXT NOT NULL, scan_time_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL, peer_station TEXT,
-  weight_g INTEGER, reason TEXT, note TEXT, line INTEGER NOT NULL, digest INTEGER NOT NULL,
+  weight_g INTEGER, reason TEXT, note TEXT, line INTEGER NOT NULL,
   UNIQUE (device, batch, seq));
 CREATE INDEX scans_by_waybill ON scans (waybill);
 )sql";
@@ -122,8 +122,8 @@ Result<BaselineFigures> MeasureBaseline(const BenchConfig& config, const std::ve
   auto insert = sql::Stmt::Prepare(
       *db,
       "INSERT INTO scans (device, batch, seq, courier, station, waybill, bag, type, scan_time, scan_time_ms,"
-      " received_ms, peer_station, weight_g, reason, note, line, digest)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
+      " received_ms, peer_station, weight_g, reason, note, line)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
   if (!insert.ok()) return insert.status();
 
   start = Clock::now();
@@ -144,7 +144,6 @@ Result<BaselineFigures> MeasureBaseline(const BenchConfig& config, const std::ve
         ins.BindTextOrNull(12, scan.peer_station).BindOptional(13, scan.weight_g);
         if (scan.reason) ins.Bind(14, ProblemReasonKey(*scan.reason));
         ins.BindTextOrNull(15, scan.note).Bind(16, std::int64_t{batch.rows[i].line});
-        ins.Bind(17, static_cast<std::int64_t>(scan.Digest(origin)));
         if (Status s = ins.Run(); !s.ok()) return s;
       }
       if (Status s = txn->Commit(); !s.ok()) return s;

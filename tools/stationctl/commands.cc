@@ -70,7 +70,7 @@ int CmdStatus(const CtlOptions& options) {
     j["quarantine"] = summary->quarantine_by_kind;
     j["devices"] = DocksJson(summary->by_device);
     j["couriers"] = DocksJson(summary->by_courier);
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return 0;
   }
 
@@ -122,7 +122,7 @@ int CmdScans(const CtlOptions& options, const std::string& waybill_text) {
                       {"weight_g", r.weight_g ? json(*r.weight_g) : json()}, {"reason", r.reason},
                       {"note", r.note}});
     }
-    std::cout << json{{"waybill", *waybill}, {"scans", rows}}.dump(2) << "\n";
+    std::cout << json{{"waybill", *waybill}, {"scans", rows}}.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return 0;
   }
   if (history->empty()) {
@@ -155,7 +155,7 @@ int CmdQuarantine(const CtlOptions& options) {
                      {"batch", q.batch}, {"line", q.line}, {"seq", q.seq}, {"reason", q.reason}, {"raw", q.raw},
                      {"received_ms", q.received_ms}});
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return 0;
   }
   if (rows->empty()) {
