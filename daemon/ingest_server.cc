@@ -45,7 +45,7 @@ Result<std::unique_ptr<IngestServer>> IngestServer::Start(zmq::context_t& contex
     // a merely oversized batch still gets a readable refusal; only a frame
     // past that is cut off, to bound memory.
     s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(2 * options.max_message_bytes + 64 * 1024));
-    s.set(zmq::sockopt::rcvhwm, 64);
+    s.set(zmq::sockopt::rcvhwm, 16);  // bounds what one peer can queue (RELIABILITY.md §3a)
     s.set(zmq::sockopt::sndhwm, 1000);
     s.set(zmq::sockopt::heartbeat_ivl, 5000);
     s.set(zmq::sockopt::heartbeat_timeout, 15000);

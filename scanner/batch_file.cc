@@ -227,7 +227,7 @@ Result<BatchOrigin> ParseBatchComment(std::string_view line) {
   return origin;
 }
 
-Result<Batch> ReadBatch(std::string_view text, int first_row_line) {
+Result<Batch> ReadBatch(std::string_view text, int first_row_line, std::size_t max_rows) {
   auto pre = ReadPreamble(text);
   if (!pre.ok()) return pre.status();
   Batch batch;
@@ -236,7 +236,11 @@ Result<Batch> ReadBatch(std::string_view text, int first_row_line) {
   CsvReader reader(text.substr(pre->rows_offset), first_row_line > 0 ? first_row_line : pre->rows_line);
   CsvRecord record;
   std::unordered_set<std::int64_t> seen_seq;
+  std::size_t rows = 0;
   while (reader.Next(record)) {
+    if (++rows > max_rows) {
+      return Status::InvalidArgument("batch", "more than " + std::to_string(max_rows) + " rows in one message; send it in parts");
+    }
     GoodRow row;
     Status s = CheckRow(record, pre->layout, row.scan);
     if (s.ok() && !seen_seq.insert(row.scan.seq).second) {

@@ -44,7 +44,9 @@ Result<BatchOrigin> ParseBatchComment(std::string_view line);
 // a bad or incomplete header); problems with rows land in Batch::problems.
 // `first_row_line` is the file line of the first row after the header, when
 // `text` is a part of a larger file; 0 means count from the text itself.
-Result<Batch> ReadBatch(std::string_view text, int first_row_line = 0);
+// A text with more than `max_rows` rows is refused whole (kInvalidArgument),
+// so that one message cannot hold the daemon's memory or time.
+Result<Batch> ReadBatch(std::string_view text, int first_row_line = 0, std::size_t max_rows = 50'000);
 
 // A slice of a batch file holding at most N rows, for sending in parts.
 struct BatchSlice {

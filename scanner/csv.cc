@@ -44,6 +44,7 @@ bool CsvReader::Next(CsvRecord& record) {
   };
 
   for (;;) {
+    if (count == kMaxCsvFields) return fail("more than " + std::to_string(kMaxCsvFields) + " fields");
     if (count == fields.size()) fields.emplace_back();
     std::string& field = fields[count++];
     field.clear();

@@ -20,6 +20,9 @@ struct CsvRecord {
   std::string error;                // empty when the record is well-formed
 };
 
+// A record may have at most this many fields; more is a malformed record.
+inline constexpr std::size_t kMaxCsvFields = 64;
+
 // Reads `text` one record at a time. A malformed record (a quote inside an
 // unquoted field, text after a closing quote, a quote never closed) is
 // returned with `error` set, and reading resumes on the physical line after

@@ -275,6 +275,12 @@ TEST_CASE("malformed and oversized messages get an error reply and good traffic 
       {"wrong version", {R"({"type":"batch","v":9,"req":"x"})", good_body}, "\"v\""},
       {"body too large", {EncodeBatchHeader({"big", 0}), std::string(5u << 20, 'x')}, "larger than"},
       {"body not a batch", {EncodeBatchHeader({"junk", 0}), "\x01\x02\xff"}, "comment line"},
+      {"two million rows", {EncodeBatchHeader({"rows", 0}), good_body.substr(0, good_body.find('\n', good_body.find('\n') + 1) + 1) + [] {
+         std::string lines;
+         for (int i = 0; i < 2000000; ++i) lines += "x\n";
+         return lines;
+       }()},
+       "more than 50000 rows"},
   };
   for (const Case& c : cases) {
     INFO(c.what);
@@ -291,10 +297,25 @@ TEST_CASE("malformed and oversized messages get an error reply and good traffic 
     auto none = hostile.Send({EncodeBatchHeader({"huge", 0}), std::string(12u << 20, 'x')});
     CHECK_FALSE(none.ok());
   }
+  // Issue: a station name where the code belongs, and bytes that are not
+  // UTF-8, once crashed stationd while it encoded the reasons.
+  auto odd = client.Send({EncodeBatchHeader({"odd", 3}),
+                          "# device=PDA-8 courier=C8 station=571001 batch=odd\n"
+                          "seq,waybill,type,time,peer_station,bag,weight_g,reason,note\n"
+                          "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,杭州转运中心下沙,,,,\n"
+                          "2,ZT7730012345678,signed,2026-11-24T07:58:12+08:00,,,,,\xff\xfe\n"
+                          "3,ZT7730012345679,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"});
+  REQUIRE(odd.ok());
+  CHECK(odd->ok);
+  CHECK(odd->accepted == 1);
+  CHECK(odd->rejected.size() == 2);
+  auto listing = RunCommand({StationctlPath(), "--data-dir", dir.Path("data"), "quarantine", "--json"}, 10s);
+  CHECK(listing.exit_code == 0);
+  CHECK(nlohmann::json::parse(listing.out).size() >= 2);
   auto good = client.Send({EncodeBatchHeader({"good", 3}), good_body});
   REQUIRE(good.ok());
   CHECK(good->ok);
   CHECK(good->req == "good");
   CHECK(good->accepted == 20);
-  CHECK(CountScans(dir.Path("data")) == 20);
+  CHECK(CountScans(dir.Path("data")) == 21);  // the good batch and the odd one's good row
 }

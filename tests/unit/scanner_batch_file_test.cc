@@ -171,3 +171,11 @@ TEST_CASE("issue: reasons quoting bad input stay valid UTF-8 however the input i
   }
   CHECK_THAT(batch->problems[1].reason, Catch::Contains("\\xFF"));
 }
+
+TEST_CASE("a message with more rows than the limit is refused whole, quickly", "[scanner][batch]") {
+  std::string text = std::string(kHeader);
+  for (int i = 0; i < 1000; ++i) text += "x\n";
+  auto batch = ReadBatch(text, 0, 500);
+  REQUIRE_FALSE(batch.ok());
+  CHECK_THAT(batch.status().message(), Catch::Contains("more than 500 rows"));
+}

@@ -62,3 +62,11 @@ TEST_CASE("AppendCsvField quotes only when it must", "[scanner][csv]") {
   REQUIRE(records.size() == 1);
   CHECK(records[0].fields == std::vector<std::string>{"plain", "空号, 已联系", "say \"hi\""});
 }
+
+TEST_CASE("a record of endless commas is one bad record, not millions of fields", "[scanner][csv]") {
+  std::string text = std::string(100000, ',') + "\nok,1\n";
+  auto records = ReadAll(text);
+  REQUIRE(records.size() == 2);
+  CHECK_THAT(records[0].error, Catch::Contains("more than 64 fields"));
+  CHECK(records[1].error.empty());
+}
