@@ -85,29 +85,34 @@ int RunDaemon(const DaemonConfig& config) {
     spdlog::warn("synchronous={}: acknowledged scans may be lost on power loss (test setting)", config.db.synchronous);
   }
 
-  auto indexer = WaybillIndexer::Open(DatabasePath(config.data_dir), WaybillIndexPath(config.data_dir));
-  if (!indexer.ok()) {
-    spdlog::critical("cannot open the waybill index: {}", indexer.status().ToString());
-    return 1;
-  }
-  IndexThread index_thread(std::move(*indexer), std::chrono::milliseconds(200));
-
   zmq::context_t context(1);
   auto server = IngestServer::Start(context, **store, config.ingest);
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", server.status().ToString());
     return 1;
   }
-  (*server)->SetAfterCommit([&index_thread] { index_thread.Wake(); });
+  // The run file is on disk before anything unsynced (the waybill index)
+  // is written, so a power loss from here on is seen as an unclean stop.
   RunInfo info{static_cast<int>(::getpid()), config.ingest.station, (*server)->endpoint(), NowMs()};
   if (Status s = WriteRunInfo(config.data_dir, info); !s.ok()) {
     spdlog::critical("cannot start: {}", s.ToString());
     return 1;
   }
+  auto indexer = WaybillIndexer::Open(DatabasePath(config.data_dir), WaybillIndexPath(config.data_dir));
+  if (!indexer.ok()) {
+    spdlog::critical("cannot open the waybill index: {}", indexer.status().ToString());
+    return 1;
+  }
+  auto index_thread = std::make_unique<IndexThread>(std::move(*indexer), std::chrono::milliseconds(200));
+  (*server)->SetAfterCommit([thread = index_thread.get()] { thread->Wake(); });
   spdlog::info("stationd started station={} data_dir={} ingest={}", config.ingest.station, config.data_dir,
                (*server)->endpoint());
 
   Status run = (*server)->Run(*stop_fd);
+  (*server)->SetAfterCommit(nullptr);
+  // Joins the thread and makes the index durable; only then may the run
+  // file go, saying "stopped cleanly, the index can be trusted".
+  index_thread.reset();
   RemoveRunInfo(config.data_dir);
   ::close(*stop_fd);
   if (!run.ok()) {

@@ -44,6 +44,22 @@ DataDirLock::~DataDirLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }
 
+namespace {
+
+// fsync of a file or a folder by path; the run file's presence is what tells
+// the next start whether this run stopped cleanly, so it must be durable.
+Status SyncPath(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("open " + path, std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::IOError("fsync " + path, std::strerror(err));
+  return Status::OK();
+}
+
+}  // namespace
+
 Status WriteRunInfo(const std::string& data_dir, const RunInfo& info) {
   nlohmann::json j{{"pid", info.pid}, {"station", info.station}, {"ingest", info.ingest},
                    {"started_ms", info.started_ms}};
@@ -53,13 +69,17 @@ Status WriteRunInfo(const std::string& data_dir, const RunInfo& info) {
     out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (!out) return Status::IOError("write " + tmp, std::strerror(errno));
   }
+  if (Status s = SyncPath(tmp, O_RDONLY); !s.ok()) return s;
   if (std::rename(tmp.c_str(), InfoPath(data_dir).c_str()) != 0) {
     return Status::IOError("rename " + tmp, std::strerror(errno));
   }
-  return Status::OK();
+  return SyncPath(data_dir, O_RDONLY | O_DIRECTORY);
 }
 
-void RemoveRunInfo(const std::string& data_dir) { std::remove(InfoPath(data_dir).c_str()); }
+void RemoveRunInfo(const std::string& data_dir) {
+  std::remove(InfoPath(data_dir).c_str());
+  SyncPath(data_dir, O_RDONLY | O_DIRECTORY).ok();  // best effort: at worst the next start rebuilds the index
+}
 
 bool FindLeftoverRunInfo(const std::string& data_dir) { return ::access(InfoPath(data_dir).c_str(), F_OK) == 0; }
 

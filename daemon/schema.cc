@@ -10,6 +10,14 @@ namespace {
 const char* const kMigrations[] = {
     // 1: batches, scans, quarantine, docks.
     R"sql(
+-- Who this database is: the waybill index (waybills.db) records db_id and is
+-- rebuilt when it finds itself beside another database (a restore).
+CREATE TABLE station_meta (
+  one   INTEGER PRIMARY KEY CHECK (one = 1),
+  db_id INTEGER NOT NULL
+);
+INSERT INTO station_meta VALUES (1, 1 + abs(random() % 9007199254740991));
+
 -- One row a gun batch (the comment line of its file). Scans point here, so
 -- each scan row carries two integers instead of four names, and the
 -- exactly-once key (batch_id, seq) is compared as integers.

@@ -96,11 +96,11 @@ Result<std::vector<ScanRow>> StationView::History(const std::string& waybill) {
   const std::string select =
       std::string(has_index_ ? with_index : without_index) +
       " SELECT waybill, bag, type, scan_time, station, courier, device, batch, peer_station, reason, note, seq,"
-      " scan_time_ms, received_ms, weight_g, 0 FROM scans_full WHERE id IN ids"
+      " scan_time_ms, received_ms, weight_g, 0 FROM scans_full WHERE id IN ids AND waybill = ?1"
       " UNION ALL "
       "SELECT waybill, bag, type, scan_time, station, courier, device, batch, peer_station, reason, note, seq,"
       " scan_time_ms, received_ms, weight_g, 1 FROM scans_full"
-      " WHERE waybill IS NULL AND bag IN (SELECT bag FROM scans WHERE id IN ids AND bag IS NOT NULL)"
+      " WHERE waybill IS NULL AND bag IN (SELECT bag FROM scans WHERE id IN ids AND waybill = ?1 AND bag IS NOT NULL)"
       " ORDER BY 13, 14";
   auto stmt = sql::Stmt::Prepare(db_, select.c_str());
   if (!stmt.ok()) return stmt.status();

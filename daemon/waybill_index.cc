@@ -23,9 +23,33 @@ CREATE TABLE IF NOT EXISTS waybill_scans (
   PRIMARY KEY (waybill, scan_id)
 ) WITHOUT ROWID;
 -- Every scan with id <= upto has its entry (or has no waybill).
-CREATE TABLE IF NOT EXISTS indexed_upto (one INTEGER PRIMARY KEY CHECK (one = 1), upto INTEGER NOT NULL);
-INSERT OR IGNORE INTO indexed_upto VALUES (1, 0);
+-- db_id: station_meta.db_id of the station.db the index was built from.
+CREATE TABLE IF NOT EXISTS indexed_upto (one INTEGER PRIMARY KEY CHECK (one = 1), upto INTEGER NOT NULL,
+                                         db_id INTEGER NOT NULL);
+INSERT OR IGNORE INTO indexed_upto VALUES (1, 0, 0);
 )sql";
+
+// An index belongs to one station.db: a restored or replaced database (its
+// db_id differs, or its scans end below the mark) would make the index
+// point at the wrong scans. Then it is emptied and rebuilt from scratch.
+Status MatchStationDb(sql::Db& station, sql::Db& index) {
+  auto db_id = station.QueryInt("SELECT db_id FROM station_meta");
+  if (!db_id.ok()) return db_id.status();
+  auto top = station.QueryInt("SELECT coalesce(max(id), 0) FROM scans");
+  if (!top.ok()) return top.status();
+  auto built_for = index.QueryInt("SELECT db_id FROM indexed_upto");
+  if (!built_for.ok()) return built_for.status();
+  auto upto = index.QueryInt("SELECT upto FROM indexed_upto");
+  if (!upto.ok()) return upto.status();
+  if (*built_for == *db_id && *upto <= *top) return Status::OK();
+  if (*built_for != 0) spdlog::warn("waybill index belongs to another station.db; rebuilding it");
+  auto txn = sql::Txn::Begin(index);
+  if (!txn.ok()) return txn.status();
+  if (Status s = index.Exec("DELETE FROM waybill_scans"); !s.ok()) return s;
+  std::string reset = "UPDATE indexed_upto SET upto = 0, db_id = " + std::to_string(*db_id);
+  if (Status s = index.Exec(reset.c_str()); !s.ok()) return s;
+  return txn->Commit();
+}
 
 }  // namespace
 
@@ -64,6 +88,7 @@ Result<std::unique_ptr<WaybillIndexer>> WaybillIndexer::Open(const std::string& 
   if (Status s = index->Exec(kIndexSchema); !s.ok()) return s;
 
   auto impl = std::make_unique<Impl>(Impl{std::move(*station), std::move(*index), nullptr, nullptr, nullptr, 0});
+  if (Status s = MatchStationDb(impl->station, impl->index); !s.ok()) return s;
   auto upto = impl->index.QueryInt("SELECT upto FROM indexed_upto");
   if (!upto.ok()) return upto.status();
   impl->upto = *upto;
@@ -116,6 +141,11 @@ Result<std::int64_t> WaybillIndexer::IndexSome(std::int64_t max_scans) {
   return taken;
 }
 
+Status WaybillIndexer::MakeDurable() {
+  if (Status s = impl_->index.Exec("PRAGMA synchronous=FULL"); !s.ok()) return s;
+  return impl_->index.Exec("PRAGMA wal_checkpoint(TRUNCATE)");  // with FULL: the file is synced
+}
+
 Status WaybillIndexer::Checkpoint() { return impl_->station.Exec("PRAGMA wal_checkpoint(PASSIVE)"); }
 
 IndexThread::IndexThread(std::unique_ptr<WaybillIndexer> indexer, std::chrono::milliseconds period)
@@ -128,6 +158,9 @@ IndexThread::~IndexThread() {
   }
   cv_.notify_one();
   thread_.join();
+  if (Status s = indexer_->MakeDurable(); !s.ok()) {
+    spdlog::warn("waybill index not synced at stop: {}; it may be rebuilt", s.ToString());
+  }
 }
 
 void IndexThread::Wake() {

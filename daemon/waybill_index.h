@@ -41,6 +41,8 @@ class WaybillIndexer {
   // PRAGMA wal_checkpoint(PASSIVE) on the station database: copies what it
   // can without waiting for readers or blocking the writer.
   Status Checkpoint();
+  // Syncs the index to disk (it is written unsynced); for a clean stop.
+  Status MakeDurable();
 
  private:
   struct Impl;
@@ -53,7 +55,7 @@ class WaybillIndexer {
 class IndexThread {
  public:
   IndexThread(std::unique_ptr<WaybillIndexer> indexer, std::chrono::milliseconds period);
-  ~IndexThread();  // stops and joins
+  ~IndexThread();  // stops, joins, and makes the index durable
   // Cheap; call after a commit. Never blocks on the indexer's work.
   void Wake();
 

@@ -77,6 +77,7 @@ class Agent {
   std::set<std::string> known_files_;
   bool loaded_once_ = false;
   int in_flight_ = 0;
+  int files_failed_ = 0;  // unreadable, or answered but not filed away
   Clock::time_point last_progress_ = Clock::now();
   Clock::time_point last_scan_{};
   DockReport report_;
@@ -128,7 +129,8 @@ void Agent::LoadNewFiles() {
     auto text = spool_.Read(name);
     if (!text.ok()) {
       spdlog::warn("cannot read batch file name={} error=\"{}\"", name, text.status().ToString());
-      known_files_.erase(name);
+      known_files_.erase(name);  // tried again at the next look, unless --once
+      if (options_.once) ++files_failed_;
       continue;
     }
     file->text = std::move(*text);
@@ -204,7 +206,12 @@ void Agent::FinishFile(FileState& file, const std::string& rejected_why) {
       spdlog::warn("batch file rejected name={} why=\"{}\"", file.name, rejected_why);
     }
   }
-  if (!s.ok()) spdlog::error("cannot file away batch name={} error=\"{}\"", file.name, s.ToString());
+  if (!s.ok()) {
+    // Answered, but still in the spool: it will be sent again (harmlessly)
+    // and must not count as acknowledged.
+    ++files_failed_;
+    spdlog::error("cannot file away batch name={} error=\"{}\"", file.name, s.ToString());
+  }
   known_files_.erase(file.name);
   // Drop the file's other parts: answered or not, the file is settled.
   for (auto it = parts_.begin(); it != parts_.end();) {
@@ -222,7 +229,6 @@ void Agent::HandleAck(const BatchAck& ack) {
   if (it == parts_.end()) return;  // an answer to a resend already settled
   Part& part = it->second;
   std::shared_ptr<FileState> file = part.file;
-  last_progress_ = Clock::now();
   if (!ack.ok) {
     if (ack.code == CodeName(Code::kUnavailable) || ack.code == CodeName(Code::kIOError)) {
       // stationd could not store it now: try again later, backing off.
@@ -233,9 +239,13 @@ void Agent::HandleAck(const BatchAck& ack) {
       spdlog::warn("stationd asks to retry later req={} error=\"{}\"", ack.req, ack.error);
       return;
     }
+    last_progress_ = Clock::now();
     FinishFile(*file, ack.code + ": " + ack.error);
     return;
   }
+  // Only a settled answer is progress: "retry later" forever must still let
+  // --once give up.
+  last_progress_ = Clock::now();
   if (part.in_flight) --in_flight_;
   parts_.erase(it);
   nlohmann::json& s = file->summary;
@@ -340,7 +350,7 @@ Result<DockReport> Agent::Run(int stop_fd) {
   }
   std::set<FileState*> unfinished;
   for (auto& [req, part] : parts_) unfinished.insert(part.file.get());
-  report_.files_unfinished = static_cast<int>(unfinished.size());
+  report_.files_unfinished = static_cast<int>(unfinished.size()) + files_failed_;
   return report_;
 }
 

@@ -29,7 +29,7 @@ struct DockOptions {
 struct DockReport {
   int files_done = 0;
   int files_rejected = 0;
-  int files_unfinished = 0;  // --once: not acknowledged when it gave up
+  int files_unfinished = 0;  // not acknowledged when it stopped, unreadable, or not filed away
   std::int64_t accepted = 0;
   std::int64_t duplicates = 0;
   std::int64_t rejected_rows = 0;

@@ -93,3 +93,33 @@ TEST_CASE("a dropped index is rebuilt from the first scan", "[store][index]") {
   CHECK(*(*indexer)->IndexSome(1) == 1);  // chunks: one at a time
   CHECK(*(*indexer)->IndexSome(100) == 1);
 }
+
+TEST_CASE("an index found beside another station database is rebuilt, never trusted", "[store][index]") {
+  TempDir dir;
+  {
+    auto store = Store::Open(dir.Path("station.db"));
+    REQUIRE(store.ok());
+    Dock(**store, BatchText("a", "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"
+                                 "2,ZT7730012345679,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"));
+    auto indexer = WaybillIndexer::Open(dir.Path("station.db"), WaybillIndexPath(dir.path()));
+    REQUIRE(indexer.ok());
+    REQUIRE(*(*indexer)->IndexSome(100) == 2);
+  }
+  // A restore puts another database in place; its scan 1 is another parcel.
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove(dir.Path(std::string("station.db") + suffix).c_str());
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  Dock(**store, BatchText("z", "1,ZT7730099999999,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"));
+
+  auto indexer = WaybillIndexer::Open(dir.Path("station.db"), WaybillIndexPath(dir.path()));
+  REQUIRE(indexer.ok());
+  auto view = StationView::Open(dir.path());
+  REQUIRE(view.ok());
+  auto stale = (*view)->History("ZT7730012345678");
+  REQUIRE(stale.ok());
+  CHECK(stale->empty());  // not the new database's scan 1
+  CHECK(*(*indexer)->IndexSome(100) == 1);
+  auto found = (*view)->History("ZT7730099999999");
+  REQUIRE(found.ok());
+  CHECK(found->size() == 1);
+}
