@@ -11,7 +11,7 @@
 namespace station {
 namespace {
 
-constexpr std::size_t kMaxFrames = 3;  // routing id, header, body
+constexpr std::size_t kMaxFrames = 4;  // routing id, [empty delimiter from REQ], header, body
 
 // The first line of a refused body, kept in quarantine so the clerk can see
 // which gun sent it.
@@ -64,7 +64,7 @@ Result<std::unique_ptr<IngestServer>> IngestServer::Start(zmq::context_t& contex
   return server;
 }
 
-bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<zmq::message_t>& peers,
+bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>& peers,
                               std::size_t& rows) {
   std::vector<zmq::message_t> frames;
   std::size_t total_frames = 0;
@@ -80,8 +80,12 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<zmq::m
     if (!more) break;
   }
   IngestItem item;
-  peers.push_back(std::move(frames.front()));
-  if (total_frames != 3) {
+  // A REQ client puts an empty delimiter frame after its routing id and
+  // expects it back before the reply; a DEALER sends none.
+  const bool req_envelope = total_frames == 4 && frames[1].size() == 0;
+  if (req_envelope) frames.erase(frames.begin() + 1);
+  peers.push_back(Peer{std::move(frames.front()), req_envelope});
+  if (frames.size() != 3 || total_frames != 3 + (req_envelope ? 1 : 0)) {
     item.refusal = Status::InvalidArgument("message", "a batch is two frames: a JSON header and a CSV body");
     items.push_back(std::move(item));
     return true;
@@ -98,6 +102,7 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<zmq::m
   if (body.size() > options_.max_message_bytes) {
     item.refusal = Status::InvalidArgument("batch body", "larger than " + std::to_string(options_.max_message_bytes) +
                                                              " bytes; send it in parts");
+    item.refused_raw = FirstLineOf(body);  // names the gun, if it is one
     items.push_back(std::move(item));
     return true;
   }
@@ -118,7 +123,7 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<zmq::m
   return true;
 }
 
-void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vector<zmq::message_t>& peers) {
+void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vector<Peer>& peers) {
   Status saved = store_.Save(items, NowMs());
   if (saved.ok() && after_commit_) after_commit_();
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -151,7 +156,8 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
       reply = EncodeBatchAck(minimal);
     }
     try {
-      socket_.send(peers[i], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      socket_.send(peers[i].id, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      if (peers[i].req_envelope) socket_.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       socket_.send(zmq::buffer(reply), zmq::send_flags::dontwait);
     } catch (const zmq::error_t& e) {
       // EHOSTUNREACH: the dock went away. It will resend and be told "duplicate".
@@ -164,7 +170,7 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
 Status IngestServer::Run(int stop_fd) {
   zmq::pollitem_t items[2] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, stop_fd, ZMQ_POLLIN, 0}};
   std::vector<IngestItem> group;
-  std::vector<zmq::message_t> peers;
+  std::vector<Peer> peers;
   for (;;) {
     try {
       zmq::poll(items, 2, std::chrono::milliseconds(1000));

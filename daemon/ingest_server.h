@@ -42,10 +42,16 @@ class IngestServer {
   Status Run(int stop_fd);
 
  private:
+  // Who sent a message, and how to address the reply.
+  struct Peer {
+    zmq::message_t id;          // ROUTER routing id
+    bool req_envelope = false;  // a REQ client: echo the empty delimiter
+  };
+
   IngestServer(zmq::context_t& context, Store& store, IngestOptions options);
   // Reads one message if one is waiting; false when none is.
-  bool ReceiveOne(std::vector<IngestItem>& items, std::vector<zmq::message_t>& peers, std::size_t& rows);
-  void StoreAndAcknowledge(std::vector<IngestItem>& items, std::vector<zmq::message_t>& peers);
+  bool ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>& peers, std::size_t& rows);
+  void StoreAndAcknowledge(std::vector<IngestItem>& items, std::vector<Peer>& peers);
 
   Store& store_;
   IngestOptions options_;

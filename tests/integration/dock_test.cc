@@ -256,6 +256,27 @@ TEST_CASE("a batch for another station is refused whole and filed with its reaso
   CHECK(QueryInt(dir.Path("data"), "SELECT count(*) FROM quarantine WHERE raw = 'this is not a batch file'") == 1);
 }
 
+TEST_CASE("a REQ client gets its reply too", "[integration][dock]") {
+  TempDir dir;
+  auto station = StartStationd(dir.Path("data"), "571001", dir.Path("stationd.log"));
+  zmq::context_t context;
+  zmq::socket_t req(context, zmq::socket_type::req);
+  req.set(zmq::sockopt::linger, 0);
+  req.set(zmq::sockopt::rcvtimeo, 5000);
+  req.connect(station.endpoint);
+  const std::string header = EncodeBatchHeader({"req-1", 3});
+  const std::string body = MakeGunFile({"PDA-9", "C9", "571001", "r", 15, 9});
+  req.send(zmq::buffer(header), zmq::send_flags::sndmore);
+  req.send(zmq::buffer(body), zmq::send_flags::none);
+  zmq::message_t reply;
+  REQUIRE(req.recv(reply));
+  auto ack = DecodeBatchAck(reply.to_string_view());
+  REQUIRE(ack.ok());
+  CHECK(ack->ok);
+  CHECK(ack->req == "req-1");
+  CHECK(ack->accepted == 15);
+}
+
 TEST_CASE("malformed and oversized messages get an error reply and good traffic goes on", "[integration][dock]") {
   TempDir dir;
   auto station = StartStationd(dir.Path("data"), "571001", dir.Path("stationd.log"));
