@@ -16,7 +16,8 @@ class Fingerprint {
   Fingerprint& Add(std::string_view s) {
     std::size_t i = 0;
     for (; i + 8 <= s.size(); i += 8) Word(Load(s.data() + i, 8));
-    Word(Load(s.data() + i, s.size() - i) ^ (std::uint64_t{0x1f} << 56) ^ s.size());  // tail, separator, length
+    Word(Load(s.data() + i, s.size() - i));             // the tail, zero-padded
+    Word((std::uint64_t{0x1f} << 56) ^ s.size());        // separator and length: "" and "\0" differ
     return *this;
   }
   Fingerprint& Add(std::int64_t v) {
