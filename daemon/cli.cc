@@ -29,6 +29,8 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
       ("data-dir", po::value(&config.data_dir), "folder for station.db and the run files (required)")
       ("ingest", po::value(&config.ingest.endpoint)->default_value(config.ingest.endpoint),
        "ZeroMQ endpoint the docks connect to; tcp://127.0.0.1:* picks a free port")
+      ("control", po::value(&config.control),
+       "the clerk's control socket for stationctl (default ipc://<data-dir>/control.sock)")
       ("max-message-bytes", po::value(&max_message_bytes)->default_value(max_message_bytes),
        "largest batch body accepted, in bytes")
       ("log-level", po::value(&config.log_level)->default_value(config.log_level),

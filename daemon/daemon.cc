@@ -91,9 +91,18 @@ int RunDaemon(const DaemonConfig& config) {
     spdlog::critical("cannot start: {}", server.status().ToString());
     return 1;
   }
+  const std::string control_endpoint =
+      config.control.empty() ? "ipc://" + config.data_dir + "/control.sock" : config.control;
+  auto control = ControlServer::Start(context, **store, config.ingest.station, control_endpoint);
+  if (!control.ok()) {
+    spdlog::critical("cannot start: {}", control.status().ToString());
+    return 1;
+  }
+  (*server)->SetControl(control->get());
   // The run file is on disk before anything unsynced (the waybill index)
   // is written, so a power loss from here on is seen as an unclean stop.
-  RunInfo info{static_cast<int>(::getpid()), config.ingest.station, (*server)->endpoint(), NowMs()};
+  RunInfo info{static_cast<int>(::getpid()), config.ingest.station, (*server)->endpoint(), (*control)->endpoint(),
+               NowMs()};
   if (Status s = WriteRunInfo(config.data_dir, info); !s.ok()) {
     spdlog::critical("cannot start: {}", s.ToString());
     return 1;
@@ -105,8 +114,8 @@ int RunDaemon(const DaemonConfig& config) {
   }
   auto index_thread = std::make_unique<IndexThread>(std::move(*indexer), std::chrono::milliseconds(200));
   (*server)->SetAfterCommit([thread = index_thread.get()] { thread->Wake(); });
-  spdlog::info("stationd started station={} data_dir={} ingest={}", config.ingest.station, config.data_dir,
-               (*server)->endpoint());
+  spdlog::info("stationd started station={} data_dir={} ingest={} control={}", config.ingest.station,
+               config.data_dir, (*server)->endpoint(), (*control)->endpoint());
 
   Status run = (*server)->Run(*stop_fd);
   (*server)->SetAfterCommit(nullptr);

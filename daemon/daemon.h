@@ -12,6 +12,8 @@ namespace station {
 struct DaemonConfig {
   std::string data_dir;  // holds station.db, stationd.lock, stationd.json
   IngestOptions ingest;  // station code and ingest endpoint
+  // The clerk's control socket; empty means ipc://<data_dir>/control.sock.
+  std::string control;
   std::string log_level = "info";
   sql::OpenOptions db;   // durability settings; defaults are the safe ones
 };

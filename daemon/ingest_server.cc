@@ -168,13 +168,16 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
 }
 
 Status IngestServer::Run(int stop_fd) {
-  zmq::pollitem_t items[2] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, stop_fd, ZMQ_POLLIN, 0}};
+  zmq::pollitem_t items[3] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
+                              {nullptr, stop_fd, ZMQ_POLLIN, 0},
+                              {control_ ? control_->socket().handle() : nullptr, control_ ? 0 : -1, ZMQ_POLLIN, 0}};
   std::vector<IngestItem> group;
   std::vector<Peer> peers;
   for (;;) {
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(1000));
+      zmq::poll(items, control_ ? 3 : 2, std::chrono::milliseconds(1000));
       if (items[1].revents & ZMQ_POLLIN) return Status::OK();
+      if (control_ && (items[2].revents & ZMQ_POLLIN)) control_->HandleWaiting();
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
       group.clear();
       peers.clear();

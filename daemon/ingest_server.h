@@ -10,6 +10,7 @@
 
 #include <zmq.hpp>
 
+#include "daemon/control_server.h"
 #include "daemon/store.h"
 #include "scanner/status.h"
 
@@ -33,6 +34,9 @@ class IngestServer {
 
   // The endpoint actually bound (the port filled in for "tcp://127.0.0.1:*").
   const std::string& endpoint() const { return endpoint_; }
+
+  // Serves `control` in the same loop (same thread, same writer); may be null.
+  void SetControl(ControlServer* control) { control_ = control; }
 
   // Called on the ingest thread after each committed group; must be cheap.
   void SetAfterCommit(std::function<void()> after_commit) { after_commit_ = std::move(after_commit); }
@@ -58,6 +62,7 @@ class IngestServer {
   zmq::socket_t socket_;
   std::string endpoint_;
   std::function<void()> after_commit_;
+  ControlServer* control_ = nullptr;
 };
 
 // The wall clock in Unix milliseconds.

@@ -62,7 +62,7 @@ Status SyncPath(const std::string& path, int flags) {
 
 Status WriteRunInfo(const std::string& data_dir, const RunInfo& info) {
   nlohmann::json j{{"pid", info.pid}, {"station", info.station}, {"ingest", info.ingest},
-                   {"started_ms", info.started_ms}};
+                   {"control", info.control}, {"started_ms", info.started_ms}};
   std::string tmp = InfoPath(data_dir) + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -101,6 +101,7 @@ Result<RunInfo> FindRunningDaemon(const std::string& data_dir) {
   info.pid = j.value("pid", 0);
   info.station = j.value("station", std::string());
   info.ingest = j.value("ingest", std::string());
+  info.control = j.value("control", std::string());
   info.started_ms = j.value("started_ms", std::int64_t{0});
   return info;
 }

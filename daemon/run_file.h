@@ -12,7 +12,8 @@ namespace station {
 struct RunInfo {
   int pid = 0;
   std::string station;
-  std::string ingest;  // the bound endpoint, port filled in
+  std::string ingest;   // the bound endpoint, port filled in
+  std::string control;  // where stationctl sends commands
   std::int64_t started_ms = 0;
 };
 

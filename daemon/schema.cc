@@ -63,7 +63,7 @@ CREATE VIEW scans_full AS
 -- resends, batches refused whole. Nothing is dropped silently.
 CREATE TABLE quarantine (
   id          INTEGER PRIMARY KEY,
-  kind        TEXT    NOT NULL CHECK (kind IN ('invalid', 'conflict', 'batch')),
+  kind        TEXT    NOT NULL CHECK (kind IN ('invalid', 'conflict', 'batch', 'manifest')),
   device      TEXT,
   courier     TEXT,
   batch       TEXT,
@@ -74,6 +74,22 @@ CREATE TABLE quarantine (
   received_ms INTEGER NOT NULL,
   fingerprint INTEGER NOT NULL UNIQUE  -- a re-dock does not quarantine the same row twice
 );
+
+-- The national manifest (pre-advice): what was dispatched to this station,
+-- one row a parcel, the latest version of each (DESIGN §8).
+CREATE TABLE manifest (
+  waybill            TEXT    PRIMARY KEY,
+  origin_station     TEXT    NOT NULL,
+  dest_station       TEXT    NOT NULL,
+  dispatched_at      TEXT    NOT NULL,  -- as written, with its offset
+  dispatched_ms      INTEGER NOT NULL,
+  bag                TEXT,
+  declared_weight_g  INTEGER,
+  recipient_phone    TEXT,              -- full; masked wherever it is shown (DESIGN §7)
+  recipient_district TEXT,
+  source             TEXT    NOT NULL,  -- 'file:<name>' or 'national'
+  received_ms        INTEGER NOT NULL
+) WITHOUT ROWID;
 
 -- One row a batch message received: the clerk's "who docked when".
 CREATE TABLE docks (

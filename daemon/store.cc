@@ -43,6 +43,16 @@ Status Store::Prepare() {
       {&insert_quarantine_,
        "INSERT INTO quarantine (kind, device, courier, batch, line, seq, raw, reason, received_ms, fingerprint)"
        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (fingerprint) DO NOTHING"},
+      {&find_manifest_,
+       "SELECT origin_station, dest_station, dispatched_at, bag, declared_weight_g, recipient_phone,"
+       " recipient_district FROM manifest WHERE waybill = ?1"},
+      {&upsert_manifest_,
+       "INSERT INTO manifest (waybill, origin_station, dest_station, dispatched_at, dispatched_ms, bag,"
+       " declared_weight_g, recipient_phone, recipient_district, source, received_ms)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+       " ON CONFLICT (waybill) DO UPDATE SET origin_station = ?2, dest_station = ?3, dispatched_at = ?4,"
+       " dispatched_ms = ?5, bag = ?6, declared_weight_g = ?7, recipient_phone = ?8, recipient_district = ?9,"
+       " source = ?10, received_ms = ?11"},
       {&insert_dock_,
        "INSERT INTO docks (device, courier, batch, received_ms, accepted, duplicates, rejected, conflicts)"
        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
@@ -179,6 +189,51 @@ Status Store::Save(std::vector<IngestItem>& items, std::int64_t received_ms) {
     if (Status s = SaveOne(item, received_ms); !s.ok()) return s;  // ~Txn rolls back
   }
   return txn->Commit();
+}
+
+Result<ManifestImport> Store::SaveManifest(const Manifest& manifest, const std::string& source,
+                                           std::int64_t received_ms) {
+  ManifestImport result;
+  auto txn = sql::Txn::Begin(db_);
+  if (!txn.ok()) return txn.status();
+  for (const ManifestRow& row : manifest.rows) {
+    sql::Stmt& find = *find_manifest_;
+    find.Reset();
+    find.Bind(1, row.waybill);
+    auto found = find.Step();
+    if (!found.ok()) return found.status();
+    bool same = false;
+    if (*found) {
+      const bool same_weight = find.ColumnIsNull(4) ? !row.declared_weight_g.has_value()
+                                                    : row.declared_weight_g == find.ColumnInt(4);
+      same = find.ColumnText(0) == row.origin_station && find.ColumnText(1) == row.dest_station &&
+             find.ColumnText(2) == row.dispatched_at && find.ColumnText(3) == row.bag && same_weight &&
+             find.ColumnText(5) == row.recipient_phone && find.ColumnText(6) == row.recipient_district;
+    }
+    const bool existed = *found;
+    find.Reset();  // no read left open past COMMIT
+    if (same) {
+      ++result.unchanged;
+      continue;
+    }
+    sql::Stmt& up = *upsert_manifest_;
+    up.Reset();
+    up.Bind(1, row.waybill).Bind(2, row.origin_station).Bind(3, row.dest_station).Bind(4, row.dispatched_at);
+    up.Bind(5, row.dispatched_ms).BindTextOrNull(6, row.bag).BindOptional(7, row.declared_weight_g);
+    up.BindTextOrNull(8, row.recipient_phone).BindTextOrNull(9, row.recipient_district).Bind(10, source);
+    if (Status s = up.Bind(11, received_ms).Run(); !s.ok()) return s;
+    ++(existed ? result.updated : result.stored);
+  }
+  BatchOrigin from;
+  from.batch = source;
+  for (const ManifestProblem& problem : manifest.problems) {
+    if (Status s = Quarantine("manifest", from, problem.line, 0, problem.raw, problem.reason, received_ms); !s.ok()) {
+      return s;
+    }
+    result.rejected.push_back(problem);
+  }
+  if (Status s = txn->Commit(); !s.ok()) return s;
+  return result;
 }
 
 }  // namespace station

@@ -10,6 +10,7 @@
 
 #include "daemon/sqlite.h"
 #include "scanner/batch_file.h"
+#include "scanner/manifest.h"
 #include "scanner/status.h"
 #include "scanner/wire.h"
 
@@ -30,6 +31,14 @@ struct IngestItem {
   BatchAck ack;  // filled by Store::Save
 };
 
+// What a manifest import did.
+struct ManifestImport {
+  int stored = 0;     // new waybills
+  int updated = 0;    // waybills whose row changed
+  int unchanged = 0;  // rows already held exactly
+  std::vector<ManifestProblem> rejected;  // each now in quarantine (kind 'manifest')
+};
+
 class Store {
  public:
   // Opens (creating if need be) and migrates the database at `path`.
@@ -42,6 +51,11 @@ class Store {
   // Returns kIOError when the transaction could not be committed: then
   // nothing was stored and no ack may be sent.
   Status Save(std::vector<IngestItem>& items, std::int64_t received_ms);
+
+  // Stores manifest rows (newest wins per waybill) and quarantines its bad
+  // rows, all in one transaction. `source` says where they came from
+  // ("file:manifest-1124.csv", "national"). kIOError: nothing was stored.
+  Result<ManifestImport> SaveManifest(const Manifest& manifest, const std::string& source, std::int64_t received_ms);
 
   sql::Db& db() { return db_; }
 
@@ -59,6 +73,8 @@ class Store {
   std::unique_ptr<sql::Stmt> stored_scan_;
   std::unique_ptr<sql::Stmt> insert_quarantine_;
   std::unique_ptr<sql::Stmt> insert_dock_;
+  std::unique_ptr<sql::Stmt> find_manifest_;
+  std::unique_ptr<sql::Stmt> upsert_manifest_;
 };
 
 }  // namespace station

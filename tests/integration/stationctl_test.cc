@@ -125,3 +125,44 @@ TEST_CASE("stationctl shows status and a parcel's history while stationd runs", 
   CHECK(nowhere.exit_code == 1);
   CHECK_THAT(nowhere.err, Catch::Contains("no station database"));
 }
+
+TEST_CASE("a manifest file is imported through the running stationd, bad rows reported with their lines",
+          "[integration][cli][manifest]") {
+  TempDir dir;
+  const std::string manifest = dir.Path("manifest-1124.csv");
+  {
+    std::ofstream out(manifest);
+    out << "waybill,origin_station,dest_station,dispatched_at,bag,declared_weight_g,recipient_phone,recipient_district\n"
+           "ZT7730012345678,310001,571001,2026-11-23T22:10:00+08:00,BG3100010123,1250,13812345678,西湖区\n"
+           "ZT7730012345679,310001,571001,2026-11-23T22:10:00+08:00,BG3100010123,,,\n"
+           "EE123456786CN,200001,571001,2026-11-23T21:00:00+08:00,,,,\n"
+           "ZT7730012345670,310001,571001,not a time,,,,\n";
+  }
+  auto down = RunCommand({StationctlPath(), "--data-dir", dir.Path("data"), "manifest", "import", manifest}, 10s);
+  CHECK(down.exit_code == 1);
+  CHECK_THAT(down.err, Catch::Contains("not running"));
+
+  auto station = StartStationd(dir.Path("data"), "571001", dir.Path("stationd.log"));
+  auto first = RunCommand({StationctlPath(), "--data-dir", dir.Path("data"), "manifest", "import", manifest}, 30s);
+  CHECK(first.exit_code == 1);  // some rows were rejected
+  CHECK_THAT(first.out, Catch::Contains("2 new, 0 updated, 0 unchanged, 2 rejected"));
+  CHECK_THAT(first.out, Catch::Contains("check digit"));
+  CHECK(QueryInt(dir.Path("data"), "SELECT count(*) FROM manifest") == 2);
+  CHECK(QueryInt(dir.Path("data"), "SELECT count(*) FROM manifest WHERE source = 'file:manifest-1124.csv'") == 2);
+  CHECK(QueryInt(dir.Path("data"), "SELECT count(*) FROM quarantine WHERE kind = 'manifest' AND line IN (4, 5)") == 2);
+
+  // Importing it again changes nothing and stores nothing twice.
+  auto again = RunCommand({StationctlPath(), "--data-dir", dir.Path("data"), "manifest", "import", manifest,
+                           "--json"},
+                          30s);
+  auto j = nlohmann::json::parse(again.out);
+  CHECK(j["stored"] == 0);
+  CHECK(j["unchanged"] == 2);
+  CHECK(QueryInt(dir.Path("data"), "SELECT count(*) FROM quarantine WHERE kind = 'manifest'") == 2);
+
+  auto missing = RunCommand({StationctlPath(), "--data-dir", dir.Path("data"), "manifest", "import",
+                             dir.Path("nope.csv")},
+                            10s);
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.err, Catch::Contains("nope.csv"));
+}

@@ -1,9 +1,15 @@
 #include "tools/stationctl/commands.h"
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
+
+#include <zmq.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/control_protocol.h"
 #include "daemon/run_file.h"
 #include "daemon/station_view.h"
 #include "scanner/identifiers.h"
@@ -141,8 +147,9 @@ int CmdScans(const CtlOptions& options, const std::string& waybill_text) {
 }
 
 int CmdQuarantine(const CtlOptions& options) {
-  if (!options.kind.empty() && options.kind != "invalid" && options.kind != "conflict" && options.kind != "batch") {
-    return Fail(Status::InvalidArgument("--kind '" + options.kind + "'", "use invalid, conflict or batch"));
+  if (!options.kind.empty() && options.kind != "invalid" && options.kind != "conflict" && options.kind != "batch" &&
+      options.kind != "manifest") {
+    return Fail(Status::InvalidArgument("--kind '" + options.kind + "'", "use invalid, conflict, batch or manifest"));
   }
   auto view = StationView::Open(options.data_dir);
   if (!view.ok()) return Fail(view.status());
@@ -174,6 +181,54 @@ int CmdQuarantine(const CtlOptions& options) {
   table.Print(std::cout);
   if (rows->size() == options.limit) std::cout << "(first " << options.limit << " shown; --limit N for more)\n";
   return 0;
+}
+
+int CmdManifestImport(const CtlOptions& options, const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Fail(Status::NotFound("manifest file " + file, "cannot be read"));
+  std::stringstream body;
+  body << in.rdbuf();
+  auto daemon = FindRunningDaemon(options.data_dir);
+  if (!daemon.ok()) return Fail(Status::Unavailable("stationd is not running", daemon.status().message()));
+  if (daemon->control.empty()) return Fail(Status::Unavailable("stationd has no control socket"));
+
+  ControlRequest request{"import-1", "manifest_import", std::filesystem::path(file).filename().string()};
+  std::string reply_text;
+  try {
+    zmq::context_t context;
+    zmq::socket_t socket(context, zmq::socket_type::dealer);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::rcvtimeo, 120'000);  // a large file takes a few seconds to store
+    socket.connect(daemon->control);
+    std::string header = EncodeControlRequest(request);
+    socket.send(zmq::buffer(header), zmq::send_flags::sndmore);
+    socket.send(zmq::buffer(body.str()), zmq::send_flags::none);
+    zmq::message_t reply;
+    if (!socket.recv(reply)) return Fail(Status::Unavailable("stationd did not answer within 120 s"));
+    reply_text = reply.to_string();
+  } catch (const zmq::error_t& e) {
+    return Fail(Status::Unavailable("control socket " + daemon->control, e.what()));
+  }
+  auto reply = DecodeControlReply(reply_text);
+  if (!reply.ok()) return Fail(reply.status());
+  if (!reply->ok) {
+    std::cerr << "stationctl: " << reply->code << ": " << reply->error << "\n";
+    return 1;
+  }
+  const ManifestImport& r = reply->import;
+  if (options.json) {
+    std::cout << reply_text << "\n";
+  } else {
+    std::cout << "Manifest " << file << ": " << r.stored << " new, " << r.updated << " updated, " << r.unchanged
+              << " unchanged, " << r.rejected.size() << " rejected\n";
+    if (!r.rejected.empty()) {
+      Table table({"line", "reason"});
+      for (const ManifestProblem& p : r.rejected) table.AddRow({std::to_string(p.line), p.reason});
+      table.Print(std::cout);
+      std::cout << "(rejected rows are kept in quarantine: stationctl quarantine --kind manifest)\n";
+    }
+  }
+  return r.rejected.empty() ? 0 : 1;
 }
 
 }  // namespace station

@@ -17,5 +17,8 @@ struct CtlOptions {
 int CmdStatus(const CtlOptions& options);
 int CmdScans(const CtlOptions& options, const std::string& waybill);
 int CmdQuarantine(const CtlOptions& options);
+// Sends FILE to the running stationd; 0 when every row was taken, 1 when
+// some were rejected (they are listed with their lines) or on failure.
+int CmdManifestImport(const CtlOptions& options, const std::string& file);
 
 }  // namespace station

@@ -17,7 +17,10 @@ constexpr const char* kUsage =
     "Commands:\n"
     "  status            daemon, scans by type, quarantined records, last dock per device and courier\n"
     "  scans WAYBILL     one parcel's history at this station (and its bags')\n"
-    "  quarantine        records set aside, with their reasons [--kind invalid|conflict|batch] [--limit N]\n\n"
+    "  quarantine        records set aside, with their reasons [--kind invalid|conflict|batch|manifest] [--limit N]\n"
+    "  manifest import FILE.csv\n"
+    "                    load a national manifest file into the running stationd (when the link is down);\n"
+    "                    bad rows are listed with their lines; exit 1 if any\n\n"
     "Options";
 
 }  // namespace
@@ -64,6 +67,13 @@ int main(int argc, char** argv) {
   if (command == "status" && words.size() == 1) return station::CmdStatus(options);
   if (command == "scans" && words.size() == 2) return station::CmdScans(options, words[1]);
   if (command == "quarantine" && words.size() == 1) return station::CmdQuarantine(options);
+  if (command == "manifest" && words.size() == 3 && words[1] == "import") {
+    return station::CmdManifestImport(options, words[2]);
+  }
+  if (command == "manifest") {
+    std::cerr << "stationctl: usage: manifest import FILE.csv (see --help)\n";
+    return 2;
+  }
   if (command == "scans") {
     std::cerr << "stationctl: scans takes one waybill number (see --help)\n";
     return 2;

@@ -1,0 +1,38 @@
+#pragma once
+// The clerk's commands to the running stationd, on a local socket
+// (ipc://<data-dir>/control.sock by default). Served on the ingest thread,
+// so state changes go through the one writer of station.db.
+
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "daemon/store.h"
+#include "scanner/status.h"
+
+namespace station {
+
+class ControlServer {
+ public:
+  // Binds a ROUTER on `endpoint`. kUnavailable when it cannot be bound.
+  static Result<std::unique_ptr<ControlServer>> Start(zmq::context_t& context, Store& store,
+                                                      const std::string& station, const std::string& endpoint);
+
+  const std::string& endpoint() const { return endpoint_; }
+  zmq::socket_t& socket() { return socket_; }
+
+  // Answers every request already waiting; never blocks.
+  void HandleWaiting();
+
+ private:
+  ControlServer(zmq::context_t& context, Store& store, std::string station);
+  std::string Handle(std::vector<zmq::message_t>& frames);
+
+  Store& store_;
+  std::string station_;
+  zmq::socket_t socket_;
+  std::string endpoint_;
+};
+
+}  // namespace station
