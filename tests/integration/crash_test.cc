@@ -115,6 +115,15 @@ std::vector<ChildProcess> StartDocks(const Guns& guns, const std::string& endpoi
   return docks;
 }
 
+// A stationd over `data` that has taken one gun file of `rows` scans.
+RunningStation StationWithOneDock(const TempDir& dir, const std::string& data, int rows) {
+  auto station = StartStationd(data, "571001", dir.Path("stationd.log"));
+  fs::create_directories(dir.Path("spool"));
+  WriteFileAtomically(dir.Path("spool/a.csv"), MakeGunFile({"PDA-1", "C1", "571001", "a", rows, 4}));
+  REQUIRE(DockOnce(station.endpoint, dir.Path("spool"), 30s) == 0);
+  return station;
+}
+
 }  // namespace
 
 TEST_CASE("T1: every scan acknowledged before a SIGKILL is stored exactly once after restart",
@@ -215,10 +224,7 @@ TEST_CASE("after an unclean stop a damaged database is refused, not used", "[int
   TempDir dir;
   const std::string data = dir.Path("data");
   {
-    auto station = StartStationd(data, "571001", dir.Path("stationd.log"));
-    fs::create_directories(dir.Path("spool"));
-    WriteFileAtomically(dir.Path("spool/a.csv"), MakeGunFile({"PDA-1", "C1", "571001", "a", 3000, 1}));
-    REQUIRE(DockOnce(station.endpoint, dir.Path("spool"), 30s) == 0);
+    auto station = StationWithOneDock(dir, data, 3000);
     station.process.Signal(SIGTERM);  // a clean stop checkpoints the WAL into station.db
     REQUIRE(station.process.Wait(5s) == 0);
   }
@@ -242,10 +248,7 @@ TEST_CASE("after an unclean stop a damaged database is refused, not used", "[int
 TEST_CASE("after an unclean stop the waybill index is rebuilt by itself", "[integration][crash]") {
   TempDir dir;
   const std::string data = dir.Path("data");
-  auto station = StartStationd(data, "571001", dir.Path("stationd.log"));
-  fs::create_directories(dir.Path("spool"));
-  WriteFileAtomically(dir.Path("spool/a.csv"), MakeGunFile({"PDA-1", "C1", "571001", "a", 5000, 4}));
-  REQUIRE(DockOnce(station.endpoint, dir.Path("spool"), 30s) == 0);
+  auto station = StationWithOneDock(dir, data, 5000);
   station.process.Kill();
   station = StartStationd(data, "571001", dir.Path("stationd.log"));
 

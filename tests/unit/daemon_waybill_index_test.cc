@@ -27,6 +27,17 @@ std::string BatchText(const std::string& name, const std::string& rows) {
          "\nseq,waybill,type,time,peer_station,bag,weight_g,reason,note\n" + rows;
 }
 
+// A station database in `dir` with two arrivals, both indexed.
+void StationWithTwoIndexedScans(const TempDir& dir) {
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  Dock(**store, BatchText("a", "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"
+                               "2,ZT7730012345679,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"));
+  auto indexer = WaybillIndexer::Open(dir.Path("station.db"), WaybillIndexPath(dir.path()));
+  REQUIRE(indexer.ok());
+  REQUIRE(*(*indexer)->IndexSome(100) == 2);
+}
+
 }  // namespace
 
 TEST_CASE("history finds scans indexed and scans committed since the index last ran", "[store][index]") {
@@ -78,15 +89,7 @@ TEST_CASE("history works without any waybill index file", "[store][index]") {
 
 TEST_CASE("a dropped index is rebuilt from the first scan", "[store][index]") {
   TempDir dir;
-  auto store = Store::Open(dir.Path("station.db"));
-  REQUIRE(store.ok());
-  Dock(**store, BatchText("a", "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"
-                           "2,ZT7730012345679,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"));
-  {
-    auto indexer = WaybillIndexer::Open(dir.Path("station.db"), WaybillIndexPath(dir.path()));
-    REQUIRE(indexer.ok());
-    REQUIRE(*(*indexer)->IndexSome(100) == 2);
-  }
+  StationWithTwoIndexedScans(dir);
   DropWaybillIndex(dir.path());
   auto indexer = WaybillIndexer::Open(dir.Path("station.db"), WaybillIndexPath(dir.path()));
   REQUIRE(indexer.ok());
@@ -96,15 +99,7 @@ TEST_CASE("a dropped index is rebuilt from the first scan", "[store][index]") {
 
 TEST_CASE("an index found beside another station database is rebuilt, never trusted", "[store][index]") {
   TempDir dir;
-  {
-    auto store = Store::Open(dir.Path("station.db"));
-    REQUIRE(store.ok());
-    Dock(**store, BatchText("a", "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"
-                                 "2,ZT7730012345679,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"));
-    auto indexer = WaybillIndexer::Open(dir.Path("station.db"), WaybillIndexPath(dir.path()));
-    REQUIRE(indexer.ok());
-    REQUIRE(*(*indexer)->IndexSome(100) == 2);
-  }
+  StationWithTwoIndexedScans(dir);
   // A restore puts another database in place; its scan 1 is another parcel.
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove(dir.Path(std::string("station.db") + suffix).c_str());
   auto store = Store::Open(dir.Path("station.db"));
