@@ -20,7 +20,7 @@ using namespace station::test;
 using namespace std::chrono_literals;
 
 TEST_CASE("every program answers --help and refuses bad arguments with a one-line reason", "[integration][cli]") {
-  for (const char* program : {StationdPath(), DockPath(), StationctlPath()}) {
+  for (const char* program : {StationdPath(), DockPath(), StationctlPath(), NATIONAL_SIM_PATH}) {
     INFO(program);
     auto help = RunCommand({program, "--help"}, 10s);
     CHECK(help.exit_code == 0);
