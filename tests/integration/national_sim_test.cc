@@ -62,6 +62,15 @@ std::string Body(int first_id, int count) {
   return body;
 }
 
+// A station's end of the link, with a bounded wait for each reply.
+zmq::socket_t Connect(zmq::context_t& context, const std::string& endpoint, int timeout_ms) {
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.set(zmq::sockopt::rcvtimeo, timeout_ms);
+  socket.connect(endpoint);
+  return socket;
+}
+
 Result<UploadAck> Upload(zmq::socket_t& socket, const std::string& req, const std::string& body) {
   std::string header = EncodeUploadHeader({req, "571001"});
   socket.send(zmq::buffer(header), zmq::send_flags::sndmore);
@@ -85,10 +94,7 @@ TEST_CASE("national-sim stores an upload once and counts the resend", "[integrat
   TempDir dir;
   auto national = StartNational(dir);
   zmq::context_t context;
-  zmq::socket_t socket(context, zmq::socket_type::dealer);
-  socket.set(zmq::sockopt::linger, 0);
-  socket.set(zmq::sockopt::rcvtimeo, 5000);
-  socket.connect(national.endpoint);
+  zmq::socket_t socket = Connect(context, national.endpoint, 5000);
 
   auto first = Upload(socket, "u1", Body(1, 3));
   REQUIRE(first.ok());
@@ -119,10 +125,7 @@ TEST_CASE("national-sim's fault switches: replies dropped after storing, exit af
   {
     auto national = StartNational(dir, {"--drop-replies", "100"});
     zmq::context_t context;
-    zmq::socket_t socket(context, zmq::socket_type::dealer);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::rcvtimeo, 500);
-    socket.connect(national.endpoint);
+    zmq::socket_t socket = Connect(context, national.endpoint, 500);
     CHECK_FALSE(Upload(socket, "u1", Body(1, 2)).ok());  // no answer...
     national.process.Stop(5s);
   }
@@ -130,10 +133,7 @@ TEST_CASE("national-sim's fault switches: replies dropped after storing, exit af
 
   auto national = StartNational(dir, {"--exit-after", "1"});
   zmq::context_t context;
-  zmq::socket_t socket(context, zmq::socket_type::dealer);
-  socket.set(zmq::sockopt::linger, 0);
-  socket.set(zmq::sockopt::rcvtimeo, 5000);
-  socket.connect(national.endpoint);
+  zmq::socket_t socket = Connect(context, national.endpoint, 5000);
   auto ack = Upload(socket, "u2", Body(10, 1));
   REQUIRE(ack.ok());
   CHECK(national.process.Wait(5s) == 3);
