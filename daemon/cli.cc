@@ -8,6 +8,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
+#include "scanner/command_line.h"
 
 namespace station {
 namespace po = boost::program_options;
@@ -37,30 +38,21 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
        "trace, debug, info, warn, error, critical or off (SPDLOG_LEVEL overrides)");
 
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, options), vm);
-    if (vm.count("help")) {
-      std::cout << options << "\n";
-      return 0;
-    }
-    if (vm.count("config")) {
-      std::ifstream in(vm["config"].as<std::string>());
-      if (!in) {
-        std::cerr << "stationd: cannot read config file " << vm["config"].as<std::string>() << "\n";
-        return 2;
-      }
+  if (auto exit_code = ParseCommandLine(argc, argv, "stationd", options, vm)) return *exit_code;
+  if (vm.count("config")) {
+    // Flags already stored win: program_options never overwrites a value.
+    const std::string path = vm["config"].as<std::string>();
+    std::ifstream in(path);
+    if (!in) return UsageError("stationd", "cannot read config file " + path);
+    try {
       po::store(po::parse_config_file(in, options), vm);
+      po::notify(vm);
+    } catch (const po::error& e) {
+      return UsageError("stationd", "config file " + path + ": " + e.what());
     }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "stationd: " << e.what() << " (see --help)\n";
-    return 2;
   }
   config.ingest.max_message_bytes = max_message_bytes;
-  if (Status s = ValidateConfig(config); !s.ok()) {
-    std::cerr << "stationd: " << s.message() << " (see --help)\n";
-    return 2;
-  }
+  if (Status s = ValidateConfig(config); !s.ok()) return UsageError("stationd", s.message());
   try {
     if (Status s = InitLogging("stationd", config.log_level); !s.ok()) {
       std::cerr << "stationd: " << s.message() << "\n";

@@ -1,7 +1,5 @@
 #include "daemon/daemon.h"
 
-#include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,27 +8,10 @@
 #include "daemon/run_file.h"
 #include "daemon/store.h"
 #include "daemon/waybill_index.h"
+#include "scanner/command_line.h"
 #include "scanner/identifiers.h"
 
 namespace station {
-namespace {
-
-// A file descriptor that becomes readable on SIGTERM or SIGINT. The signals
-// are blocked first, so they never interrupt a system call (no EINTR) and
-// no handler or global flag is needed.
-Result<int> OpenStopFd() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return Status::IOError("block signals");
-  int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (fd < 0) return Status::IOError("signalfd");
-  return fd;
-}
-
-}  // namespace
-
 Status ValidateConfig(const DaemonConfig& config) {
   if (!IsStationCode(config.ingest.station)) {
     return Status::InvalidArgument("--station '" + config.ingest.station + "'", "a station code is six digits");
@@ -51,7 +32,7 @@ int RunDaemon(const DaemonConfig& config) {
     spdlog::critical("bad configuration: {}", s.ToString());
     return 1;
   }
-  auto stop_fd = OpenStopFd();
+  auto stop_fd = OpenStopSignalFd();
   if (!stop_fd.ok()) {
     spdlog::critical("{}", stop_fd.status().ToString());
     return 1;

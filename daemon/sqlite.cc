@@ -145,6 +145,20 @@ Status Stmt::Run() {
   }
 }
 
+Status Stmt::ForEachRow(const std::function<void(const Stmt&)>& row) {
+  for (;;) {
+    auto step = Step();
+    if (!step.ok()) {
+      sqlite3_reset(stmt_.get());
+      return step.status();
+    }
+    if (!*step) break;
+    row(*this);
+  }
+  sqlite3_reset(stmt_.get());
+  return Status::OK();
+}
+
 void Stmt::Reset() {
   sqlite3_reset(stmt_.get());
   sqlite3_clear_bindings(stmt_.get());

@@ -3,6 +3,7 @@
 // out of this header, as SQLiteCpp keeps it out of its own.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +78,9 @@ class Stmt {
   Result<bool> Step();
   // Steps to completion, for statements that return no rows.
   Status Run();
+  // Steps through every row, calling `row` on each, then resets (so no read
+  // transaction stays open). The first step error is returned.
+  Status ForEachRow(const std::function<void(const Stmt&)>& row);
   // Ready for reuse: resets and clears bindings.
   void Reset();
 

@@ -8,23 +8,15 @@
 namespace station {
 namespace {
 
-std::vector<DockSummary> LastDocks(sql::Db& db, const char* sql) {
-  std::vector<DockSummary> out;
+Result<std::vector<DockSummary>> LastDocks(sql::Db& db, const char* sql) {
   auto stmt = sql::Stmt::Prepare(db, sql);
-  if (!stmt.ok()) return out;
-  for (;;) {
-    auto row = stmt->Step();
-    if (!row.ok() || !*row) break;
-    DockSummary d;
-    d.who = stmt->ColumnText(0);
-    d.device = stmt->ColumnText(1);
-    d.courier = stmt->ColumnText(2);
-    d.batch = stmt->ColumnText(3);
-    d.received_ms = stmt->ColumnInt(4);
-    d.docks = stmt->ColumnInt(5);
-    d.accepted = stmt->ColumnInt(6);
-    out.push_back(std::move(d));
-  }
+  if (!stmt.ok()) return stmt.status();
+  std::vector<DockSummary> out;
+  Status s = stmt->ForEachRow([&](const sql::Stmt& row) {
+    out.push_back({row.ColumnText(0), row.ColumnText(1), row.ColumnText(2), row.ColumnText(3), row.ColumnInt(4),
+                   row.ColumnInt(5), row.ColumnInt(6)});
+  });
+  if (!s.ok()) return s;
   return out;
 }
 
@@ -52,35 +44,30 @@ Result<std::unique_ptr<StationView>> StationView::Open(const std::string& data_d
 
 Result<StationSummary> StationView::Summary() {
   StationSummary summary;
-  {
-    auto stmt = sql::Stmt::Prepare(db_, "SELECT type, count(*) FROM scans GROUP BY type");
-    if (!stmt.ok()) return stmt.status();
-    for (;;) {
-      auto row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      summary.scans_by_type[stmt->ColumnText(0)] = stmt->ColumnInt(1);
-      summary.scans += stmt->ColumnInt(1);
-    }
-  }
-  {
-    auto stmt = sql::Stmt::Prepare(db_, "SELECT kind, count(*) FROM quarantine GROUP BY kind");
-    if (!stmt.ok()) return stmt.status();
-    for (;;) {
-      auto row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      summary.quarantine_by_kind[stmt->ColumnText(0)] = stmt->ColumnInt(1);
-    }
-  }
+  auto types = sql::Stmt::Prepare(db_, "SELECT type, count(*) FROM scans GROUP BY type");
+  if (!types.ok()) return types.status();
+  Status s = types->ForEachRow([&](const sql::Stmt& row) {
+    summary.scans_by_type[row.ColumnText(0)] = row.ColumnInt(1);
+    summary.scans += row.ColumnInt(1);
+  });
+  if (!s.ok()) return s;
+  auto kinds = sql::Stmt::Prepare(db_, "SELECT kind, count(*) FROM quarantine GROUP BY kind");
+  if (!kinds.ok()) return kinds.status();
+  s = kinds->ForEachRow(
+      [&](const sql::Stmt& row) { summary.quarantine_by_kind[row.ColumnText(0)] = row.ColumnInt(1); });
+  if (!s.ok()) return s;
   // SQLite's bare-column rule: with max(), the other columns come from the
   // row holding the maximum, i.e. the latest dock.
-  summary.by_device = LastDocks(db_,
-                                "SELECT device, device, courier, batch, max(received_ms), count(*), sum(accepted)"
-                                " FROM docks GROUP BY device ORDER BY device");
-  summary.by_courier = LastDocks(db_,
-                                 "SELECT courier, device, courier, batch, max(received_ms), count(*), sum(accepted)"
-                                 " FROM docks GROUP BY courier ORDER BY courier");
+  auto by_device = LastDocks(db_,
+                             "SELECT device, device, courier, batch, max(received_ms), count(*), sum(accepted)"
+                             " FROM docks GROUP BY device ORDER BY device");
+  if (!by_device.ok()) return by_device.status();
+  auto by_courier = LastDocks(db_,
+                              "SELECT courier, device, courier, batch, max(received_ms), count(*), sum(accepted)"
+                              " FROM docks GROUP BY courier ORDER BY courier");
+  if (!by_courier.ok()) return by_courier.status();
+  summary.by_device = std::move(*by_device);
+  summary.by_courier = std::move(*by_courier);
   return summary;
 }
 
@@ -106,29 +93,27 @@ Result<std::vector<ScanRow>> StationView::History(const std::string& waybill) {
   if (!stmt.ok()) return stmt.status();
   stmt->Bind(1, waybill);
   std::vector<ScanRow> out;
-  for (;;) {
-    auto row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
+  Status s = stmt->ForEachRow([&](const sql::Stmt& row) {
     ScanRow r;
-    r.waybill = stmt->ColumnText(0);
-    r.bag = stmt->ColumnText(1);
-    r.type = stmt->ColumnText(2);
-    r.scan_time = stmt->ColumnText(3);
-    r.station = stmt->ColumnText(4);
-    r.courier = stmt->ColumnText(5);
-    r.device = stmt->ColumnText(6);
-    r.batch = stmt->ColumnText(7);
-    r.peer_station = stmt->ColumnText(8);
-    r.reason = stmt->ColumnText(9);
-    r.note = stmt->ColumnText(10);
-    r.seq = stmt->ColumnInt(11);
-    r.scan_time_ms = stmt->ColumnInt(12);
-    r.received_ms = stmt->ColumnInt(13);
-    if (!stmt->ColumnIsNull(14)) r.weight_g = stmt->ColumnInt(14);
-    r.bag_scan = stmt->ColumnInt(15) != 0;
+    r.waybill = row.ColumnText(0);
+    r.bag = row.ColumnText(1);
+    r.type = row.ColumnText(2);
+    r.scan_time = row.ColumnText(3);
+    r.station = row.ColumnText(4);
+    r.courier = row.ColumnText(5);
+    r.device = row.ColumnText(6);
+    r.batch = row.ColumnText(7);
+    r.peer_station = row.ColumnText(8);
+    r.reason = row.ColumnText(9);
+    r.note = row.ColumnText(10);
+    r.seq = row.ColumnInt(11);
+    r.scan_time_ms = row.ColumnInt(12);
+    r.received_ms = row.ColumnInt(13);
+    if (!row.ColumnIsNull(14)) r.weight_g = row.ColumnInt(14);
+    r.bag_scan = row.ColumnInt(15) != 0;
     out.push_back(std::move(r));
-  }
+  });
+  if (!s.ok()) return s;
   return out;
 }
 
@@ -139,23 +124,11 @@ Result<std::vector<QuarantineRow>> StationView::Quarantine(const std::string& ki
   if (!stmt.ok()) return stmt.status();
   stmt->Bind(1, kind).Bind(2, static_cast<std::int64_t>(limit));
   std::vector<QuarantineRow> out;
-  for (;;) {
-    auto row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    QuarantineRow q;
-    q.id = stmt->ColumnInt(0);
-    q.kind = stmt->ColumnText(1);
-    q.device = stmt->ColumnText(2);
-    q.courier = stmt->ColumnText(3);
-    q.batch = stmt->ColumnText(4);
-    q.raw = stmt->ColumnText(5);
-    q.reason = stmt->ColumnText(6);
-    q.line = stmt->ColumnInt(7);
-    q.seq = stmt->ColumnInt(8);
-    q.received_ms = stmt->ColumnInt(9);
-    out.push_back(std::move(q));
-  }
+  Status s = stmt->ForEachRow([&](const sql::Stmt& row) {
+    out.push_back({row.ColumnInt(0), row.ColumnText(1), row.ColumnText(2), row.ColumnText(3), row.ColumnText(4),
+                   row.ColumnText(5), row.ColumnText(6), row.ColumnInt(7), row.ColumnInt(8), row.ColumnInt(9)});
+  });
+  if (!s.ok()) return s;
   return out;
 }
 

@@ -116,15 +116,14 @@ Result<std::int64_t> WaybillIndexer::IndexSome(std::int64_t max_scans) {
   std::int64_t taken = 0;
   m.read_tail->Reset();
   m.read_tail->Bind(1, m.upto).Bind(2, max_scans);
-  for (;;) {
-    auto row = m.read_tail->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    last = m.read_tail->ColumnInt(0);
+  // ForEachRow resets at the end, which ends the read transaction so
+  // checkpoints can pass it.
+  Status read = m.read_tail->ForEachRow([&](const sql::Stmt& row) {
+    last = row.ColumnInt(0);
     ++taken;
-    if (!m.read_tail->ColumnIsNull(1)) entries.emplace_back(m.read_tail->ColumnText(1), last);
-  }
-  m.read_tail->Reset();  // ends the read transaction, so checkpoints can pass it
+    if (!row.ColumnIsNull(1)) entries.emplace_back(row.ColumnText(1), last);
+  });
+  if (!read.ok()) return read;
   if (taken == 0) return std::int64_t{0};
   // In key order, consecutive inserts land on the same leaves.
   std::sort(entries.begin(), entries.end());

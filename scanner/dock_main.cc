@@ -1,13 +1,11 @@
 // scanner-dock: the dock agent. Thin: flags -> DockOptions -> RunDockAgent.
 
-#include <signal.h>
-#include <sys/signalfd.h>
-
 #include <iostream>
 
 #include <boost/program_options.hpp>
 #include <spdlog/spdlog.h>
 
+#include "scanner/command_line.h"
 #include "scanner/dock_agent.h"
 
 namespace po = boost::program_options;
@@ -35,29 +33,13 @@ int main(int argc, char** argv) {
        "with --once: stop when nothing was acknowledged for this long")
       ("log-level", po::value(&log_level)->default_value(log_level), "trace ... off");
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "scanner-dock: " << e.what() << " (see --help)\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  if (options.endpoint.empty()) {
-    std::cerr << "scanner-dock: --station ENDPOINT is required (see --help)\n";
-    return 2;
-  }
-  if (options.spool.empty()) {
-    std::cerr << "scanner-dock: --spool DIR is required (see --help)\n";
-    return 2;
-  }
+  if (auto exit_code = station::ParseCommandLine(argc, argv, "scanner-dock", desc, vm)) return *exit_code;
+  if (options.endpoint.empty()) return station::UsageError("scanner-dock", "--station ENDPOINT is required");
+  if (options.spool.empty()) return station::UsageError("scanner-dock", "--spool DIR is required");
   if (options.part_rows < 1 || options.part_rows > 50000 || options.window < 1 || options.window > 256 ||
       ack_timeout_ms < 10 || give_up_s < 1) {
-    std::cerr << "scanner-dock: --part-rows 1..50000, --window 1..256, --ack-timeout-ms >= 10, --give-up-s >= 1\n";
-    return 2;
+    return station::UsageError("scanner-dock",
+                               "--part-rows 1..50000, --window 1..256, --ack-timeout-ms >= 10, --give-up-s >= 1");
   }
   options.ack_timeout = std::chrono::milliseconds(ack_timeout_ms);
   options.give_up = std::chrono::seconds(give_up_s);
@@ -67,15 +49,14 @@ int main(int argc, char** argv) {
   auto level = spdlog::level::from_str(log_level);
   spdlog::set_level(level);
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  int stop_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  auto stop_fd = station::OpenStopSignalFd();
+  if (!stop_fd.ok()) {
+    std::cerr << "scanner-dock: " << stop_fd.status().ToString() << "\n";
+    return 1;
+  }
 
   try {
-    auto report = station::RunDockAgent(options, stop_fd);
+    auto report = station::RunDockAgent(options, *stop_fd);
     if (!report.ok()) {
       std::cerr << "scanner-dock: " << report.status().ToString() << "\n";
       return 1;

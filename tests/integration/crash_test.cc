@@ -81,12 +81,9 @@ std::int64_t LostScans(const std::string& data_dir, const std::map<std::pair<std
   auto stmt = sql::Stmt::Prepare(*db, "SELECT device, batch, count(*) FROM scans_full GROUP BY device, batch");
   REQUIRE(stmt.ok());
   std::map<std::pair<std::string, std::string>, std::int64_t> stored;
-  for (;;) {
-    auto row = stmt->Step();
-    REQUIRE(row.ok());
-    if (!*row) break;
-    stored[{stmt->ColumnText(0), stmt->ColumnText(1)}] = stmt->ColumnInt(2);
-  }
+  REQUIRE(stmt->ForEachRow([&](const sql::Stmt& row) {
+                stored[{row.ColumnText(0), row.ColumnText(1)}] = row.ColumnInt(2);
+              }).ok());
   std::int64_t lost = 0;
   for (const auto& [key, rows] : acked) {
     auto it = stored.find(key);

@@ -23,6 +23,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "scanner/command_line.h"
 #include "daemon/ingest_server.h"
 #include "daemon/sqlite.h"
 #include "scanner/batch_file.h"
@@ -291,17 +292,7 @@ int Main(int argc, char** argv) {
        "give up a dock-path round after this long")
       ("keep", po::bool_switch(&config.keep), "keep the temp folder (databases, logs) and print its path");
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "bench_ingest: " << e.what() << " (see --help)\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (auto exit_code = station::ParseCommandLine(argc, argv, "bench_ingest", desc, vm)) return *exit_code;
   if (config.guns < 1 || config.guns > 64 || config.files < 1 || config.rows < 1 || config.rows > 1'000'000 ||
       config.part_rows < 1 || config.part_rows > 50'000 || config.rounds < 1 || config.rounds > 20 ||
       config.latency_batches < 1 || config.latency_scans < 1 || config.latency_scans > 20'000 ||

@@ -4,8 +4,6 @@
 //   national-sim --listen ENDPOINT --data-dir DIR [--drop-replies PCT] [--exit-after N]
 //   national-sim query --data-dir DIR [--waybill W] [--json]
 
-#include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "scanner/command_line.h"
 #include "tools/national_sim/national_server.h"
 
 namespace po = boost::program_options;
@@ -94,44 +93,24 @@ int main(int argc, char** argv) {
       ("log-level", po::value(&log_level)->default_value(log_level), "trace ... off");
   po::options_description hidden;
   hidden.add_options()("words", po::value(&words));
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description positional;
-  positional.add("words", -1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "national-sim: " << e.what() << " (see --help)\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  if (data_dir.empty()) {
-    std::cerr << "national-sim: --data-dir is required (see --help)\n";
-    return 2;
-  }
+  if (auto exit_code = station::ParseCommandLine(argc, argv, "national-sim", desc, vm, &hidden)) return *exit_code;
+  if (data_dir.empty()) return station::UsageError("national-sim", "--data-dir is required");
   if (!words.empty()) {
     if (words.size() == 1 && words[0] == "query") return Query(data_dir, waybill, as_json);
-    std::cerr << "national-sim: unknown command '" << words[0] << "' (see --help)\n";
-    return 2;
+    return station::UsageError("national-sim", "unknown command '" + words[0] + "'");
   }
   if (faults.drop_replies_percent < 0 || faults.drop_replies_percent > 100 || faults.exit_after < 0) {
-    std::cerr << "national-sim: --drop-replies is 0..100 and --exit-after not negative\n";
-    return 2;
+    return station::UsageError("national-sim", "--drop-replies is 0..100 and --exit-after not negative");
   }
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ national-sim: %v");
   spdlog::set_level(spdlog::level::from_str(log_level));
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  int stop_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  auto stop_fd = station::OpenStopSignalFd();
+  if (!stop_fd.ok()) {
+    spdlog::critical("{}", stop_fd.status().ToString());
+    return 1;
+  }
 
   ::mkdir(data_dir.c_str(), 0750);
   auto store = NationalStore::Open(data_dir + "/national.db");
@@ -152,7 +131,7 @@ int main(int argc, char** argv) {
     std::rename(tmp.c_str(), (data_dir + "/national-sim.json").c_str());
   }
   spdlog::info("national-sim started listen={} data_dir={}", (*server)->endpoint(), data_dir);
-  station::Status run = (*server)->Run(stop_fd);
+  station::Status run = (*server)->Run(*stop_fd);
   std::remove((data_dir + "/national-sim.json").c_str());
   if (!run.ok()) {
     spdlog::warn("national-sim stopping: {}", run.ToString());

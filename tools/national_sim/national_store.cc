@@ -71,22 +71,16 @@ Result<std::map<std::string, NationalStore::StationCounts>> NationalStore::Count
   std::map<std::string, StationCounts> out;
   auto by_type = sql::Stmt::Prepare(db_, "SELECT station, type, count(*) FROM scans GROUP BY station, type");
   if (!by_type.ok()) return by_type.status();
-  for (;;) {
-    auto row = by_type->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    StationCounts& c = out[by_type->ColumnText(0)];
-    c.by_type[by_type->ColumnText(1)] = by_type->ColumnInt(2);
-    c.scans += by_type->ColumnInt(2);
-  }
+  Status s = by_type->ForEachRow([&](const sql::Stmt& row) {
+    StationCounts& c = out[row.ColumnText(0)];
+    c.by_type[row.ColumnText(1)] = row.ColumnInt(2);
+    c.scans += row.ColumnInt(2);
+  });
+  if (!s.ok()) return s;
   auto dups = sql::Stmt::Prepare(db_, "SELECT station, count FROM duplicates_seen");
   if (!dups.ok()) return dups.status();
-  for (;;) {
-    auto row = dups->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    out[dups->ColumnText(0)].duplicates_seen = dups->ColumnInt(1);
-  }
+  s = dups->ForEachRow([&](const sql::Stmt& row) { out[row.ColumnText(0)].duplicates_seen = row.ColumnInt(1); });
+  if (!s.ok()) return s;
   return out;
 }
 
@@ -98,27 +92,25 @@ Result<std::vector<std::pair<std::string, UploadedScan>>> NationalStore::History
   if (!stmt.ok()) return stmt.status();
   stmt->Bind(1, waybill);
   std::vector<std::pair<std::string, UploadedScan>> out;
-  for (;;) {
-    auto row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    UploadedScan s;
-    s.device = stmt->ColumnText(1);
-    s.batch = stmt->ColumnText(2);
-    s.seq = stmt->ColumnInt(3);
-    s.id = stmt->ColumnInt(4);
-    s.courier = stmt->ColumnText(5);
-    s.waybill = stmt->ColumnText(6);
-    s.bag = stmt->ColumnText(7);
-    s.type = stmt->ColumnText(8);
-    s.time = stmt->ColumnText(9);
-    s.peer_station = stmt->ColumnText(10);
-    if (!stmt->ColumnIsNull(11)) s.weight_g = stmt->ColumnInt(11);
-    s.reason = stmt->ColumnText(12);
-    s.note = stmt->ColumnText(13);
-    s.received_ms = stmt->ColumnInt(14);
-    out.emplace_back(stmt->ColumnText(0), std::move(s));
-  }
+  Status s = stmt->ForEachRow([&](const sql::Stmt& row) {
+    UploadedScan scan;
+    scan.device = row.ColumnText(1);
+    scan.batch = row.ColumnText(2);
+    scan.seq = row.ColumnInt(3);
+    scan.id = row.ColumnInt(4);
+    scan.courier = row.ColumnText(5);
+    scan.waybill = row.ColumnText(6);
+    scan.bag = row.ColumnText(7);
+    scan.type = row.ColumnText(8);
+    scan.time = row.ColumnText(9);
+    scan.peer_station = row.ColumnText(10);
+    if (!row.ColumnIsNull(11)) scan.weight_g = row.ColumnInt(11);
+    scan.reason = row.ColumnText(12);
+    scan.note = row.ColumnText(13);
+    scan.received_ms = row.ColumnInt(14);
+    out.emplace_back(row.ColumnText(0), std::move(scan));
+  });
+  if (!s.ok()) return s;
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "scanner/command_line.h"
 #include "tools/sim/lade_guns.h"
 
 namespace po = boost::program_options;
@@ -28,24 +29,12 @@ int main(int argc, char** argv) {
       ("station", po::value(&options.station)->default_value(options.station), "the station the guns dock at")
       ("bad-rows", po::value(&options.bad_rows)->default_value(0), "rows the first gun got wrong, for the demo");
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "gun-sim: " << e.what() << " (see --help)\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (auto exit_code = station::ParseCommandLine(argc, argv, "gun-sim", desc, vm)) return *exit_code;
   if (input.empty() || out_dir.empty()) {
-    std::cerr << "gun-sim: --lade FILE and --out DIR are required (see --help)\n";
-    return 2;
+    return station::UsageError("gun-sim", "--lade FILE and --out DIR are required");
   }
   if (options.couriers < 1 || options.bad_rows < 0) {
-    std::cerr << "gun-sim: --couriers must be at least 1 and --bad-rows not negative\n";
-    return 2;
+    return station::UsageError("gun-sim", "--couriers must be at least 1 and --bad-rows not negative");
   }
   std::ifstream in(input);
   if (!in) {

@@ -5,6 +5,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "scanner/command_line.h"
 #include "tools/stationctl/commands.h"
 
 namespace po = boost::program_options;
@@ -42,26 +43,10 @@ int main(int argc, char** argv) {
       ("limit", po::value(&options.limit)->default_value(options.limit), "quarantine: at most N rows");
   po::options_description hidden;
   hidden.add_options()("words", po::value(&words));
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description positional;
-  positional.add("words", -1);
-
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "stationctl: " << e.what() << " (see --help)\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (auto exit_code = station::ParseCommandLine(argc, argv, "stationctl", desc, vm, &hidden)) return *exit_code;
   if (words.empty()) {
-    std::cerr << "stationctl: a command is required: status, scans WAYBILL or quarantine (see --help)\n";
-    return 2;
+    return station::UsageError("stationctl", "a command is required: status, scans, quarantine or manifest import");
   }
   const std::string& command = words[0];
   if (command == "status" && words.size() == 1) return station::CmdStatus(options);
@@ -70,14 +55,7 @@ int main(int argc, char** argv) {
   if (command == "manifest" && words.size() == 3 && words[1] == "import") {
     return station::CmdManifestImport(options, words[2]);
   }
-  if (command == "manifest") {
-    std::cerr << "stationctl: usage: manifest import FILE.csv (see --help)\n";
-    return 2;
-  }
-  if (command == "scans") {
-    std::cerr << "stationctl: scans takes one waybill number (see --help)\n";
-    return 2;
-  }
-  std::cerr << "stationctl: unknown command '" << command << "' (see --help)\n";
-  return 2;
+  if (command == "manifest") return station::UsageError("stationctl", "usage: manifest import FILE.csv");
+  if (command == "scans") return station::UsageError("stationctl", "scans takes one waybill number");
+  return station::UsageError("stationctl", "unknown command '" + command + "'");
 }
