@@ -21,7 +21,7 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
 
   po::options_description options(
       "stationd: the station daemon. Docked guns' scans land here durably, exactly once.\n\n"
-      "Usage: stationd --station CODE --data-dir DIR [--ingest ENDPOINT] [--config FILE]\n\n"
+      "Usage: stationd --station CODE --data-dir DIR [--ingest ENDPOINT] [--national ENDPOINT] [--config FILE]\n\n"
       "Options (flags override the config file, which takes the same names as key = value lines)");
   options.add_options()
       ("help,h", "show this help and exit")
@@ -32,6 +32,20 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
        "ZeroMQ endpoint the docks connect to; tcp://127.0.0.1:* picks a free port")
       ("control", po::value(&config.control),
        "the clerk's control socket for stationctl (default ipc://<data-dir>/control.sock)")
+      ("national", po::value(&config.uplink.endpoint),
+       "the national system's endpoint (tcp://HOST:PORT); scans are uploaded there and its manifest fetched")
+      ("national-heartbeat-ms", po::value(&config.uplink.heartbeat_ms)->default_value(config.uplink.heartbeat_ms),
+       "a sync with national this often; no answer for 3x this (at least 3 s) marks the link down")
+      ("national-reply-timeout-ms",
+       po::value(&config.uplink.reply_timeout_ms)->default_value(config.uplink.reply_timeout_ms),
+       "an upload not answered in this time is sent again (the wait doubles up to 60 s)")
+      ("national-reconnect-max-ms",
+       po::value(&config.uplink.reconnect_max_ms)->default_value(config.uplink.reconnect_max_ms),
+       "reconnect attempts start 1 s apart and slow down to this")
+      ("upload-window", po::value(&config.uplink.window)->default_value(config.uplink.window),
+       "uploads in flight at once")
+      ("upload-scans", po::value(&config.uplink.upload_scans)->default_value(config.uplink.upload_scans),
+       "scans per upload")
       ("max-message-bytes", po::value(&max_message_bytes)->default_value(max_message_bytes),
        "largest batch body accepted, in bytes")
       ("log-level", po::value(&config.log_level)->default_value(config.log_level),

@@ -49,6 +49,18 @@ std::string EncodeManifestImport(const std::string& req, const ManifestImport& r
                {"updated", result.updated}, {"unchanged", result.unchanged}, {"rejected", rejected}});
 }
 
+std::string EncodeUplinkStatus(const std::string& req, const UplinkStatus& s) {
+  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true},
+               {"uplink",
+                {{"configured", s.configured}, {"national", s.endpoint}, {"link_up", s.link_up},
+                 {"link_changed_ms", s.link_changed_ms}, {"last_contact_ms", s.last_contact_ms},
+                 {"last_upload_ms", s.last_upload_ms}, {"uploaded_upto", s.uploaded_upto},
+                 {"newest_scan_id", s.newest_scan_id}, {"backlog", s.backlog},
+                 {"oldest_waiting_ms", s.oldest_waiting_ms}, {"uploaded_this_run", s.uploaded_this_run},
+                 {"resends", s.resends}, {"last_error", s.last_error},
+                 {"manifest_rows_received", s.manifest_rows_received}, {"mail_received", s.mail_received}}}});
+}
+
 std::string EncodeControlError(const std::string& req, const Status& status) {
   return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", false},
                {"code", CodeName(status.code())}, {"error", status.message()}});
@@ -68,6 +80,24 @@ Result<ControlReply> DecodeControlReply(std::string_view text) {
     reply.import.unchanged = j.value("unchanged", 0);
     for (const json& r : j.value("rejected", json::array())) {
       reply.import.rejected.push_back({r.value("line", 0), std::string(), r.value("reason", std::string())});
+    }
+    if (auto u = j.find("uplink"); u != j.end() && u->is_object()) {
+      UplinkStatus& s = reply.uplink;
+      s.configured = u->value("configured", false);
+      s.endpoint = u->value("national", std::string());
+      s.link_up = u->value("link_up", false);
+      s.link_changed_ms = u->value("link_changed_ms", std::int64_t{0});
+      s.last_contact_ms = u->value("last_contact_ms", std::int64_t{0});
+      s.last_upload_ms = u->value("last_upload_ms", std::int64_t{0});
+      s.uploaded_upto = u->value("uploaded_upto", std::int64_t{0});
+      s.newest_scan_id = u->value("newest_scan_id", std::int64_t{0});
+      s.backlog = u->value("backlog", std::int64_t{0});
+      s.oldest_waiting_ms = u->value("oldest_waiting_ms", std::int64_t{0});
+      s.uploaded_this_run = u->value("uploaded_this_run", std::int64_t{0});
+      s.resends = u->value("resends", std::int64_t{0});
+      s.last_error = u->value("last_error", std::string());
+      s.manifest_rows_received = u->value("manifest_rows_received", std::int64_t{0});
+      s.mail_received = u->value("mail_received", std::int64_t{0});
     }
     return reply;
   } catch (const json::exception& e) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "daemon/store.h"
+#include "daemon/uplink.h"
 #include "scanner/status.h"
 
 namespace station {
@@ -14,7 +15,7 @@ namespace station {
 // Frame 1 of a control request; some commands carry a body in frame 2.
 struct ControlRequest {
   std::string req;
-  std::string cmd;     // "ping", "manifest_import"
+  std::string cmd;     // "ping", "manifest_import", "upload", "uplink_status"
   std::string source;  // manifest_import: the file's name, kept as the rows' source
 };
 
@@ -24,6 +25,8 @@ Result<ControlRequest> DecodeControlRequest(std::string_view json);
 // Replies: {"ok":true,...} with the command's fields, or an error.
 std::string EncodePing(const std::string& req, const std::string& station);
 std::string EncodeManifestImport(const std::string& req, const ManifestImport& result);
+// upload and uplink_status: where the link to national stands.
+std::string EncodeUplinkStatus(const std::string& req, const UplinkStatus& status);
 std::string EncodeControlError(const std::string& req, const Status& status);
 
 // The reply as read by stationctl: ok, or code and error; for a manifest
@@ -33,6 +36,7 @@ struct ControlReply {
   std::string code, error;
   std::string station;  // ping
   ManifestImport import;
+  UplinkStatus uplink;  // upload, uplink_status
 };
 Result<ControlReply> DecodeControlReply(std::string_view json);
 

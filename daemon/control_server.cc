@@ -51,6 +51,11 @@ std::string ControlServer::Handle(std::vector<zmq::message_t>& frames) {
                  result->stored, result->updated, result->unchanged, result->rejected.size());
     return EncodeManifestImport(request->req, *result);
   }
+  if (request->cmd == "upload" || request->cmd == "uplink_status") {
+    if (!uplink_) return EncodeUplinkStatus(request->req, UplinkStatus{});  // configured: false
+    if (request->cmd == "upload") uplink_->Wake(/*now=*/true);
+    return EncodeUplinkStatus(request->req, uplink_->Report());
+  }
   return EncodeControlError(request->req,
                             Status::InvalidArgument("unknown command '" + request->cmd.substr(0, 40) + "'"));
 }

@@ -9,6 +9,7 @@
 #include <zmq.hpp>
 
 #include "daemon/store.h"
+#include "daemon/uplink.h"
 #include "scanner/status.h"
 
 namespace station {
@@ -22,6 +23,10 @@ class ControlServer {
   const std::string& endpoint() const { return endpoint_; }
   zmq::socket_t& socket() { return socket_; }
 
+  // The uplink that upload and uplink_status report on; may be null (no
+  // --national), then they say so.
+  void SetUplink(Uplink* uplink) { uplink_ = uplink; }
+
   // Answers every request already waiting; never blocks.
   void HandleWaiting();
 
@@ -33,6 +38,7 @@ class ControlServer {
   std::string station_;
   zmq::socket_t socket_;
   std::string endpoint_;
+  Uplink* uplink_ = nullptr;
 };
 
 }  // namespace station

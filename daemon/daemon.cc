@@ -24,6 +24,25 @@ Status ValidateConfig(const DaemonConfig& config) {
   if (config.db.synchronous != "FULL" && config.db.synchronous != "NORMAL") {
     return Status::InvalidArgument("synchronous", "must be FULL (or NORMAL for the power-loss test only)");
   }
+  const UplinkOptions& u = config.uplink;
+  if (!u.endpoint.empty()) {
+    if (u.endpoint.rfind("tcp://", 0) != 0 && u.endpoint.rfind("ipc://", 0) != 0) {
+      return Status::InvalidArgument("--national '" + u.endpoint + "'", "must be a tcp:// or ipc:// endpoint");
+    }
+    if (u.heartbeat_ms < 100 || u.heartbeat_ms > 60'000) {
+      return Status::InvalidArgument("--national-heartbeat-ms", "must be between 100 and 60000");
+    }
+    if (u.reply_timeout_ms < 200 || u.reply_timeout_ms > 600'000) {
+      return Status::InvalidArgument("--national-reply-timeout-ms", "must be between 200 and 600000");
+    }
+    if (u.reconnect_max_ms < 1000 || u.reconnect_max_ms > 600'000) {
+      return Status::InvalidArgument("--national-reconnect-max-ms", "must be between 1000 and 600000");
+    }
+    if (u.window < 1 || u.window > 256) return Status::InvalidArgument("--upload-window", "must be between 1 and 256");
+    if (u.upload_scans < 1 || u.upload_scans > 50'000) {
+      return Status::InvalidArgument("--upload-scans", "must be between 1 and 50000");
+    }
+  }
   return Status::OK();
 }
 
@@ -94,12 +113,28 @@ int RunDaemon(const DaemonConfig& config) {
     return 1;
   }
   auto index_thread = std::make_unique<IndexThread>(std::move(*indexer), std::chrono::milliseconds(200));
-  (*server)->SetAfterCommit([thread = index_thread.get()] { thread->Wake(); });
+  std::unique_ptr<Uplink> uplink;
+  if (!config.uplink.endpoint.empty()) {
+    auto started = Uplink::Start(context, config.ingest.station, DatabasePath(config.data_dir), config.uplink,
+                                 config.db.vfs);
+    if (!started.ok()) {
+      spdlog::critical("cannot start the national uplink: {}", started.status().ToString());
+      return 1;
+    }
+    uplink = std::move(*started);
+    (*control)->SetUplink(uplink.get());
+  }
+  (*server)->SetAfterCommit([thread = index_thread.get(), up = uplink.get()] {
+    thread->Wake();
+    if (up) up->Wake();
+  });
   spdlog::info("stationd started station={} data_dir={} ingest={} control={}", config.ingest.station,
                config.data_dir, (*server)->endpoint(), (*control)->endpoint());
 
   Status run = (*server)->Run(*stop_fd);
   (*server)->SetAfterCommit(nullptr);
+  (*control)->SetUplink(nullptr);
+  uplink.reset();  // stops its thread; its cursor is already in station.db
   // Joins the thread and makes the index durable; only then may the run
   // file go, saying "stopped cleanly, the index can be trusted".
   index_thread.reset();

@@ -6,6 +6,7 @@
 
 #include "daemon/ingest_server.h"
 #include "daemon/sqlite.h"
+#include "daemon/uplink.h"
 
 namespace station {
 
@@ -14,6 +15,7 @@ struct DaemonConfig {
   IngestOptions ingest;  // station code and ingest endpoint
   // The clerk's control socket; empty means ipc://<data_dir>/control.sock.
   std::string control;
+  UplinkOptions uplink;  // the national system; no endpoint: no uplink
   std::string log_level = "info";
   sql::OpenOptions db;   // durability settings; defaults are the safe ones
 };

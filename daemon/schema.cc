@@ -105,6 +105,45 @@ CREATE TABLE docks (
 );
 CREATE INDEX docks_by_device ON docks (device, received_ms);
 )sql",
+    // 2: the national link: upload cursor, manifest and mail cursors, the
+    // outbox of messages to other stations and the inbox of theirs.
+    R"sql(
+-- Where the link to the national system stands. Every scan with
+-- id <= uploaded_upto is held at national (an upload acknowledged there);
+-- scans.id grows in commit order, so this one number is the outbox.
+CREATE TABLE uplink_state (
+  one            INTEGER PRIMARY KEY CHECK (one = 1),
+  uploaded_upto  INTEGER NOT NULL,
+  last_upload_ms INTEGER,           -- when national last acknowledged an upload
+  manifest_seq   INTEGER NOT NULL,  -- the last manifest seq national served us
+  mail_seq       INTEGER NOT NULL   -- the last mailbox seq national served us
+);
+INSERT INTO uplink_state VALUES (1, 0, NULL, 0, 0);
+
+-- Messages to other stations, kept until national holds them.
+CREATE TABLE outbox (
+  id         INTEGER PRIMARY KEY,
+  msg_id     TEXT    NOT NULL UNIQUE,
+  to_station TEXT    NOT NULL,
+  kind       TEXT    NOT NULL,
+  body       TEXT    NOT NULL,
+  created_ms INTEGER NOT NULL,
+  posted_ms  INTEGER            -- NULL until national acknowledged it
+);
+CREATE INDEX outbox_waiting ON outbox (id) WHERE posted_ms IS NULL;
+
+-- Messages from other stations, once each, in national's mailbox order.
+CREATE TABLE inbox (
+  seq          INTEGER PRIMARY KEY,  -- national's mailbox seq for this station
+  from_station TEXT    NOT NULL,
+  msg_id       TEXT    NOT NULL,
+  kind         TEXT    NOT NULL,
+  body         TEXT    NOT NULL,
+  posted_ms    INTEGER NOT NULL,
+  received_ms  INTEGER NOT NULL,
+  UNIQUE (from_station, msg_id)
+);
+)sql",
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

@@ -68,6 +68,23 @@ Result<StationSummary> StationView::Summary() {
   if (!by_courier.ok()) return by_courier.status();
   summary.by_device = std::move(*by_device);
   summary.by_courier = std::move(*by_courier);
+  auto uplink = sql::Stmt::Prepare(
+      db_,
+      "SELECT (SELECT coalesce(max(id), 0) FROM scans), u.uploaded_upto, coalesce(u.last_upload_ms, 0),"
+      " coalesce((SELECT received_ms FROM scans WHERE id > u.uploaded_upto ORDER BY id LIMIT 1), 0),"
+      " (SELECT count(*) FROM manifest), (SELECT count(*) FROM inbox),"
+      " (SELECT count(*) FROM outbox WHERE posted_ms IS NULL) FROM uplink_state u");
+  if (!uplink.ok()) return uplink.status();
+  s = uplink->ForEachRow([&](const sql::Stmt& row) {
+    summary.newest_scan_id = row.ColumnInt(0);
+    summary.uploaded_upto = row.ColumnInt(1);
+    summary.last_upload_ms = row.ColumnInt(2);
+    summary.oldest_waiting_ms = row.ColumnInt(3);
+    summary.manifest_rows = row.ColumnInt(4);
+    summary.inbox = row.ColumnInt(5);
+    summary.outbox_waiting = row.ColumnInt(6);
+  });
+  if (!s.ok()) return s;
   return summary;
 }
 

@@ -30,6 +30,15 @@ struct StationSummary {
   std::map<std::string, std::int64_t> quarantine_by_kind;
   std::vector<DockSummary> by_device;
   std::vector<DockSummary> by_courier;
+  // The national link as recorded in the database (the live link state
+  // comes from the running stationd).
+  std::int64_t newest_scan_id = 0;
+  std::int64_t uploaded_upto = 0;
+  std::int64_t last_upload_ms = 0;     // 0: never
+  std::int64_t oldest_waiting_ms = 0;  // received time of the oldest scan not up; 0: none
+  std::int64_t manifest_rows = 0;
+  std::int64_t inbox = 0;           // messages from other stations
+  std::int64_t outbox_waiting = 0;  // messages to other stations not yet at national
 };
 
 struct ScanRow {

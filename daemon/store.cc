@@ -192,7 +192,7 @@ Status Store::Save(std::vector<IngestItem>& items, std::int64_t received_ms) {
 }
 
 Result<ManifestImport> Store::SaveManifest(const Manifest& manifest, const std::string& source,
-                                           std::int64_t received_ms) {
+                                           std::int64_t received_ms, const std::function<Status()>& also) {
   ManifestImport result;
   auto txn = sql::Txn::Begin(db_);
   if (!txn.ok()) return txn.status();
@@ -231,6 +231,9 @@ Result<ManifestImport> Store::SaveManifest(const Manifest& manifest, const std::
       return s;
     }
     result.rejected.push_back(problem);
+  }
+  if (also) {
+    if (Status s = also(); !s.ok()) return s;
   }
   if (Status s = txn->Commit(); !s.ok()) return s;
   return result;

@@ -1,7 +1,11 @@
 #pragma once
-// The station's scan store: the only writer of station.db.
+// The station's scan store. The ingest thread's Store writes scans; the
+// uplink opens a second one on the same file for what national sends
+// (manifest rows, mail) and its cursors: both begin IMMEDIATE, so they take
+// turns at the write lock rather than fail (RELIABILITY.md §4).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,8 +58,11 @@ class Store {
 
   // Stores manifest rows (newest wins per waybill) and quarantines its bad
   // rows, all in one transaction. `source` says where they came from
-  // ("file:manifest-1124.csv", "national"). kIOError: nothing was stored.
-  Result<ManifestImport> SaveManifest(const Manifest& manifest, const std::string& source, std::int64_t received_ms);
+  // ("file:manifest-1124.csv", "national"). `also`, when given, runs in the
+  // same transaction before its commit (the uplink moves its cursor there).
+  // kIOError: nothing was stored.
+  Result<ManifestImport> SaveManifest(const Manifest& manifest, const std::string& source, std::int64_t received_ms,
+                                      const std::function<Status()>& also = {});
 
   sql::Db& db() { return db_; }
 

@@ -5,8 +5,6 @@
 #include <iostream>
 #include <sstream>
 
-#include <zmq.hpp>
-
 #include <nlohmann/json.hpp>
 
 #include "daemon/control_protocol.h"
@@ -14,7 +12,9 @@
 #include "daemon/station_view.h"
 #include "scanner/identifiers.h"
 #include "scanner/scan.h"
+#include "tools/stationctl/control_client.h"
 #include "tools/stationctl/table.h"
+#include "tools/stationctl/upload.h"
 
 namespace station {
 namespace {
@@ -76,6 +76,21 @@ int CmdStatus(const CtlOptions& options) {
     j["quarantine"] = summary->quarantine_by_kind;
     j["devices"] = DocksJson(summary->by_device);
     j["couriers"] = DocksJson(summary->by_courier);
+    j["national"] = {{"backlog", std::max<std::int64_t>(0, summary->newest_scan_id - summary->uploaded_upto)},
+                     {"uploaded_upto", summary->uploaded_upto}, {"newest_scan_id", summary->newest_scan_id},
+                     {"last_upload_ms", summary->last_upload_ms}, {"oldest_waiting_ms", summary->oldest_waiting_ms},
+                     {"manifest_rows", summary->manifest_rows}, {"inbox", summary->inbox},
+                     {"outbox_waiting", summary->outbox_waiting}};
+    if (daemon.ok()) {
+      auto live = LiveUplink(options.data_dir);
+      if (live.ok()) {
+        j["national"]["configured"] = live->configured;
+        j["national"]["link_up"] = live->link_up;
+        j["national"]["endpoint"] = live->endpoint;
+        j["national"]["last_contact_ms"] = live->last_contact_ms;
+        j["national"]["last_error"] = live->last_error;
+      }
+    }
     std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return 0;
   }
@@ -103,7 +118,11 @@ int CmdStatus(const CtlOptions& options) {
     }
     std::cout << "; see: stationctl quarantine)";
   }
-  std::cout << "\n\nLast dock per device:\n";
+  std::cout << "\n";
+  PrintUplink(std::cout, *summary,
+              daemon.ok() ? LiveUplink(options.data_dir)
+                          : Result<UplinkStatus>(Status::Unavailable("stationd not running")));
+  std::cout << "\nLast dock per device:\n";
   PrintDocks(summary->by_device, "device", "courier");
   std::cout << "\nLast dock per courier:\n";
   PrintDocks(summary->by_courier, "courier", "device");
@@ -188,28 +207,10 @@ int CmdManifestImport(const CtlOptions& options, const std::string& file) {
   if (!in) return Fail(Status::NotFound("manifest file " + file, "cannot be read"));
   std::stringstream body;
   body << in.rdbuf();
-  auto daemon = FindRunningDaemon(options.data_dir);
-  if (!daemon.ok()) return Fail(Status::Unavailable("stationd is not running", daemon.status().message()));
-  if (daemon->control.empty()) return Fail(Status::Unavailable("stationd has no control socket"));
-
   ControlRequest request{"import-1", "manifest_import", std::filesystem::path(file).filename().string()};
   std::string reply_text;
-  try {
-    zmq::context_t context;
-    zmq::socket_t socket(context, zmq::socket_type::dealer);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::rcvtimeo, 120'000);  // a large file takes a few seconds to store
-    socket.connect(daemon->control);
-    std::string header = EncodeControlRequest(request);
-    socket.send(zmq::buffer(header), zmq::send_flags::sndmore);
-    socket.send(zmq::buffer(body.str()), zmq::send_flags::none);
-    zmq::message_t reply;
-    if (!socket.recv(reply)) return Fail(Status::Unavailable("stationd did not answer within 120 s"));
-    reply_text = reply.to_string();
-  } catch (const zmq::error_t& e) {
-    return Fail(Status::Unavailable("control socket " + daemon->control, e.what()));
-  }
-  auto reply = DecodeControlReply(reply_text);
+  // A large file takes a few seconds to store.
+  auto reply = CallDaemon(options.data_dir, request, body.str(), std::chrono::seconds(120), &reply_text);
   if (!reply.ok()) return Fail(reply.status());
   if (!reply->ok) {
     std::cerr << "stationctl: " << reply->code << ": " << reply->error << "\n";

@@ -12,6 +12,8 @@ struct CtlOptions {
   bool json = false;
   std::string kind;         // quarantine --kind
   std::size_t limit = 100;  // quarantine --limit
+  bool no_wait = false;     // upload --no-wait
+  int timeout_s = 600;      // upload: give up waiting after this
 };
 
 int CmdStatus(const CtlOptions& options);

@@ -7,6 +7,7 @@
 
 #include "scanner/command_line.h"
 #include "tools/stationctl/commands.h"
+#include "tools/stationctl/upload.h"
 
 namespace po = boost::program_options;
 
@@ -19,6 +20,8 @@ constexpr const char* kUsage =
     "  status            daemon, scans by type, quarantined records, last dock per device and courier\n"
     "  scans WAYBILL     one parcel's history at this station (and its bags')\n"
     "  quarantine        records set aside, with their reasons [--kind invalid|conflict|batch|manifest] [--limit N]\n"
+    "  upload            upload to the national system now, with a progress bar until every scan is up\n"
+    "                    [--no-wait] [--timeout SEC]; exit 2 if scans are still waiting at the timeout\n"
     "  manifest import FILE.csv\n"
     "                    load a national manifest file into the running stationd (when the link is down);\n"
     "                    bad rows are listed with their lines; exit 1 if any\n\n"
@@ -40,18 +43,25 @@ int main(int argc, char** argv) {
        "the station's data folder (default: $STATION_DATA_DIR, else ./station-data)")
       ("json", po::bool_switch(&options.json), "print JSON for scripts instead of a table")
       ("kind", po::value(&options.kind), "quarantine: only this kind")
-      ("limit", po::value(&options.limit)->default_value(options.limit), "quarantine: at most N rows");
+      ("limit", po::value(&options.limit)->default_value(options.limit), "quarantine: at most N rows")
+      ("no-wait", po::bool_switch(&options.no_wait), "upload: ask and return at once")
+      ("timeout", po::value(&options.timeout_s)->default_value(options.timeout_s),
+       "upload: stop waiting after this many seconds");
   po::options_description hidden;
   hidden.add_options()("words", po::value(&words));
   po::variables_map vm;
   if (auto exit_code = station::ParseCommandLine(argc, argv, "stationctl", desc, vm, &hidden)) return *exit_code;
   if (words.empty()) {
-    return station::UsageError("stationctl", "a command is required: status, scans, quarantine or manifest import");
+    return station::UsageError("stationctl", "a command is required: status, scans, quarantine, upload or manifest import");
   }
   const std::string& command = words[0];
   if (command == "status" && words.size() == 1) return station::CmdStatus(options);
   if (command == "scans" && words.size() == 2) return station::CmdScans(options, words[1]);
   if (command == "quarantine" && words.size() == 1) return station::CmdQuarantine(options);
+  if (command == "upload" && words.size() == 1) {
+    if (options.timeout_s < 1) return station::UsageError("stationctl", "--timeout must be at least 1 second");
+    return station::CmdUpload(options);
+  }
   if (command == "manifest" && words.size() == 3 && words[1] == "import") {
     return station::CmdManifestImport(options, words[2]);
   }

@@ -1,0 +1,75 @@
+#pragma once
+// What the national uplink reads from and writes to station.db: the scans
+// to upload, its cursors, what national sends back (manifest rows, mail)
+// and the outbox of messages to other stations. Its own connection, used
+// only by the uplink thread.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/store.h"
+#include "scanner/manifest.h"
+#include "scanner/uplink_wire.h"
+
+namespace station {
+
+struct UplinkCursors {
+  std::int64_t uploaded_upto = 0;   // every scan with id <= this is held at national
+  std::int64_t last_upload_ms = 0;  // 0: never
+  std::int64_t manifest_seq = 0;
+  std::int64_t mail_seq = 0;
+};
+
+// A message to another station, waiting for national's acknowledgement.
+struct WaitingPost {
+  std::string msg_id, to, kind, body;
+};
+
+class UplinkStore {
+ public:
+  // Opens station.db (already created and migrated by the ingest Store).
+  // Commits here run with synchronous=NORMAL: everything the uplink writes
+  // can be fetched or sent again (national keeps each scan, row and message
+  // once), and the ingest thread's FULL commits sync the shared WAL anyway.
+  static Result<std::unique_ptr<UplinkStore>> Open(const std::string& path, const std::string& vfs = "");
+
+  Result<UplinkCursors> Load();
+  // The newest scan's id (0 when none).
+  Result<std::int64_t> MaxScanId();
+  // When the oldest scan not yet up was received; nullopt when all are up.
+  Result<std::optional<std::int64_t>> OldestWaitingReceivedMs(std::int64_t uploaded_upto);
+
+  // Appends to `body` (which should hold kUploadColumns and a newline) up
+  // to `limit` scans with id > `after`, in id order. Sets how many and the
+  // last id.
+  Status ReadUpload(std::int64_t after, int limit, std::string& body, int& count, std::int64_t& last_id);
+
+  Status SetUploadedUpto(std::int64_t upto, std::int64_t now_ms);
+
+  // Stores a sync reply: manifest rows (bad ones quarantined), mail once
+  // each, and the two cursors, in one transaction.
+  struct Applied {
+    ManifestImport manifest;
+    int mail_new = 0;
+  };
+  Result<Applied> ApplySync(const Manifest& manifest, std::int64_t manifest_to, const std::vector<MailItem>& mail,
+                            std::int64_t now_ms);
+
+  Result<std::vector<WaitingPost>> WaitingPosts(int limit);
+  Status MarkPosted(const std::string& msg_id, std::int64_t now_ms);
+
+ private:
+  explicit UplinkStore(std::unique_ptr<Store> store) : store_(std::move(store)) {}
+  Status Prepare();
+
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<sql::Stmt> read_upload_;
+  std::unique_ptr<sql::Stmt> set_uploaded_;
+  std::unique_ptr<sql::Stmt> insert_mail_;
+  std::unique_ptr<sql::Stmt> set_sync_cursors_;
+};
+
+}  // namespace station
