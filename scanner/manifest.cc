@@ -131,6 +131,33 @@ Result<Manifest> ReadManifest(std::string_view text) {
   return manifest;
 }
 
+void AppendManifestCsvHeader(std::string& csv) {
+  for (int c = 0; c < kColumnCount; ++c) {
+    if (c > 0) csv += ',';
+    csv += kManifestColumns[c];
+  }
+  csv += '\n';
+}
+
+void AppendManifestRow(std::string& csv, const ManifestRow& row) {
+  AppendCsvField(csv, row.waybill);
+  csv += ',';
+  AppendCsvField(csv, row.origin_station);
+  csv += ',';
+  AppendCsvField(csv, row.dest_station);
+  csv += ',';
+  AppendCsvField(csv, row.dispatched_at);
+  csv += ',';
+  AppendCsvField(csv, row.bag);
+  csv += ',';
+  if (row.declared_weight_g) csv += std::to_string(*row.declared_weight_g);
+  csv += ',';
+  AppendCsvField(csv, row.recipient_phone);
+  csv += ',';
+  AppendCsvField(csv, row.recipient_district);
+  csv += '\n';
+}
+
 std::string MaskPhone(std::string_view phone) {
   std::string digits;
   for (char c : phone) {

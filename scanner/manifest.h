@@ -46,6 +46,12 @@ inline constexpr const char* kManifestColumns[] = {"waybill",          "origin_s
 // lacks a column; row problems land in Manifest::problems.
 Result<Manifest> ReadManifest(std::string_view text);
 
+// Writing the same format, as national serves it to stations (frame 2 of a
+// sync reply): the header row in kManifestColumns order, then one row per
+// call. ReadManifest gives back every field as written here (`line` aside).
+void AppendManifestCsvHeader(std::string& csv);
+void AppendManifestRow(std::string& csv, const ManifestRow& row);
+
 // "138****5678": a phone number as other stations, listings and exports
 // show it (DESIGN §7, YZ/T 0189): 11 or more digits keep the first 3 and
 // last 4; 7 to 10 digits keep the last 4; shorter ones the last 2 at most.

@@ -1,8 +1,10 @@
-// national-sim: a stand-in for the carrier's national system (issue 3, in
-// progress: uploads and queries so far). Thin: flags -> store -> server.
+// national-sim: the reference implementation of the national side of the
+// link (docs/protocol.md, "The national link"), for development and tests.
+// Thin: flags -> store -> server, or one of the commands.
 //
-//   national-sim --listen ENDPOINT --data-dir DIR [--drop-replies PCT] [--exit-after N]
-//   national-sim query --data-dir DIR [--waybill W] [--json]
+//   national-sim --listen ENDPOINT --data-dir DIR [--manifest FILE.csv]... [fault switches]
+//   national-sim manifest-add --data-dir DIR FILE.csv [--json]
+//   national-sim query --data-dir DIR [--station S] [--waybill W] [--json]
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +17,8 @@
 #include <spdlog/spdlog.h>
 
 #include "scanner/command_line.h"
+#include "scanner/identifiers.h"
+#include "tools/national_sim/commands.h"
 #include "tools/national_sim/national_server.h"
 
 namespace po = boost::program_options;
@@ -24,99 +28,49 @@ using station::national::NationalStore;
 
 namespace {
 
-int Query(const std::string& data_dir, const std::string& waybill, bool as_json) {
-  auto store = NationalStore::Open(data_dir + "/national.db", /*read_only=*/true);
-  if (!store.ok()) {
-    std::cerr << "national-sim: " << store.status().ToString() << "\n";
-    return 1;
+constexpr const char* kProgram = "national-sim";
+
+// Flags that only the server takes, and those only a command takes: given
+// to the wrong one they would be silently ignored, so they are refused.
+constexpr const char* kServerFlags[] = {"listen",       "manifest",  "drop-replies", "refuse",
+                                        "exit-after",   "silent-after", "silent-ms", "seed"};
+
+bool Given(const po::variables_map& vm, const char* name) { return vm.count(name) && !vm[name].defaulted(); }
+
+// The usage error for the first flag of `flags` given where it does not belong, if any.
+template <typename Flags>
+std::optional<int> Misplaced(const po::variables_map& vm, const Flags& flags, const std::string& where) {
+  for (const char* flag : flags) {
+    if (Given(vm, flag)) return station::UsageError(kProgram, std::string("--") + flag + " is not for " + where);
   }
-  nlohmann::json out;
-  if (!waybill.empty()) {
-    auto history = (*store)->History(waybill);
-    if (!history.ok()) {
-      std::cerr << "national-sim: " << history.status().ToString() << "\n";
-      return 1;
-    }
-    out["waybill"] = waybill;
-    out["scans"] = nlohmann::json::array();
-    for (const auto& [station, s] : *history) {
-      out["scans"].push_back({{"station", station}, {"device", s.device}, {"batch", s.batch}, {"seq", s.seq},
-                              {"type", s.type}, {"time", s.time}, {"courier", s.courier}});
-    }
-  } else {
-    auto counts = (*store)->Counts();
-    if (!counts.ok()) {
-      std::cerr << "national-sim: " << counts.status().ToString() << "\n";
-      return 1;
-    }
-    out["stations"] = nlohmann::json::object();
-    for (const auto& [station, c] : *counts) {
-      out["stations"][station] = {{"scans", c.scans}, {"duplicates_seen", c.duplicates_seen}, {"by_type", c.by_type}};
-    }
-  }
-  if (as_json) {
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  } else if (out.contains("stations")) {
-    for (const auto& [station, c] : out["stations"].items()) {
-      std::cout << station << ": " << c["scans"] << " scans, " << c["duplicates_seen"] << " resends seen\n";
-    }
-  } else {
-    for (const auto& s : out["scans"]) {
-      std::cout << s["time"].get<std::string>() << "  " << s["station"].get<std::string>() << "  "
-                << s["type"].get<std::string>() << "\n";
-    }
-  }
-  return 0;
+  return std::nullopt;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::string listen = "tcp://127.0.0.1:7800", data_dir, waybill, log_level = "info";
-  Faults faults;
-  bool as_json = false;
-  std::vector<std::string> words;
-  po::options_description desc(
-      "national-sim: a stand-in for the national system that stations upload to.\n\n"
-      "Usage: national-sim --listen ENDPOINT --data-dir DIR [fault switches]\n"
-      "       national-sim query --data-dir DIR [--waybill W] [--json]\n\nOptions");
-  desc.add_options()
-      ("help,h", "show this help and exit")
-      ("listen", po::value(&listen)->default_value(listen), "endpoint to bind; tcp://127.0.0.1:* picks a port")
-      ("data-dir", po::value(&data_dir), "folder for national.db and national-sim.json (required)")
-      ("drop-replies", po::value(&faults.drop_replies_percent)->default_value(0),
-       "fault: store each upload but drop this percentage of the replies")
-      ("exit-after", po::value(&faults.exit_after)->default_value(0), "fault: exit after this many uploads")
-      ("seed", po::value(&faults.seed)->default_value(1), "seed for the fault decisions")
-      ("waybill", po::value(&waybill), "query: one waybill's scans")
-      ("json", po::bool_switch(&as_json), "query: print JSON")
-      ("log-level", po::value(&log_level)->default_value(log_level), "trace ... off");
-  po::options_description hidden;
-  hidden.add_options()("words", po::value(&words));
-  po::variables_map vm;
-  if (auto exit_code = station::ParseCommandLine(argc, argv, "national-sim", desc, vm, &hidden)) return *exit_code;
-  if (data_dir.empty()) return station::UsageError("national-sim", "--data-dir is required");
-  if (!words.empty()) {
-    if (words.size() == 1 && words[0] == "query") return Query(data_dir, waybill, as_json);
-    return station::UsageError("national-sim", "unknown command '" + words[0] + "'");
-  }
-  if (faults.drop_replies_percent < 0 || faults.drop_replies_percent > 100 || faults.exit_after < 0) {
-    return station::UsageError("national-sim", "--drop-replies is 0..100 and --exit-after not negative");
-  }
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ national-sim: %v");
-  spdlog::set_level(spdlog::level::from_str(log_level));
-
+int Serve(const std::string& listen, const std::string& data_dir, const std::vector<std::string>& manifests,
+          const Faults& faults) {
   auto stop_fd = station::OpenStopSignalFd();
   if (!stop_fd.ok()) {
     spdlog::critical("{}", stop_fd.status().ToString());
     return 1;
   }
-
   ::mkdir(data_dir.c_str(), 0750);
   auto store = NationalStore::Open(data_dir + "/national.db");
   if (!store.ok()) {
     spdlog::critical("cannot open national.db: {}", store.status().ToString());
     return 1;
+  }
+  // Loaded before the ready file is written, so the first sync sees them.
+  for (const std::string& file : manifests) {
+    auto load = station::national::LoadManifestFile(**store, file);
+    if (!load.ok()) {
+      spdlog::critical("cannot load manifest: {}", load.status().ToString());
+      return 1;
+    }
+    for (const station::ManifestProblem& p : load->rejected) {
+      spdlog::warn("manifest row rejected file={} line={} reason=\"{}\"", file, p.line, p.reason);
+    }
+    spdlog::info("manifest loaded file={} added={} changed={} unchanged={} rejected={}", file, load->counts.added,
+                 load->counts.changed, load->counts.unchanged, load->rejected.size());
   }
   zmq::context_t context(1);
   auto server = NationalServer::Start(context, **store, listen, faults);
@@ -139,4 +93,86 @@ int main(int argc, char** argv) {
   }
   spdlog::info("national-sim stopped cleanly");
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string listen = "tcp://127.0.0.1:7800", data_dir, station_code, waybill, log_level = "info";
+  std::vector<std::string> manifests;
+  Faults faults;
+  bool as_json = false;
+  std::vector<std::string> words;
+  po::options_description desc(
+      "national-sim: the national system's side of the link (uploads, sync, post), for development and tests.\n\n"
+      "Usage: national-sim --listen ENDPOINT --data-dir DIR [--manifest FILE.csv]... [fault switches]\n"
+      "       national-sim manifest-add --data-dir DIR FILE.csv [--json]\n"
+      "       national-sim query --data-dir DIR [--station S] [--waybill W] [--json]\n\nOptions");
+  desc.add_options()
+      ("help,h", "show this help and exit")
+      ("data-dir", po::value(&data_dir), "folder for national.db and national-sim.json (required)")
+      ("listen", po::value(&listen)->default_value(listen), "endpoint to bind; tcp://127.0.0.1:* picks a port")
+      ("manifest", po::value(&manifests)->composing(),
+       "load this manifest CSV (DESIGN §8) at start; repeatable; bad rows are logged and skipped")
+      ("drop-replies", po::value(&faults.drop_replies_percent)->default_value(0),
+       "fault: handle (and store) each request but drop this percentage of the replies, 0..100")
+      ("refuse", po::value(&faults.refuse_percent)->default_value(0),
+       "fault: answer this percentage of requests \"Unavailable\" and store nothing, 0..100")
+      ("exit-after", po::value(&faults.exit_after)->default_value(0),
+       "fault: exit with code 3 after answering this many uploads (0: never)")
+      ("silent-after", po::value(&faults.silent_after),
+       "fault: after this many messages (0: from the start), read and answer nothing for --silent-ms, once")
+      ("silent-ms", po::value(&faults.silent_ms), "fault: how long --silent-after stays silent, in milliseconds")
+      ("seed", po::value(&faults.seed)->default_value(1), "seed for the fault decisions")
+      ("station", po::value(&station_code), "query: only this station")
+      ("waybill", po::value(&waybill), "query: one waybill's scans")
+      ("json", po::bool_switch(&as_json), "query, manifest-add: print JSON")
+      ("log-level", po::value(&log_level)->default_value(log_level), "trace, debug, info, warn, error, critical, off");
+  po::options_description hidden;
+  hidden.add_options()("words", po::value(&words));
+  po::variables_map vm;
+  if (auto exit_code = station::ParseCommandLine(argc, argv, kProgram, desc, vm, &hidden)) return *exit_code;
+  if (data_dir.empty()) return station::UsageError(kProgram, "--data-dir is required");
+
+  if (!words.empty()) {
+    const std::string& command = words[0];
+    if (command != "query" && command != "manifest-add") {
+      return station::UsageError(kProgram, "unknown command '" + command + "' (query, manifest-add)");
+    }
+    if (auto e = Misplaced(vm, kServerFlags, "'" + command + "'")) return *e;
+    if (command == "query") {
+      if (words.size() != 1) return station::UsageError(kProgram, "query takes no file or other word");
+      if (!station_code.empty() && !station::IsStationCode(station_code)) {
+        return station::UsageError(kProgram, "--station must be a six-digit station code");
+      }
+      return station::national::Query(data_dir, station_code, waybill, as_json);
+    }
+    if (auto e = Misplaced(vm, std::initializer_list<const char*>{"station", "waybill"}, "'manifest-add'")) return *e;
+    if (words.size() != 2) return station::UsageError(kProgram, "manifest-add takes one manifest file");
+    return station::national::ManifestAdd(data_dir, words[1], as_json);
+  }
+
+  if (auto e = Misplaced(vm, std::initializer_list<const char*>{"station", "waybill", "json"},
+                         "the server (they are for query)")) {
+    return *e;
+  }
+  if (faults.drop_replies_percent < 0 || faults.drop_replies_percent > 100) {
+    return station::UsageError(kProgram, "--drop-replies is a percentage, 0..100");
+  }
+  if (faults.refuse_percent < 0 || faults.refuse_percent > 100) {
+    return station::UsageError(kProgram, "--refuse is a percentage, 0..100");
+  }
+  if (faults.exit_after < 0) return station::UsageError(kProgram, "--exit-after must not be negative");
+  if (vm.count("silent-after") != vm.count("silent-ms")) {
+    return station::UsageError(kProgram, "--silent-after and --silent-ms go together");
+  }
+  if (vm.count("silent-after") && (faults.silent_after < 0 || faults.silent_ms <= 0)) {
+    return station::UsageError(kProgram, "--silent-after must not be negative and --silent-ms must be positive");
+  }
+  if (spdlog::level::from_str(log_level) == spdlog::level::off && log_level != "off") {
+    return station::UsageError(kProgram, "--log-level '" + log_level + "' is not a level");
+  }
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ national-sim: %v");
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  return Serve(listen, data_dir, manifests, faults);
 }

@@ -1,16 +1,37 @@
 #include "tools/national_sim/national_server.h"
 
-#include <chrono>
+#include <algorithm>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include "scanner/utf8.h"
 
 namespace station::national {
 namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kMaxHeader = 4096;
+// A header is looked into (for its type and req) up to this size, so that
+// even one that is too long gets an answer the sender can match.
+constexpr std::size_t kMaxPeek = 64 * 1024;
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// The reply to a message whose header cannot be read, or whose type is unknown.
+std::string EncodeErrorReply(const std::string& req, const Status& why) {
+  return Dump({{"type", "error"}, {"v", 1}, {"req", req}, {"ok", false}, {"code", CodeName(why.code())},
+               {"error", why.message()}});
+}
+
+bool KnownType(const std::string& type) { return type == "upload" || type == "sync" || type == "post"; }
 
 }  // namespace
 
@@ -34,68 +55,280 @@ Result<std::unique_ptr<NationalServer>> NationalServer::Start(zmq::context_t& co
   return server;
 }
 
-std::string NationalServer::HandleUpload(std::vector<zmq::message_t>& frames) {
-  UploadAck ack;
-  const auto refuse = [&](const Status& s) {
-    ack.ok = false;
-    ack.code = CodeName(s.code());
-    ack.error = s.message();
-    return EncodeUploadAck(ack);
-  };
-  if (frames.size() != 3) return refuse(Status::InvalidArgument("upload", "two frames: a JSON header and a CSV body"));
-  auto header = DecodeUploadHeader(frames[1].to_string_view());
-  if (!header.ok()) return refuse(header.status());
-  ack.req = header->req;
-  auto scans = ReadUploadBody(frames[2].to_string_view());
-  if (!scans.ok()) return refuse(scans.status());
-  Status saved = store_.SaveUpload(header->station, *scans, NowMs(), ack.stored, ack.duplicates);
-  if (!saved.ok()) {
-    spdlog::error("upload not stored station={} error=\"{}\"", header->station, saved.ToString());
-    return refuse(Status::Unavailable("storage failed, retry later", saved.message()));
+bool NationalServer::Roll(int percent) {
+  if (percent <= 0) return false;
+  return std::uniform_int_distribution<int>(0, 99)(rng_) < percent;
+}
+
+bool NationalServer::SilenceDue() const {
+  return !silence_done_ && faults_.silent_after >= 0 && received_ >= faults_.silent_after;
+}
+
+bool NationalServer::ReadMessage(Request& r) {
+  zmq::message_t first;
+  if (!socket_.recv(first, zmq::recv_flags::dontwait)) return false;
+  r.peer = std::move(first);
+  r.frames = 1;
+  bool more = r.peer.more();
+  // A multipart message arrives whole, so the rest is there: no waiting.
+  while (more) {
+    zmq::message_t frame;
+    (void)socket_.recv(frame);
+    more = frame.more();
+    if (++r.frames == 2) {
+      r.header = std::move(frame);
+    } else if (r.frames == 3) {
+      r.body = std::move(frame);
+    }
   }
+  if (r.frames < 2 || r.header.size() > kMaxPeek) return true;
+  json j = json::parse(r.header.data<char>(), r.header.data<char>() + r.header.size(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return true;
+  if (auto t = j.find("type"); t != j.end() && t->is_string()) r.type = t->get<std::string>();
+  if (auto q = j.find("req"); q != j.end() && q->is_string()) r.req = q->get<std::string>().substr(0, 128);
+  if (auto m = j.find("msg_id"); m != j.end() && m->is_string()) r.msg_id = m->get<std::string>().substr(0, 64);
+  return true;
+}
+
+void NationalServer::ReadGroup(std::vector<Request>& group) {
+  std::size_t bytes = 0;
+  std::int64_t uploads = 0;
+  while (group.size() < kMaxGroupMessages && bytes < kMaxGroupBytes) {
+    // Fault switches count messages exactly: stop reading where they act.
+    if (SilenceDue()) break;
+    if (faults_.exit_after > 0 && uploads_ + uploads >= faults_.exit_after) break;
+    Request r;
+    if (!ReadMessage(r)) break;
+    ++received_;
+    if (r.type == "upload") ++uploads;
+    bytes += r.header.size() + r.body.size();
+    group.push_back(std::move(r));
+  }
+}
+
+void NationalServer::Refuse(Request& r, const Status& why) {
+  if (r.type == "upload") {
+    UploadAck ack;
+    ack.req = r.req;
+    ack.code = CodeName(why.code());
+    ack.error = why.message();
+    r.reply = EncodeUploadAck(ack);
+  } else if (r.type == "sync") {
+    SyncReply reply;
+    reply.req = r.req;
+    reply.code = CodeName(why.code());
+    reply.error = why.message();
+    r.reply = EncodeSyncReply(reply);
+  } else if (r.type == "post") {
+    PostAck ack;
+    ack.req = r.req;
+    ack.msg_id = r.msg_id;
+    ack.code = CodeName(why.code());
+    ack.error = why.message();
+    r.reply = EncodePostAck(ack);
+  } else {
+    r.reply = EncodeErrorReply(r.req, why);
+  }
+  r.has_reply_body = false;
+  if (why.code() == Code::kInvalidArgument) {
+    spdlog::warn("request refused type={} req={} error=\"{}\"", r.type, r.req, why.message());
+  } else {
+    spdlog::debug("request refused type={} req={} error=\"{}\"", r.type, r.req, why.message());
+  }
+}
+
+void NationalServer::DecodeUpload(Request& r) {
+  if (r.frames != 3) {
+    return Refuse(r,
+                  Status::InvalidArgument("upload", "two frames after the routing id: a JSON header and a CSV body"));
+  }
+  auto header = DecodeUploadHeader(r.header.to_string_view());
+  if (!header.ok()) return Refuse(r, header.status());
+  auto scans = ReadUploadBody(r.body.to_string_view());
+  if (!scans.ok()) return Refuse(r, scans.status());
+  r.station = std::move(header->station);
+  r.scans = std::move(*scans);
+  r.pending_upload = true;
+}
+
+void NationalServer::HandleSync(Request& r, std::int64_t now_ms) {
+  if (r.frames != 2) return Refuse(r, Status::InvalidArgument("sync", "one frame after the routing id: the header"));
+  auto request = DecodeSyncRequest(r.header.to_string_view());
+  if (!request.ok()) return Refuse(r, request.status());
+  auto manifest = store_.ManifestAfter(request->station, request->manifest_after, kSyncManifestRows);
+  auto mail = manifest.ok() ? store_.MailAfter(request->station, request->mail_after, kSyncMailItems)
+                            : Result<NationalStore::MailPage>(manifest.status());
+  if (!mail.ok()) {
+    spdlog::error("sync not served station={} error=\"{}\"", request->station, mail.status().ToString());
+    return Refuse(r, Status::Unavailable("storage failed, retry later", mail.status().message()));
+  }
+  SyncReply reply;
+  reply.req = request->req;
+  reply.ok = true;
+  reply.now_ms = now_ms;
+  reply.manifest_to = manifest->last_seq;
+  reply.manifest_more = manifest->more;
+  reply.mail = std::move(mail->items);
+  reply.mail_more = mail->more;
+  r.reply = EncodeSyncReply(reply);
+  // Escaping can make bodies longer than the station's limit allows; send
+  // fewer items and let "more" bring the rest. One item always fits.
+  while (r.reply.size() > kMaxSyncReplyHeader && reply.mail.size() > 1) {
+    reply.mail.resize(reply.mail.size() / 2);
+    reply.mail_more = true;
+    r.reply = EncodeSyncReply(reply);
+  }
+  r.reply_body.clear();
+  AppendManifestCsvHeader(r.reply_body);
+  for (const ManifestRow& row : manifest->rows) AppendManifestRow(r.reply_body, row);
+  r.has_reply_body = true;
+  if (!manifest->rows.empty() || !reply.mail.empty()) {
+    spdlog::info("sync served station={} manifest_rows={} manifest_to={} mail={} more={}", request->station,
+                 manifest->rows.size(), reply.manifest_to, reply.mail.size(), reply.manifest_more || reply.mail_more);
+  } else {
+    spdlog::debug("sync station={} nothing new", request->station);
+  }
+}
+
+void NationalServer::HandlePost(Request& r, std::int64_t now_ms) {
+  if (r.frames != 3) {
+    return Refuse(r, Status::InvalidArgument("post", "two frames after the routing id: a JSON header and the body"));
+  }
+  auto request = DecodePostRequest(r.header.to_string_view());
+  if (!request.ok()) return Refuse(r, request.status());
+  const std::string_view body = r.body.to_string_view();
+  if (body.size() > kMaxPostBody) {
+    return Refuse(r, Status::InvalidArgument("post body", "longer than " + std::to_string(kMaxPostBody) + " bytes"));
+  }
+  // Mail goes back out inside JSON, which would mangle invalid UTF-8.
+  if (!Utf8CodePoints(body)) return Refuse(r, Status::InvalidArgument("post body", "not valid UTF-8"));
+  auto posted = store_.Post(request->to, request->station, request->msg_id, request->kind, body, now_ms);
+  if (!posted.ok()) {
+    spdlog::error("post not stored from={} msg_id={} error=\"{}\"", request->station, request->msg_id,
+                  posted.status().ToString());
+    return Refuse(r, Status::Unavailable("storage failed, retry later", posted.status().message()));
+  }
+  PostAck ack;
+  ack.req = request->req;
   ack.ok = true;
-  for (const UploadedScan& s : *scans) ack.last_id = std::max(ack.last_id, s.id);
-  spdlog::info("upload stored station={} scans={} stored={} duplicates={} last_id={}", header->station,
-               scans->size(), ack.stored, ack.duplicates, ack.last_id);
-  return EncodeUploadAck(ack);
+  ack.msg_id = request->msg_id;
+  ack.seq = posted->seq;
+  ack.duplicate = posted->duplicate;
+  r.reply = EncodePostAck(ack);
+  spdlog::info("post stored from={} to={} msg_id={} kind={} seq={} duplicate={}", request->station, request->to,
+               request->msg_id, request->kind, posted->seq, posted->duplicate);
+}
+
+void NationalServer::HandleGroup(std::vector<Request>& group) {
+  const std::int64_t now_ms = NowMs();
+  // First what needs no storage: refusals, unreadable headers, and
+  // decoding the uploads, which then share one commit.
+  std::vector<NationalStore::PendingUpload> uploads;
+  std::vector<Request*> uploaders;
+  for (Request& r : group) {
+    if (Roll(faults_.refuse_percent)) {
+      Refuse(r, Status::Unavailable("refused on purpose (--refuse)"));
+    } else if (r.frames < 2 || r.header.size() == 0) {
+      Refuse(r, Status::InvalidArgument("message has no header frame"));
+    } else if (r.header.size() > kMaxHeader && !KnownType(r.type)) {
+      Refuse(r, Status::InvalidArgument("header", "longer than " + std::to_string(kMaxHeader) + " bytes"));
+    } else if (r.type.empty()) {
+      Refuse(r, Status::InvalidArgument("header", "not a JSON object with a string \"type\""));
+    } else if (!KnownType(r.type)) {
+      Refuse(r, Status::InvalidArgument("unknown message type '" + Utf8Excerpt(r.type, 40) + "'",
+                                        "expected upload, sync or post"));
+    } else if (r.type == "upload") {
+      DecodeUpload(r);
+      if (r.pending_upload) {
+        uploads.push_back({r.station, &r.scans});
+        uploaders.push_back(&r);
+      }
+    }
+  }
+  if (!uploads.empty()) {
+    Status saved = store_.SaveUploads(uploads, now_ms);
+    if (!saved.ok()) spdlog::error("uploads not stored count={} error=\"{}\"", uploads.size(), saved.ToString());
+    for (std::size_t i = 0; i < uploads.size(); ++i) {
+      Request& r = *uploaders[i];
+      if (!saved.ok()) {
+        Refuse(r, Status::Unavailable("storage failed, retry later", saved.message()));
+        continue;
+      }
+      UploadAck ack;
+      ack.req = r.req;
+      ack.ok = true;
+      ack.stored = uploads[i].stored;
+      ack.duplicates = uploads[i].duplicates;
+      for (const UploadedScan& s : r.scans) ack.last_id = std::max(ack.last_id, s.id);
+      r.reply = EncodeUploadAck(ack);
+      spdlog::info("upload stored station={} scans={} stored={} duplicates={} last_id={} group={}", r.station,
+                   r.scans.size(), ack.stored, ack.duplicates, ack.last_id, uploads.size());
+    }
+  }
+  // Then syncs and posts in arrival order (a sync after a post in the same
+  // group sees it), and every reply in arrival order.
+  for (Request& r : group) {
+    if (r.reply.empty() && r.type == "sync") HandleSync(r, now_ms);
+    if (r.reply.empty() && r.type == "post") HandlePost(r, now_ms);
+    if (r.type == "upload") ++uploads_;
+    SendReply(r);
+  }
+}
+
+void NationalServer::SendReply(Request& r) {
+  // After the commit: what was stored stays stored, only the answer is
+  // lost, as on a real network.
+  if (Roll(faults_.drop_replies_percent)) {
+    spdlog::debug("reply dropped on purpose type={} req={}", r.type, r.req);
+    return;
+  }
+  try {
+    // Only the first frame can be refused (peer gone, or its queue full);
+    // the rest of an accepted message always follows it.
+    if (!socket_.send(r.peer, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      spdlog::warn("reply not delivered req={}: the station's queue is full", r.req);
+      return;
+    }
+    socket_.send(zmq::buffer(r.reply), r.has_reply_body ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    if (r.has_reply_body) socket_.send(zmq::buffer(r.reply_body), zmq::send_flags::none);
+  } catch (const zmq::error_t& e) {
+    spdlog::debug("reply not delivered req={} error=\"{}\"", r.req, e.what());
+  }
 }
 
 Status NationalServer::Run(int stop_fd) {
-  zmq::pollitem_t items[2] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, stop_fd, ZMQ_POLLIN, 0}};
-  std::uniform_int_distribution<int> percent(0, 99);
+  zmq::pollitem_t items[2] = {{nullptr, stop_fd, ZMQ_POLLIN, 0}, {socket_.handle(), 0, ZMQ_POLLIN, 0}};
   for (;;) {
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(1000));
-      if (items[1].revents & ZMQ_POLLIN) return Status::OK();
-      if (!(items[0].revents & ZMQ_POLLIN)) continue;
-      for (;;) {
-        std::vector<zmq::message_t> frames;
-        for (;;) {
-          zmq::message_t frame;
-          auto got = socket_.recv(frame, frames.empty() ? zmq::recv_flags::dontwait : zmq::recv_flags::none);
-          if (!got) break;
-          bool more = frame.more();
-          if (frames.size() < 4) frames.push_back(std::move(frame));
-          if (!more) break;
-        }
-        if (frames.empty()) break;
-        std::string reply = HandleUpload(frames);
-        ++uploads_;
-        // Fault switches act after the commit: the scans are held, only the
-        // answer is lost, as on a real network.
-        if (faults_.drop_replies_percent > 0 && percent(rng_) < faults_.drop_replies_percent) {
-          spdlog::debug("reply dropped on purpose upload={}", uploads_);
-        } else {
-          try {
-            socket_.send(frames[0], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-            socket_.send(zmq::buffer(reply), zmq::send_flags::dontwait);
-          } catch (const zmq::error_t& e) {
-            spdlog::debug("reply not delivered error=\"{}\"", e.what());
-          }
-        }
-        if (faults_.exit_after > 0 && uploads_ >= faults_.exit_after) {
-          return Status::Unavailable("exit-after reached", std::to_string(uploads_) + " uploads");
-        }
+      if (SilenceDue()) {
+        silence_done_ = true;
+        silent_until_ = Clock::now() + std::chrono::milliseconds(faults_.silent_ms);
+        spdlog::info("silent on purpose for {} ms after {} messages", faults_.silent_ms, received_);
+      }
+      // While silent only the stop signal is watched; messages queue up.
+      const bool silent = silent_until_ && Clock::now() < *silent_until_;
+      auto timeout = std::chrono::milliseconds(1000);
+      if (silent) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*silent_until_ - Clock::now());
+        timeout = std::clamp(left, std::chrono::milliseconds(1), timeout);
+      }
+      items[1].revents = 0;
+      zmq::poll(items, silent ? 1 : 2, timeout);
+      if (items[0].revents & ZMQ_POLLIN) return Status::OK();
+      if (silent) continue;
+      if (silent_until_) {
+        silent_until_.reset();
+        spdlog::info("silence over, answering what queued up");
+      }
+      if (!(items[1].revents & ZMQ_POLLIN)) continue;
+      std::vector<Request> group;
+      ReadGroup(group);
+      if (group.empty()) continue;
+      HandleGroup(group);
+      if (faults_.exit_after > 0 && uploads_ >= faults_.exit_after) {
+        // Let the last replies leave before the socket closes.
+        socket_.set(zmq::sockopt::linger, 1000);
+        return Status::Unavailable("exit-after reached", std::to_string(uploads_) + " uploads");
       }
     } catch (const zmq::error_t& e) {
       if (e.num() == ETERM) return Status::OK();

@@ -1,11 +1,17 @@
 #pragma once
-// national-sim's service loop: a ROUTER that takes uploads, stores them
-// before acknowledging, and can misbehave on purpose for fault tests.
+// national-sim's service loop: the national side of the link of
+// docs/protocol.md ("The national link", "Sync", "Post", "Upload"). A ROUTER
+// answers uploads (stored before they are acknowledged), syncs (manifest
+// rows and mail) and posts (stored in the recipient's mailbox), and can
+// misbehave on purpose for fault tests.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -13,14 +19,22 @@
 
 namespace station::national {
 
+// Fault switches. Each decision is drawn from one generator seeded with
+// `seed`, in the order messages arrive, so a run can be repeated.
 struct Faults {
-  int drop_replies_percent = 0;  // store, then do not answer this share of uploads
-  std::int64_t exit_after = 0;   // exit (as if it crashed) after this many uploads; 0: never
-  std::uint64_t seed = 1;        // for the drop decisions, so a run can be repeated
+  int drop_replies_percent = 0;  // handle (and store), then do not answer this share of requests
+  int refuse_percent = 0;        // answer this share "Unavailable" without storing anything
+  std::int64_t exit_after = 0;   // exit (as if it crashed) after answering this many uploads; 0: never
+  // After this many messages (0: from the start; -1: never), read and answer
+  // nothing for silent_ms, once; what queued up meanwhile is answered after.
+  std::int64_t silent_after = -1;
+  std::int64_t silent_ms = 0;
+  std::uint64_t seed = 1;
 };
 
 class NationalServer {
  public:
+  // Binds `endpoint` (kUnavailable when it cannot). `store` must outlive the server.
   static Result<std::unique_ptr<NationalServer>> Start(zmq::context_t& context, NationalStore& store,
                                                        const std::string& endpoint, const Faults& faults);
   const std::string& endpoint() const { return endpoint_; }
@@ -28,16 +42,47 @@ class NationalServer {
   // (kUnavailable, "exit-after reached").
   Status Run(int stop_fd);
 
+  // Most messages read and handled together; their uploads share one commit.
+  static constexpr std::size_t kMaxGroupMessages = 64;
+  // ...and at most this many bytes of them, so one group's commit stays short.
+  static constexpr std::size_t kMaxGroupBytes = 32 << 20;
+
  private:
+  // One message as read, then its reply. Frames: [routing id, header, body?].
+  struct Request {
+    zmq::message_t peer, header, body;
+    int frames = 0;  // how many the message had, routing id included
+    // Read from the header before it is decoded, for whatever reply it gets.
+    std::string type, req, msg_id;
+    // An upload waiting for the group commit.
+    std::string station;
+    std::vector<UploadedScan> scans;
+    bool pending_upload = false;
+    std::string reply, reply_body;  // reply_body is sent only for a sync_ack
+    bool has_reply_body = false;
+  };
+
   NationalServer(zmq::context_t& context, NationalStore& store, const Faults& faults);
-  std::string HandleUpload(std::vector<zmq::message_t>& frames);
+  bool ReadMessage(Request& request);
+  void ReadGroup(std::vector<Request>& group);
+  void HandleGroup(std::vector<Request>& group);
+  void DecodeUpload(Request& request);
+  void HandleSync(Request& request, std::int64_t now_ms);
+  void HandlePost(Request& request, std::int64_t now_ms);
+  void Refuse(Request& request, const Status& why);
+  void SendReply(Request& request);
+  bool Roll(int percent);
+  bool SilenceDue() const;
 
   NationalStore& store_;
   Faults faults_;
   std::mt19937_64 rng_;
   zmq::socket_t socket_;
   std::string endpoint_;
-  std::int64_t uploads_ = 0;
+  std::int64_t received_ = 0;  // messages read
+  std::int64_t uploads_ = 0;   // upload requests answered, for exit_after
+  bool silence_done_ = false;
+  std::optional<std::chrono::steady_clock::time_point> silent_until_;
 };
 
 }  // namespace station::national

@@ -1,42 +1,106 @@
 #pragma once
-// What national-sim holds: every scan stations uploaded, once, keyed by
-// (station, device, batch, seq), and how many resends it has seen.
+// What national-sim holds (docs/protocol.md, "The national link"): every
+// scan stations uploaded, once, keyed by (station, device, batch, seq); the
+// manifest rows it serves each destination station, in sequence order; and
+// each station's mailbox of messages posted to it.
+//
+// One NationalStore per thread and connection. Several processes may open
+// the same national.db (WAL; a writer waits up to the busy timeout for
+// another), so `national-sim manifest-add` can load beside a running server.
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/sqlite.h"
+#include "scanner/manifest.h"
+#include "scanner/uplink_wire.h"
 #include "scanner/upload_wire.h"
 
 namespace station::national {
 
 class NationalStore {
  public:
+  // Opens (and unless `read_only`, creates) national.db at `path`.
   static Result<std::unique_ptr<NationalStore>> Open(const std::string& path, bool read_only = false);
 
-  // Stores the scans of one upload in one transaction (synchronous=FULL,
-  // committed before the caller acks). Already-held scans count as
-  // duplicates and are not stored again.
-  Status SaveUpload(const std::string& station, const std::vector<UploadedScan>& scans, std::int64_t received_ms,
-                    int& stored, int& duplicates);
+  // One upload of a group commit; SaveUploads fills in the counts.
+  struct PendingUpload {
+    std::string_view station;
+    const std::vector<UploadedScan>* scans = nullptr;
+    int stored = 0;
+    int duplicates = 0;
+  };
+  // Stores the scans of every upload in `uploads` in ONE transaction
+  // (synchronous=FULL: durable when this returns OK, so the caller may ack
+  // them all). Already-held scans, also those held by an earlier upload of
+  // the same group, count as duplicates and are not stored again. kIOError
+  // when storage failed: then none of them is stored.
+  Status SaveUploads(std::vector<PendingUpload>& uploads, std::int64_t received_ms);
+
+  // Loads manifest rows in one transaction. A row is keyed by (dest_station,
+  // waybill): identical to the held one it is left alone; different, it
+  // replaces it under a new sequence number, so the station is served it
+  // again; unknown, it is added.
+  struct ManifestLoad {
+    std::int64_t added = 0, changed = 0, unchanged = 0;
+  };
+  Result<ManifestLoad> LoadManifest(const std::vector<ManifestRow>& rows, std::int64_t loaded_ms);
+
+  // The rows destined to `dest` with sequence numbers after `after`, at most
+  // `limit`, in sequence order. `last_seq` is the sequence of the last row
+  // returned (`after` when none); `more` says rows past it are waiting.
+  struct ManifestPage {
+    std::vector<ManifestRow> rows;  // `line` is 0
+    std::int64_t last_seq = 0;
+    bool more = false;
+  };
+  Result<ManifestPage> ManifestAfter(const std::string& dest, std::int64_t after, int limit);
+
+  // Puts a message in `to`'s mailbox under that mailbox's next sequence
+  // number and commits. A message already held under (from, msg_id) is not
+  // stored again: its sequence comes back with duplicate = true.
+  struct Posted {
+    std::int64_t seq = 0;
+    bool duplicate = false;
+  };
+  Result<Posted> Post(const std::string& to, const std::string& from, const std::string& msg_id,
+                      const std::string& kind, std::string_view body, std::int64_t posted_ms);
+
+  // `recipient`'s mail after sequence `after`, at most `limit`, in sequence
+  // order; `more` says others are waiting.
+  struct MailPage {
+    std::vector<MailItem> items;
+    bool more = false;
+  };
+  Result<MailPage> MailAfter(const std::string& recipient, std::int64_t after, int limit);
 
   struct StationCounts {
     std::int64_t scans = 0;
     std::int64_t duplicates_seen = 0;
     std::map<std::string, std::int64_t> by_type;
+    std::int64_t manifest_rows = 0;  // rows destined to the station
+    std::int64_t mail_held = 0;
+    std::int64_t mail_latest_seq = 0;
   };
+  // Every station national knows of, from scans, manifest rows or mail.
   Result<std::map<std::string, StationCounts>> Counts();
   // One waybill's scans across stations, by scan time.
   Result<std::vector<std::pair<std::string, UploadedScan>>> History(const std::string& waybill);
 
  private:
   explicit NationalStore(sql::Db db) : db_(std::move(db)) {}
+  Status Prepare();
+
   sql::Db db_;
-  std::unique_ptr<sql::Stmt> insert_;
-  std::unique_ptr<sql::Stmt> count_duplicates_;
+  // Prepared once in Open (not for read-only stores).
+  std::unique_ptr<sql::Stmt> insert_scan_, count_duplicates_;
+  std::unique_ptr<sql::Stmt> find_manifest_, delete_manifest_, insert_manifest_;
+  std::unique_ptr<sql::Stmt> find_post_, next_mail_seq_, insert_mail_;
+  std::unique_ptr<sql::Stmt> manifest_after_, mail_after_;
 };
 
 }  // namespace station::national
