@@ -247,15 +247,17 @@ struct Uplink::Loop {
     for (;;) {
       zmq::message_t header, body;
       if (!socket->recv(header, zmq::recv_flags::dontwait)) return;
+      // The rest of a message is already here once its first frame is
+      // (ZeroMQ delivers messages whole). Frames beyond the second are not
+      // ours to read: they are drained and dropped.
       bool has_body = false;
-      while (header.more() || (has_body && body.more())) {
+      for (bool more = header.more(); more;) {
         zmq::message_t part;
         (void)socket->recv(part, zmq::recv_flags::none);
+        more = part.more();
         if (!has_body) {
           body = std::move(part);
           has_body = true;
-        } else if (!part.more()) {
-          break;  // frames beyond the second are not ours to read
         }
       }
       Contact(now);

@@ -22,16 +22,14 @@ namespace station::test {
 const char* StationdPath() { return STATIOND_PATH; }
 const char* DockPath() { return SCANNER_DOCK_PATH; }
 const char* StationctlPath() { return STATIONCTL_PATH; }
+const char* NationalSimPath() { return NATIONAL_SIM_PATH; }
 
-RunningStation StartStationd(const std::string& data_dir, const std::string& station, const std::string& log_path,
-                             const char* program, const std::string& endpoint) {
-  std::filesystem::create_directories(data_dir);
-  std::string info_path = data_dir + "/stationd.json";
-  std::filesystem::remove(info_path);
-  RunningStation running{Spawn({program ? program : StationdPath(), "--station", station,
-                                              "--data-dir", data_dir, "--ingest", endpoint},
-                                             log_path),
-                         ""};
+namespace {
+
+// Waits (bounded) for `process` to write its run file at `info_path` with
+// its own pid; returns the endpoint under `key`.
+std::string WaitForRunFile(ChildProcess& process, const std::string& info_path, const char* key,
+                           const std::string& what, const std::string& log_path) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream in(info_path);
@@ -39,15 +37,40 @@ RunningStation StartStationd(const std::string& data_dir, const std::string& sta
       std::stringstream text;
       text << in.rdbuf();
       auto j = nlohmann::json::parse(text.str(), nullptr, false);
-      if (!j.is_discarded() && j.value("pid", 0) == running.process.pid()) {
-        running.endpoint = j.value("ingest", std::string());
-        return running;
-      }
+      if (!j.is_discarded() && j.value("pid", 0) == process.pid()) return j.value(key, std::string());
     }
-    if (!running.process.Running()) throw std::runtime_error("stationd exited at start; see " + log_path);
+    if (!process.Running()) throw std::runtime_error(what + " exited at start; see " + log_path);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  throw std::runtime_error("stationd did not come up within 10 s");
+  throw std::runtime_error(what + " did not come up within 10 s");
+}
+
+}  // namespace
+
+RunningNational StartNational(const std::string& data_dir, const std::string& log_path, const std::string& listen,
+                              const std::vector<std::string>& extra) {
+  std::filesystem::create_directories(data_dir);
+  const std::string info_path = data_dir + "/national-sim.json";
+  std::filesystem::remove(info_path);
+  std::vector<std::string> argv{NationalSimPath(), "--listen", listen, "--data-dir", data_dir};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  RunningNational running{Spawn(argv, log_path), ""};
+  running.endpoint = WaitForRunFile(running.process, info_path, "listen", "national-sim", log_path);
+  return running;
+}
+
+RunningStation StartStationd(const std::string& data_dir, const std::string& station, const std::string& log_path,
+                             const char* program, const std::string& endpoint,
+                             const std::vector<std::string>& extra) {
+  std::filesystem::create_directories(data_dir);
+  std::string info_path = data_dir + "/stationd.json";
+  std::filesystem::remove(info_path);
+  std::vector<std::string> argv{program ? program : StationdPath(), "--station", station, "--data-dir", data_dir,
+                                "--ingest", endpoint};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  RunningStation running{Spawn(argv, log_path), ""};
+  running.endpoint = WaitForRunFile(running.process, info_path, "ingest", "stationd", log_path);
+  return running;
 }
 
 int FreePort() {

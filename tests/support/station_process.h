@@ -23,7 +23,19 @@ struct RunningStation {
 };
 RunningStation StartStationd(const std::string& data_dir, const std::string& station = "571001",
                              const std::string& log_path = "", const char* program = nullptr,
-                             const std::string& endpoint = "tcp://127.0.0.1:*");
+                             const std::string& endpoint = "tcp://127.0.0.1:*",
+                             const std::vector<std::string>& extra = {});
+
+// national-sim as a real process on `listen`, over `data_dir`; waits
+// (bounded) until it has written where it listens. Throws on timeout.
+struct RunningNational {
+  ChildProcess process;
+  std::string endpoint;
+};
+const char* NationalSimPath();
+RunningNational StartNational(const std::string& data_dir, const std::string& log_path = "",
+                              const std::string& listen = "tcp://127.0.0.1:*",
+                              const std::vector<std::string>& extra = {});
 
 // A loopback TCP port free right now, for a daemon that must come back on
 // the same endpoint after a restart.

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/logging.h"
 #include "scanner/command_line.h"
 #include "scanner/identifiers.h"
 #include "tools/national_sim/commands.h"
@@ -169,10 +170,9 @@ int main(int argc, char** argv) {
   if (vm.count("silent-after") && (faults.silent_after < 0 || faults.silent_ms <= 0)) {
     return station::UsageError(kProgram, "--silent-after must not be negative and --silent-ms must be positive");
   }
-  if (spdlog::level::from_str(log_level) == spdlog::level::off && log_level != "off") {
-    return station::UsageError(kProgram, "--log-level '" + log_level + "' is not a level");
+  // The log goes to stderr like stationd's, so a query's stdout stays data.
+  if (station::Status logging = station::InitLogging(kProgram, log_level); !logging.ok()) {
+    return station::UsageError(kProgram, logging.ToString());
   }
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ national-sim: %v");
-  spdlog::set_level(spdlog::level::from_str(log_level));
   return Serve(listen, data_dir, manifests, faults);
 }
