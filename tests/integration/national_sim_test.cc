@@ -618,33 +618,3 @@ TEST_CASE("national-sim refuses bad flags with a usage error", "[integration][na
   CHECK(missing.exit_code == 1);
   CHECK_THAT(missing.err, Catch::Contains("none.csv"));
 }
-
-// Not a correctness test: the figure for performance.md. 60 uploads of 5,000
-// scans, 32 in flight as stationd sends them, each stored before its ack.
-TEST_CASE("national-sim upload throughput", "[.][bench][national]") {
-  TempDir dir;
-  auto national = StartNational(dir, {"--log-level", "warn"});
-  zmq::context_t context;
-  zmq::socket_t socket = Connect(context, national.endpoint, 30000);
-  constexpr int kUploads = 60, kScans = 5000, kWindow = 32;
-  std::vector<std::string> bodies;
-  for (int i = 0; i < kUploads; ++i) bodies.push_back(Body(1 + i * kScans, kScans));
-  auto start = Clock::now();
-  int sent = 0, acked = 0;
-  while (acked < kUploads) {
-    while (sent < kUploads && sent - acked < kWindow) {
-      Send(socket, {EncodeUploadHeader({"u" + std::to_string(sent), "571001"}), bodies[sent]});
-      ++sent;
-    }
-    auto reply = Receive(socket);
-    REQUIRE(reply.ok());
-    auto ack = DecodeUploadAck(reply->frames[0]);
-    REQUIRE(ack.ok());
-    REQUIRE(ack->ok);
-    ++acked;
-  }
-  const double seconds = static_cast<double>(Elapsed(start)) / 1000.0;
-  const double rate = kUploads * kScans / seconds;
-  WARN("national-sim stored " << kUploads * kScans << " scans in " << seconds << " s: " << rate << " scans/s");
-  CHECK(Query(dir)["stations"]["571001"]["scans"] == kUploads * kScans);
-}

@@ -168,22 +168,6 @@ struct DockFigures {
   std::int64_t rows = 0;
 };
 
-// The highest scan id and the waybill index's high-water mark; equal once
-// the background indexer has caught up.
-Result<bool> IndexCaughtUp(const std::string& data_dir) {
-  sql::OpenOptions read_only;
-  read_only.read_only = true;
-  auto station = sql::Db::Open(data_dir + "/station.db", read_only);
-  if (!station.ok()) return station.status();
-  auto top = station->QueryInt("SELECT coalesce(max(id), 0) FROM scans");
-  if (!top.ok()) return top.status();
-  auto index = sql::Db::Open(data_dir + "/waybills.db", read_only);
-  if (!index.ok()) return index.status();
-  auto upto = index->QueryInt("SELECT upto FROM indexed_upto");
-  if (!upto.ok()) return upto.status();
-  return *upto >= *top;
-}
-
 Result<DockFigures> MeasureDockPath(const BenchConfig& config, const std::vector<std::vector<std::string>>& files,
                                     const std::string& dir) {
   auto station = StartStation(config.stationd, dir + "/dock-station", dir + "/dock-stationd.log");

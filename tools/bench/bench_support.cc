@@ -7,7 +7,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "daemon/run_file.h"
 #include "daemon/sqlite.h"
@@ -26,12 +29,15 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-Result<Station> StartStation(const std::string& stationd, const std::string& data_dir, const std::string& log) {
+Result<Station> StartStation(const std::string& stationd, const std::string& data_dir, const std::string& log,
+                             const std::vector<std::string>& extra) {
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
   if (error) return Status::IOError("create " + data_dir, error.message());
-  auto child = sim::ChildProcess::Start(
-      {stationd, "--station", kStationCode, "--data-dir", data_dir, "--ingest", "tcp://127.0.0.1:*"}, log);
+  std::vector<std::string> argv{stationd, "--station", kStationCode, "--data-dir", data_dir, "--ingest",
+                                "tcp://127.0.0.1:*"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto child = sim::ChildProcess::Start(argv, log);
   if (!child.ok()) return child.status();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -46,6 +52,53 @@ Result<Station> StartStation(const std::string& stationd, const std::string& dat
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return Status::Unavailable("stationd", "not listening within 10 s; see " + log);
+}
+
+Result<National> StartNational(const std::string& national_sim, const std::string& data_dir, const std::string& log,
+                               const std::vector<std::string>& extra) {
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) return Status::IOError("create " + data_dir, error.message());
+  const std::string run_file = data_dir + "/national-sim.json";
+  std::filesystem::remove(run_file, error);
+  std::vector<std::string> argv{national_sim, "--listen", "tcp://127.0.0.1:*", "--data-dir", data_dir};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto child = sim::ChildProcess::Start(argv, log);
+  if (!child.ok()) return child.status();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(run_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto j = nlohmann::json::parse(text.str(), nullptr, false);
+    if (!j.is_discarded() && j.value("pid", 0) == child->pid()) {
+      return National{std::move(*child), data_dir, j.value("listen", std::string())};
+    }
+    if (!child->Running()) {
+      return Status::Unavailable("national-sim", "exited at start with " + std::to_string(child->ExitCode()) +
+                                                     "; see " + log);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return Status::Unavailable("national-sim", "not listening within 10 s; see " + log);
+}
+
+Result<bool> IndexCaughtUp(const std::string& data_dir) {
+  sql::OpenOptions read_only;
+  read_only.read_only = true;
+  auto station = sql::Db::Open(data_dir + "/station.db", read_only);
+  if (!station.ok()) return station.status();
+  auto top = station->QueryInt("SELECT coalesce(max(id), 0) FROM scans");
+  if (!top.ok()) return top.status();
+  auto index = sql::Db::Open(data_dir + "/waybills.db", read_only);
+  if (!index.ok()) return index.status();
+  // A stationd just started may not have made the table yet.
+  auto made = index->QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'indexed_upto'");
+  if (!made.ok()) return made.status();
+  if (*made == 0) return false;
+  auto upto = index->QueryInt("SELECT upto FROM indexed_upto");
+  if (!upto.ok()) return upto.status();
+  return *upto >= *top;
 }
 
 Result<std::int64_t> CountScans(const std::string& data_dir) {

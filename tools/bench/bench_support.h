@@ -49,9 +49,26 @@ struct Station {
 };
 inline constexpr const char* kStationCode = "571001";
 
-// Starts `stationd` for kStationCode over `data_dir` (created), its output
-// appended to `log`, and waits at most 10 s until it says where it listens.
-Result<Station> StartStation(const std::string& stationd, const std::string& data_dir, const std::string& log);
+// Starts `stationd` for kStationCode over `data_dir` (created) with `extra`
+// flags, its output appended to `log`, and waits at most 10 s until it says
+// where it listens.
+Result<Station> StartStation(const std::string& stationd, const std::string& data_dir, const std::string& log,
+                             const std::vector<std::string>& extra = {});
+
+// A national-sim started on tcp://127.0.0.1:* over its own data folder.
+struct National {
+  sim::ChildProcess process;
+  std::string data_dir;
+  std::string endpoint;
+};
+// Starts `national_sim` over `data_dir` with `extra` flags and waits at most
+// 10 s until it has written where it listens.
+Result<National> StartNational(const std::string& national_sim, const std::string& data_dir, const std::string& log,
+                               const std::vector<std::string>& extra = {});
+
+// True once stationd's background waybill index has caught up with the
+// newest scan in `data_dir` (read-only opens beside the running stationd).
+Result<bool> IndexCaughtUp(const std::string& data_dir);
 
 // Scans stored in the station database of `data_dir` (a read-only open,
 // beside the running stationd).

@@ -43,7 +43,12 @@ class NationalServer {
   Status Run(int stop_fd);
 
   // Most messages read and handled together; their uploads share one commit.
-  static constexpr std::size_t kMaxGroupMessages = 64;
+  // Small against a station's window (32 uploads): while one group commits,
+  // the station's next uploads are already on their way, so both sides
+  // work at once. A group of the whole window made the station wait for one
+  // long commit, then national for the next window (measured: 4 rather
+  // than 64 took a 1,000,000-scan drain from 6.7 s to about 5 s).
+  static constexpr std::size_t kMaxGroupMessages = 4;
   // ...and at most this many bytes of them, so one group's commit stays short.
   static constexpr std::size_t kMaxGroupBytes = 32 << 20;
 
