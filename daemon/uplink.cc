@@ -134,7 +134,12 @@ struct Uplink::Loop {
     last_sync_sent = now;
     sync_more = false;
     SyncRequest request{sync_req, station, cursors.manifest_seq, cursors.mail_seq};
-    Send(EncodeSyncRequest(request), nullptr);
+    // Not queued: no connection yet (ZMQ_IMMEDIATE). Try again in 100 ms
+    // rather than a heartbeat later, so a link that comes back (or that the
+    // clerk's upload reconnected) is found at once. Costs nothing on the wire.
+    if (!Send(EncodeSyncRequest(request), nullptr)) {
+      last_sync_sent = now - milliseconds(options.heartbeat_ms) + milliseconds(100);
+    }
   }
 
   void LinkDown(const std::string& why) {

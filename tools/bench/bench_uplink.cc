@@ -263,9 +263,9 @@ int Main(int argc, char** argv) {
   po::variables_map vm;
   if (auto exit_code = station::ParseCommandLine(argc, argv, "bench_uplink", desc, vm)) return *exit_code;
   if (config.scans < 1 || config.scans > 100'000'000 || config.upload_scans < 1 || config.upload_scans > 50'000 ||
-      config.upload_window < 1 || config.upload_window > 1024 || config.rounds < 1 || config.rounds > 20 ||
+      config.upload_window < 1 || config.upload_window > 256 || config.rounds < 1 || config.rounds > 20 ||
       config.timeout_s < 1) {
-    std::cerr << "bench_uplink: --scans 1-100000000, --upload-scans 1-50000, --upload-window 1-1024, "
+    std::cerr << "bench_uplink: --scans 1-100000000, --upload-scans 1-50000, --upload-window 1-256, "
                  "--rounds 1-20, --timeout-s at least 1 (see --help)\n";
     return 2;
   }
