@@ -64,8 +64,12 @@ struct Uplink::Loop {
   bool link_up = false;
   Clock::time_point last_contact{};
   Clock::time_point last_sync_sent{};
-  std::string sync_req;   // the latest sync sent: only its reply is applied
-  bool sync_more = false;  // national said "more": sync again at once
+  // One sync in flight at a time: on a link slower than the heartbeat, a
+  // new sync each heartbeat would queue page after page behind each other.
+  // It is given up (and sent again) only after the reply timeout or when
+  // the link goes down.
+  std::string sync_req;             // the sync in flight, "" when none
+  bool sync_more = false;           // national said "more": sync again at once
   Clock::time_point next_refresh{};
   UplinkStatus status;
 
@@ -138,8 +142,16 @@ struct Uplink::Loop {
     // rather than a heartbeat later, so a link that comes back (or that the
     // clerk's upload reconnected) is found at once. Costs nothing on the wire.
     if (!Send(EncodeSyncRequest(request), nullptr)) {
+      sync_req.clear();
       last_sync_sent = now - milliseconds(options.heartbeat_ms) + milliseconds(100);
     }
+  }
+
+  // Whether a sync is due: none in flight and a heartbeat passed (or
+  // national has more), or the one in flight is past the reply timeout.
+  bool SyncDue(Clock::time_point now) const {
+    if (!sync_req.empty()) return now - last_sync_sent >= milliseconds(options.reply_timeout_ms);
+    return (sync_more && link_up) || now - last_sync_sent >= milliseconds(options.heartbeat_ms);
   }
 
   void LinkDown(const std::string& why) {
@@ -152,6 +164,7 @@ struct Uplink::Loop {
     in_flight.clear();
     sent_upto = cursors.uploaded_upto;
     posts.clear();
+    sync_req.clear();
   }
 
   void Contact(Clock::time_point now) {
@@ -197,7 +210,11 @@ struct Uplink::Loop {
   }
 
   void OnSyncAck(const SyncReply& reply, const zmq::message_t* manifest_csv, Clock::time_point now) {
-    if (reply.req != sync_req) return;  // an older sync's answer: its rows may be stale
+    if (reply.req == sync_req) sync_req.clear();
+    // An older sync's answer (one given up after the reply timeout) is still
+    // good: replies come in the order of the requests, so it is not older
+    // than what was applied, unless the cursor is already past it.
+    if (reply.manifest_to < cursors.manifest_seq) return;
     if (!reply.ok) {
       status.last_error = reply.code + ": " + reply.error;
       return;
@@ -457,6 +474,7 @@ void Uplink::Run() {
         // The clerk asked: retry now rather than at the end of a backoff.
         if (!loop.link_up) loop.Connect();
         loop.last_sync_sent = {};
+        loop.sync_req.clear();
         for (InFlight& f : loop.in_flight) f.resend_at = std::min(f.resend_at, now);
       }
       if (loop.monitor) loop.ReadMonitor();
@@ -465,7 +483,7 @@ void Uplink::Run() {
       if (loop.link_up && now - loop.last_contact > milliseconds(loop.HeartbeatTimeoutMs())) {
         loop.LinkDown("no answer for " + std::to_string(loop.HeartbeatTimeoutMs()) + " ms");
       }
-      if ((loop.sync_more && loop.link_up) || now - loop.last_sync_sent >= milliseconds(loop.options.heartbeat_ms)) {
+      if (loop.SyncDue(now)) {
         loop.SendSync(now);
       }
       if (loop.link_up) {
