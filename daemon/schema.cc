@@ -128,9 +128,13 @@ CREATE TABLE outbox (
   kind       TEXT    NOT NULL,
   body       TEXT    NOT NULL,
   created_ms INTEGER NOT NULL,
-  posted_ms  INTEGER            -- NULL until national acknowledged it
+  posted_ms  INTEGER,           -- NULL until national acknowledged it
+  -- National's reason when it can never take the message (InvalidArgument:
+  -- a bad kind, a body too long): kept for the operator, no longer offered,
+  -- so one bad message cannot hold up the ones behind it.
+  refused    TEXT
 );
-CREATE INDEX outbox_waiting ON outbox (id) WHERE posted_ms IS NULL;
+CREATE INDEX outbox_waiting ON outbox (id) WHERE posted_ms IS NULL AND refused IS NULL;
 
 -- Messages from other stations, once each, in national's mailbox order.
 CREATE TABLE inbox (

@@ -73,7 +73,8 @@ Result<StationSummary> StationView::Summary() {
       "SELECT (SELECT coalesce(max(id), 0) FROM scans), u.uploaded_upto, coalesce(u.last_upload_ms, 0),"
       " coalesce((SELECT received_ms FROM scans WHERE id > u.uploaded_upto ORDER BY id LIMIT 1), 0),"
       " (SELECT count(*) FROM manifest), (SELECT count(*) FROM inbox),"
-      " (SELECT count(*) FROM outbox WHERE posted_ms IS NULL) FROM uplink_state u");
+      " (SELECT count(*) FROM outbox WHERE posted_ms IS NULL AND refused IS NULL),"
+      " (SELECT count(*) FROM outbox WHERE refused IS NOT NULL) FROM uplink_state u");
   if (!uplink.ok()) return uplink.status();
   s = uplink->ForEachRow([&](const sql::Stmt& row) {
     summary.newest_scan_id = row.ColumnInt(0);
@@ -83,6 +84,7 @@ Result<StationSummary> StationView::Summary() {
     summary.manifest_rows = row.ColumnInt(4);
     summary.inbox = row.ColumnInt(5);
     summary.outbox_waiting = row.ColumnInt(6);
+    summary.outbox_refused = row.ColumnInt(7);
   });
   if (!s.ok()) return s;
   return summary;

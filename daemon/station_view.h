@@ -39,6 +39,7 @@ struct StationSummary {
   std::int64_t manifest_rows = 0;
   std::int64_t inbox = 0;           // messages from other stations
   std::int64_t outbox_waiting = 0;  // messages to other stations not yet at national
+  std::int64_t outbox_refused = 0;  // messages national refused for good (outbox.refused)
 };
 
 struct ScanRow {

@@ -258,6 +258,15 @@ struct Uplink::Loop {
       if (Status s = store->MarkPosted(it->second.msg_id, NowMs()); !s.ok()) {
         spdlog::error("could not mark message {} posted: {}", it->second.msg_id, s.ToString());
       }
+    } else if (ack.code == "InvalidArgument") {
+      // Sending it again would be refused again, and hold up the messages
+      // behind it: set it aside with the reason.
+      status.last_error = ack.code + ": " + ack.error;
+      spdlog::error("national refused message {} for good ({}); it stays in the outbox, marked refused",
+                    it->second.msg_id, status.last_error);
+      if (Status s = store->MarkRefused(it->second.msg_id, status.last_error); !s.ok()) {
+        spdlog::error("could not mark message {} refused: {}", it->second.msg_id, s.ToString());
+      }
     } else {
       status.last_error = ack.code + ": " + ack.error;
       next_posts_check = Clock::now() + milliseconds(Jitter(5000));

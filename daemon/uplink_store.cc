@@ -130,7 +130,7 @@ Result<UplinkStore::Applied> UplinkStore::ApplySync(const Manifest& manifest, st
 Result<std::vector<WaitingPost>> UplinkStore::WaitingPosts(int limit) {
   auto stmt = sql::Stmt::Prepare(store_->db(),
                                  "SELECT msg_id, to_station, kind, body FROM outbox WHERE posted_ms IS NULL"
-                                 " ORDER BY id LIMIT ?1");
+                                 " AND refused IS NULL ORDER BY id LIMIT ?1");
   if (!stmt.ok()) return stmt.status();
   stmt->Bind(1, std::int64_t{limit});
   std::vector<WaitingPost> posts;
@@ -139,6 +139,13 @@ Result<std::vector<WaitingPost>> UplinkStore::WaitingPosts(int limit) {
   });
   if (!s.ok()) return s;
   return posts;
+}
+
+Status UplinkStore::MarkRefused(const std::string& msg_id, const std::string& reason) {
+  auto stmt = sql::Stmt::Prepare(store_->db(),
+                                 "UPDATE outbox SET refused = ?2 WHERE msg_id = ?1 AND posted_ms IS NULL");
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Bind(1, msg_id).Bind(2, reason).Run();
 }
 
 Status UplinkStore::MarkPosted(const std::string& msg_id, std::int64_t now_ms) {

@@ -60,6 +60,9 @@ class UplinkStore {
 
   Result<std::vector<WaitingPost>> WaitingPosts(int limit);
   Status MarkPosted(const std::string& msg_id, std::int64_t now_ms);
+  // National will never take this message (InvalidArgument): it stays in
+  // the outbox with `reason` and is no longer offered.
+  Status MarkRefused(const std::string& msg_id, const std::string& reason);
 
  private:
   explicit UplinkStore(std::unique_ptr<Store> store) : store_(std::move(store)) {}

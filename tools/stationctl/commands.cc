@@ -80,7 +80,8 @@ int CmdStatus(const CtlOptions& options) {
                      {"uploaded_upto", summary->uploaded_upto}, {"newest_scan_id", summary->newest_scan_id},
                      {"last_upload_ms", summary->last_upload_ms}, {"oldest_waiting_ms", summary->oldest_waiting_ms},
                      {"manifest_rows", summary->manifest_rows}, {"inbox", summary->inbox},
-                     {"outbox_waiting", summary->outbox_waiting}};
+                     {"outbox_waiting", summary->outbox_waiting},
+                     {"outbox_refused", summary->outbox_refused}};
     if (daemon.ok()) {
       auto live = LiveUplink(options.data_dir);
       if (live.ok()) {

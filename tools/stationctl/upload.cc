@@ -97,7 +97,11 @@ void PrintUplink(std::ostream& out, const StationSummary& summary, const Result<
       << "\n";
   out << "  manifest rows held:   " << Count(summary.manifest_rows) << "\n";
   out << "  messages in / out:    " << summary.inbox << " received, " << summary.outbox_waiting
-      << " waiting to be sent\n";
+      << " waiting to be sent";
+  if (summary.outbox_refused > 0) {
+    out << ", " << summary.outbox_refused << " refused by national (outbox.refused says why)";
+  }
+  out << "\n";
 }
 
 int CmdUpload(const CtlOptions& options) {
