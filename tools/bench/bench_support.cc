@@ -90,9 +90,10 @@ Result<bool> IndexCaughtUp(const std::string& data_dir) {
   if (!station.ok()) return station.status();
   auto top = station->QueryInt("SELECT coalesce(max(id), 0) FROM scans");
   if (!top.ok()) return top.status();
+  // A stationd just started may not have made the file or its table yet.
+  if (!std::filesystem::exists(data_dir + "/waybills.db")) return false;
   auto index = sql::Db::Open(data_dir + "/waybills.db", read_only);
   if (!index.ok()) return index.status();
-  // A stationd just started may not have made the table yet.
   auto made = index->QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'indexed_upto'");
   if (!made.ok()) return made.status();
   if (*made == 0) return false;
