@@ -216,7 +216,7 @@ void Unpost(const std::string& data_dir, const std::string& msg_id) {
 }
 
 std::int64_t OutboxWaiting(const std::string& data_dir) {
-  return QueryInt(data_dir, "SELECT count(*) FROM outbox WHERE posted_ms IS NULL");
+  return QueryInt(data_dir, "SELECT count(*) FROM outbox WHERE posted_ms IS NULL AND refused IS NULL");
 }
 
 std::int64_t PostedMs(const std::string& data_dir, const std::string& msg_id) {
@@ -545,4 +545,29 @@ TEST_CASE("a sync slower than the heartbeat: the manifest arrives through a 150 
       "[slow link sync] %d rows at the station %.2f s after stationd started through a 150 ms one-way delay"
       " (heartbeat 200 ms); syncs served with rows=%d; %d scans uploaded in %.2f s\n",
       kOurs, arrived_s, served, kScans, upload_s);
+}
+
+TEST_CASE("a message national refuses for good is set aside with its reason; the ones behind it go on",
+          "[integration][uplink]") {
+  TempDir dir;
+  const std::string data = dir.Path("a"), nat = dir.Path("national");
+  auto national = StartNational(nat, dir.Path("national.log"));
+  auto a = StartStationd(data, "571001", dir.Path("a.log"), nullptr, "tcp://127.0.0.1:*", LinkFlags(national.endpoint));
+  // More refused messages than the uplink offers at once (16), so a queue
+  // that kept offering them would never reach the good one behind.
+  for (int i = 0; i < 20; ++i) {
+    QueueMessage(data, "bad-" + std::to_string(i), "310001", "no spaces allowed!", "x");
+  }
+  QueueMessage(data, "good-1", "310001", "missing_digest", "after the bad ones");
+  REQUIRE(WaitFor([&] { return PostedMs(data, "good-1") > 0; }, 20s));
+  CHECK(QueryInt(data, "SELECT count(*) FROM outbox WHERE refused LIKE 'InvalidArgument%'") == 20);
+  CHECK(QueryInt(data, "SELECT count(*) FROM outbox WHERE refused IS NOT NULL AND posted_ms IS NOT NULL") == 0);
+  CHECK(OutboxWaiting(data) == 0);
+  auto status = StatusJson(data);
+  CHECK(status["outbox_waiting"] == 0);
+  CHECK(status["outbox_refused"] == 20);
+  auto text = RunCommand({StationctlPath(), "--data-dir", data, "status"}, 20s);
+  CHECK_THAT(text.out, Catch::Contains("20 refused by national"));
+  // National holds only the good one.
+  CHECK(NationalInt(nat, "SELECT count(*) FROM mailbox WHERE recipient = '310001'") == 1);
 }
