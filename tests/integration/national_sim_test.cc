@@ -525,7 +525,7 @@ TEST_CASE("bad requests are refused, naming what is wrong, and good traffic carr
   CHECK(uploaded->stored == 2);
 }
 
-TEST_CASE("--refuse 100 answers every request Unavailable and stores nothing", "[integration][national][fault]") {
+TEST_CASE("national-sim --refuse 100 answers every request Unavailable and stores nothing", "[integration][national][fault]") {
   TempDir dir;
   auto national = StartNational(dir, {"--refuse", "100"});
   zmq::context_t context;
@@ -556,7 +556,7 @@ TEST_CASE("--refuse 100 answers every request Unavailable and stores nothing", "
   CHECK(Query(dir)["stations"].empty());
 }
 
-TEST_CASE("--silent-after and --silent-ms: a pause, then what queued up is answered",
+TEST_CASE("national-sim --silent-after and --silent-ms: a pause, then what queued up is answered",
           "[integration][national][fault]") {
   TempDir dir;
   SECTION("after the first message") {
