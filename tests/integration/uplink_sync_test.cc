@@ -547,7 +547,7 @@ TEST_CASE("a sync slower than the heartbeat: the manifest arrives through a 150 
       kOurs, arrived_s, served, kScans, upload_s);
 }
 
-TEST_CASE("a message national refuses for good is set aside with its reason; the ones behind it go on",
+TEST_CASE("a message national refuses for good is set aside with its reason, and the ones behind it go on",
           "[integration][uplink]") {
   TempDir dir;
   const std::string data = dir.Path("a"), nat = dir.Path("national");

@@ -193,7 +193,7 @@ std::string IntegrityCheck(const std::string& path) {
 // batches and seconds). The full size:
 //   STATION_UPLINK_FILES=10 STATION_T6_PART_ROWS=1 STATION_T6_OUTAGE_S=180
 // (5 guns x 10 files x 1,000 scans, each scan its own batch message).
-TEST_CASE("T6: guns dock through a national outage with SIGKILLs; the backlog goes up exactly once",
+TEST_CASE("T6: guns dock through a national outage with SIGKILLs, and the backlog goes up exactly once",
           "[integration][uplink]") {
   TempDir dir;
   const std::string data = dir.Path("station"), nat = dir.Path("national");
@@ -268,7 +268,7 @@ TEST_CASE("T6: guns dock through a national outage with SIGKILLs; the backlog go
   // measured where speed is measured, by bench_uplink.
 }
 
-TEST_CASE("T7: national drops 30% of its replies; every scan is held there once", "[integration][uplink]") {
+TEST_CASE("T7: national drops 30% of its replies, and every scan is held there once", "[integration][uplink]") {
   TempDir dir;
   const std::string data = dir.Path("station"), nat = dir.Path("national");
   auto national = StartNational(nat, dir.Path("national.log"), "tcp://127.0.0.1:*",
@@ -297,7 +297,7 @@ TEST_CASE("T7: national drops 30% of its replies; every scan is held there once"
   CHECK(e.resends_seen > 0);
 }
 
-TEST_CASE("T8: national frozen (SIGSTOP) mid-transfer; the link is declared down, then drains once",
+TEST_CASE("T8: national frozen (SIGSTOP) mid-transfer: the link is declared down, then drains once",
           "[integration][uplink]") {
   TempDir dir;
   const std::string data = dir.Path("station"), nat = dir.Path("national");
