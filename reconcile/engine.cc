@@ -1,0 +1,208 @@
+#include "reconcile/engine.h"
+
+#include <algorithm>
+
+#include "reconcile/sort_keys.h"
+
+namespace station::reconcile {
+namespace {
+
+// The grace period of each origin: a sorted table, since a config names a
+// handful of origins and a map lookup a row would cost more than the merge.
+class Grace {
+ public:
+  explicit Grace(const Config& config) : default_ms_(config.grace_ms) {
+    for (const auto& [origin, ms] : config.grace_by_origin_ms) by_origin_.push_back({origin, ms});
+  }
+  std::int64_t For(std::int32_t origin) const {
+    if (by_origin_.empty()) return default_ms_;
+    auto it = std::lower_bound(by_origin_.begin(), by_origin_.end(), origin,
+                               [](const std::pair<std::int32_t, std::int64_t>& e, std::int32_t o) { return e.first < o; });
+    return it != by_origin_.end() && it->first == origin ? it->second : default_ms_;
+  }
+
+ private:
+  std::int64_t default_ms_;
+  std::vector<std::pair<std::int32_t, std::int64_t>> by_origin_;  // sorted: built from a std::map
+};
+
+// What the scans say about each bag, in flat arrays indexed by BagId.
+struct BagFacts {
+  std::vector<std::uint8_t> arrived;    // a bag-level arrival scan
+  std::vector<std::uint8_t> itemised;   // a parcel-level unpack scan names it
+  std::vector<std::uint8_t> mentioned;  // any scan names it, or one of its parcels was seen
+
+  explicit BagFacts(BagId bag_count)
+      : arrived(bag_count + std::size_t{1}), itemised(bag_count + std::size_t{1}),
+        mentioned(bag_count + std::size_t{1}) {}
+  bool Valid(BagId bag) const { return bag != 0 && bag < arrived.size(); }
+};
+
+}  // namespace
+
+const char* KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kMissing:
+      return "missing";
+    case Kind::kMissingBag:
+      return "missing_bag";
+    case Kind::kSurplus:
+      return "surplus";
+    case Kind::kMisrouted:
+      return "misrouted";
+    case Kind::kDuplicateArrival:
+      return "duplicate_arrival";
+  }
+  return "?";
+}
+
+Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<SeenItem>& seen, BagId bag_count,
+                const Config& config) {
+  Report report;
+  std::vector<KeyedIndex> scratch;
+  BagFacts bags(bag_count);
+
+  // Manifest rows by waybill; the sort is stable, so the last row of each
+  // run is the last one given: that one wins. aux: its bag, and whether it
+  // is to this station (bit 0).
+  std::vector<KeyedIndex> rows(manifest.size());
+  for (std::size_t i = 0; i < manifest.size(); ++i) {
+    const ManifestItem& m = manifest[i];
+    const BagId bag = bags.Valid(m.bag) ? m.bag : 0;
+    rows[i] = {m.waybill, static_cast<std::uint32_t>(i),
+               (bag << 1) | (m.dest_station == config.station ? 1u : 0u)};
+  }
+  SortByKey(rows, scratch);
+
+  // Parcel-level scans by waybill (aux: an arrival), and the bag facts
+  // straight from the scans.
+  std::vector<KeyedIndex> parcels;
+  parcels.reserve(seen.size());
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    const SeenItem& s = seen[i];
+    if (bags.Valid(s.bag)) {
+      bags.mentioned[s.bag] = 1;
+      if (s.waybill == 0 && s.type == SeenType::kArrival) bags.arrived[s.bag] = 1;
+      if (s.waybill != 0 && s.type == SeenType::kUnpack) bags.itemised[s.bag] = 1;
+    }
+    if (s.waybill != 0) {
+      parcels.push_back({s.waybill, static_cast<std::uint32_t>(i), s.type == SeenType::kArrival ? 1u : 0u});
+    }
+  }
+  SortByKey(parcels, scratch);
+
+  std::vector<Discrepancy> by_kind[kKindCount];
+  const auto add = [&](Kind kind, const Discrepancy& d) { by_kind[static_cast<int>(kind)].push_back(d); };
+
+  // Merge the two sorted arrays. Each manifest row is marked `winner` when
+  // it is its waybill's last row, and `seen` when the station saw it.
+  constexpr std::uint8_t kWinner = 1, kSeen = 2;
+  std::vector<std::uint8_t> row_flags(manifest.size());
+  std::size_t r = 0, p = 0;
+  const std::size_t nr = rows.size(), np = parcels.size();
+  while (r < nr || p < np) {
+    // The next waybill in key order, from either side.
+    const WaybillKey key = (p >= np || (r < nr && rows[r].key <= parcels[p].key)) ? rows[r].key : parcels[p].key;
+    const KeyedIndex* row = nullptr;
+    if (r < nr && rows[r].key == key) {
+      while (r + 1 < nr && rows[r + 1].key == key) ++r;
+      row = &rows[r];
+      row_flags[row->index] = kWinner;
+      ++r;
+    }
+    if (p >= np || parcels[p].key != key) continue;  // manifested, not seen: settled below
+
+    const std::size_t run_start = p;
+    std::int32_t arrivals = 0;
+    for (; p < np && parcels[p].key == key; ++p) arrivals += static_cast<std::int32_t>(parcels[p].aux);
+    const bool to_station = row && (row->aux & 1);
+    if (to_station) {
+      row_flags[row->index] |= kSeen;
+      bags.mentioned[row->aux >> 1] = 1;  // bag 0 is a slot of its own
+      if (arrivals < 2) continue;
+    }
+
+    // A discrepancy (rare): now the inputs are worth reading.
+    Discrepancy d;
+    d.waybill = key;
+    d.first_scan_id = seen[parcels[run_start].index].scan_id;
+    BagId scan_bag = 0;
+    for (std::size_t i = run_start; i < p; ++i) {
+      const SeenItem& s = seen[parcels[i].index];
+      d.first_scan_id = std::min(d.first_scan_id, s.scan_id);
+      if (scan_bag == 0) scan_bag = s.bag;
+    }
+    if (row) {
+      const ManifestItem& m = manifest[row->index];
+      d.bag = m.bag;
+      d.origin_station = m.origin_station;
+      d.dest_station = m.dest_station;
+      d.dispatched_ms = m.dispatched_ms;
+    } else {
+      d.bag = scan_bag;
+    }
+    if (!to_station) add(row ? Kind::kMisrouted : Kind::kSurplus, d);
+    if (arrivals >= 2) {
+      d.count = arrivals;
+      add(Kind::kDuplicateArrival, d);
+    }
+  }
+
+  // Settle each waybill manifested to this station, in input order (the
+  // manifest is read front to back; the few missing are sorted after).
+  const Grace grace(config);
+  std::vector<std::int32_t> bag_missing_count(bags.arrived.size());
+  std::vector<std::uint32_t> bag_first_row(bags.arrived.size());
+  std::vector<Discrepancy>& missing = by_kind[static_cast<int>(Kind::kMissing)];
+  for (std::size_t i = 0; i < manifest.size(); ++i) {
+    if (!(row_flags[i] & kWinner)) continue;
+    const ManifestItem& row = manifest[i];
+    if (row.dest_station != config.station) continue;
+    ++report.manifest_to_station;
+    const bool bag_known = bags.Valid(row.bag);
+    const bool covered_by_bag = bag_known && bags.arrived[row.bag] && !bags.itemised[row.bag];
+    if ((row_flags[i] & kSeen) || covered_by_bag) {
+      ++report.arrived;
+      continue;
+    }
+    if (row.dispatched_ms + grace.For(row.origin_station) > config.now_ms) {
+      ++report.within_grace;
+      continue;
+    }
+    Discrepancy d;
+    d.waybill = row.waybill;
+    d.bag = row.bag;
+    d.origin_station = row.origin_station;
+    d.dest_station = row.dest_station;
+    d.dispatched_ms = row.dispatched_ms;
+    d.bag_missing = bag_known && !bags.mentioned[row.bag];
+    missing.push_back(d);
+    if (d.bag_missing && bag_missing_count[row.bag]++ == 0) bag_first_row[row.bag] = static_cast<std::uint32_t>(i);
+  }
+  std::sort(missing.begin(), missing.end(),
+            [](const Discrepancy& a, const Discrepancy& b) { return a.waybill < b.waybill; });
+  for (BagId b = 1; b < bag_missing_count.size(); ++b) {
+    if (bag_missing_count[b] == 0) continue;
+    const ManifestItem& row = manifest[bag_first_row[b]];
+    Discrepancy d;
+    d.bag = b;
+    d.origin_station = row.origin_station;
+    d.dest_station = row.dest_station;
+    d.dispatched_ms = row.dispatched_ms;
+    d.count = bag_missing_count[b];
+    d.bag_missing = true;
+    add(Kind::kMissingBag, d);
+  }
+
+  std::size_t total = 0;
+  for (int k = 0; k < kKindCount; ++k) {
+    for (Discrepancy& d : by_kind[k]) d.kind = static_cast<Kind>(k);
+    report.counts[k] = static_cast<std::int64_t>(by_kind[k].size());
+    total += by_kind[k].size();
+  }
+  report.items.reserve(total);
+  for (auto& items : by_kind) report.items.insert(report.items.end(), items.begin(), items.end());
+  return report;
+}
+
+}  // namespace station::reconcile
