@@ -115,10 +115,12 @@ Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<See
     const std::size_t run_start = p;
     std::int32_t arrivals = 0;
     for (; p < np && parcels[p].key == key; ++p) arrivals += static_cast<std::int32_t>(parcels[p].aux);
+    // One of the bag's parcels was here, whoever it was addressed to (a
+    // misrouted parcel is usually in the wrong station's bag): the bag came.
+    if (row) bags.mentioned[row->aux >> 1] = 1;  // bag 0 is a slot of its own
     const bool to_station = row && (row->aux & 1);
     if (to_station) {
       row_flags[row->index] |= kSeen;
-      bags.mentioned[row->aux >> 1] = 1;  // bag 0 is a slot of its own
       if (arrivals < 2) continue;
     }
 

@@ -472,9 +472,8 @@ TEST_CASE("reconcile: items sort by kind then waybill, bags by bag number", "[re
 // engine.h: bag_missing means "no bag scan, no scan naming it, none of its
 // parcels seen"; a bag's parcels are the rows that put a parcel in it,
 // wherever they are addressed. A parcel put in the wrong bag and seen here
-// shows that bag came. The engine counts only parcels manifested here, so
-// this fails: remove [!mayfail] once the engine follows the rule.
-TEST_CASE("reconcile: a misrouted parcel seen here shows its bag came", "[reconcile][!mayfail]") {
+// shows that bag came (the engine once counted only parcels manifested here).
+TEST_CASE("reconcile: a misrouted parcel seen here shows its bag came", "[reconcile]") {
   const std::int64_t old = kNow - 48 * kHour;
   const std::vector<ManifestItem> manifest = {Row(12001, kStation, old, 1), Row(12002, kOther, old, 1)};
   const std::vector<SeenItem> seen = {Scan(12002, SeenType::kArrival, 5)};
