@@ -148,6 +148,52 @@ CREATE TABLE inbox (
   UNIQUE (from_station, msg_id)
 );
 )sql",
+    // 3: reconciliation: the discrepancies it found, with their states,
+    // and a row for each run.
+    R"sql(
+-- One row a discrepancy, for as long as the station keeps it. Identity is
+-- (kind, waybill, bag): a run that finds it again updates it; a run that
+-- no longer finds it resolves it (a late arrival heals a missing parcel).
+--   open -> notified (its origin station was told) -> resolved (healed)
+--   open | notified -> closed (by a clerk, with a note)
+CREATE TABLE discrepancies (
+  id             INTEGER PRIMARY KEY,
+  kind           TEXT    NOT NULL CHECK (kind IN ('missing', 'missing_bag', 'surplus', 'misrouted',
+                                                  'duplicate_arrival')),
+  waybill        TEXT    NOT NULL,  -- '' for missing_bag
+  bag            TEXT    NOT NULL,  -- '' when none
+  origin_station TEXT    NOT NULL,  -- from the manifest; '' when not manifested
+  dest_station   TEXT    NOT NULL,  -- from the manifest; '' when not manifested
+  dispatched_ms  INTEGER,
+  first_scan_id  INTEGER,           -- surplus, misrouted, duplicate: the first scan that saw it
+  count          INTEGER NOT NULL,  -- duplicate: arrival scans; missing_bag: parcels missing; else 1
+  bag_missing    INTEGER NOT NULL,  -- missing: its whole bag never showed up
+  state          TEXT    NOT NULL CHECK (state IN ('open', 'notified', 'resolved', 'closed')),
+  opened_ms      INTEGER NOT NULL,
+  changed_ms     INTEGER NOT NULL,  -- the last change of state
+  last_run       INTEGER NOT NULL,  -- the last run that found it
+  note           TEXT,              -- the clerk's note when closed
+  closed_by      TEXT,
+  UNIQUE (kind, waybill, bag)
+);
+CREATE INDEX discrepancies_by_state ON discrepancies (state, kind);
+
+CREATE TABLE reconcile_runs (
+  id                  INTEGER PRIMARY KEY,
+  started_ms          INTEGER NOT NULL,
+  finished_ms         INTEGER NOT NULL,
+  trigger             TEXT    NOT NULL,  -- 'clerk' or 'schedule'
+  manifest_to_station INTEGER NOT NULL,
+  arrived             INTEGER NOT NULL,
+  within_grace        INTEGER NOT NULL,
+  scans_read          INTEGER NOT NULL,
+  found               INTEGER NOT NULL,  -- discrepancies found by this run
+  opened              INTEGER NOT NULL,  -- of those, new
+  resolved            INTEGER NOT NULL,  -- held ones this run no longer found
+  engine_ms           INTEGER NOT NULL,
+  total_ms            INTEGER NOT NULL
+);
+)sql",
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

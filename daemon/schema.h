@@ -6,7 +6,7 @@
 
 namespace station {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Brings `db` to kSchemaVersion in one transaction. A database newer than
 // this build is refused with kInvalidArgument rather than touched.

@@ -167,6 +167,13 @@ void Stmt::Reset() {
 
 std::int64_t Stmt::ColumnInt(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
 
+std::string_view Stmt::ColumnView(int col) const {
+  const unsigned char* text = sqlite3_column_text(stmt_.get(), col);
+  return text ? std::string_view(reinterpret_cast<const char*>(text),
+                                 static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), col)))
+              : std::string_view();
+}
+
 std::string Stmt::ColumnText(int col) const {
   const unsigned char* text = sqlite3_column_text(stmt_.get(), col);
   return text ? std::string(reinterpret_cast<const char*>(text),

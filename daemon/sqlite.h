@@ -86,6 +86,9 @@ class Stmt {
 
   std::int64_t ColumnInt(int col) const;
   std::string ColumnText(int col) const;
+  // The same without a copy, for loops over many rows. Valid until the next
+  // step or reset of this statement.
+  std::string_view ColumnView(int col) const;
   bool ColumnIsNull(int col) const;
 
  private:

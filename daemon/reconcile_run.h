@@ -1,0 +1,40 @@
+#pragma once
+// One reconciliation run over station.db: the manifest and the scans read
+// in one read transaction, classified by reconcile/engine.h, and the
+// differences to the stored discrepancies written in one transaction:
+// new ones opened, healed ones resolved, the rest left as they were
+// (DESIGN §2 step 4; issue 4).
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "daemon/sqlite.h"
+#include "reconcile/engine.h"
+
+namespace station {
+
+struct ReconcileSettings {
+  std::string station;                                 // this station's code
+  std::int64_t grace_ms = 24LL * 3600 * 1000;          // after dispatch, before a parcel counts as missing
+  std::map<std::string, std::int64_t> grace_by_origin_ms;  // per origin station code
+};
+
+struct ReconcileRunSummary {
+  std::int64_t run_id = 0;
+  std::string trigger;  // "clerk", "schedule"
+  std::int64_t started_ms = 0, finished_ms = 0;
+  std::int64_t manifest_to_station = 0, arrived = 0, within_grace = 0, scans_read = 0;
+  std::int64_t found[reconcile::kKindCount] = {};  // by kind, this run
+  std::int64_t found_total = 0, opened = 0, resolved = 0;
+  std::int64_t load_ms = 0, engine_ms = 0, store_ms = 0, total_ms = 0;
+};
+
+// Runs one reconciliation on `db` (a read-write connection to station.db
+// that no other thread uses). kInvalidArgument for bad settings; other
+// errors when the database could not be read or written, and then no
+// discrepancy changed.
+Result<ReconcileRunSummary> RunReconciliation(sql::Db& db, const ReconcileSettings& settings,
+                                              const std::string& trigger, std::int64_t now_ms);
+
+}  // namespace station
