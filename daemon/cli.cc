@@ -1,5 +1,6 @@
 #include "daemon/cli.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -18,6 +19,9 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
   config.db = db;
   std::string config_file;
   std::size_t max_message_bytes = config.ingest.max_message_bytes;
+  std::int64_t reconcile_every_s = config.reconcile.every_ms / 1000;
+  double grace_hours = static_cast<double>(config.reconcile.settings.grace_ms) / 3'600'000.0;
+  std::vector<std::string> grace_by_origin;
 
   po::options_description options(
       "stationd: the station daemon. Docked guns' scans land here durably, exactly once.\n\n"
@@ -46,6 +50,12 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
        "uploads in flight at once")
       ("upload-scans", po::value(&config.uplink.upload_scans)->default_value(config.uplink.upload_scans),
        "scans per upload")
+      ("reconcile-every-s", po::value(&reconcile_every_s)->default_value(reconcile_every_s),
+       "reconcile arrivals against the manifest this often, in seconds (0: only when a clerk asks)")
+      ("reconcile-grace-hours", po::value(&grace_hours)->default_value(grace_hours),
+       "a manifested parcel counts as missing this long after its dispatch")
+      ("reconcile-grace", po::value(&grace_by_origin)->composing(),
+       "ORIGIN=HOURS: another grace period for parcels from this origin station (repeatable)")
       ("max-message-bytes", po::value(&max_message_bytes)->default_value(max_message_bytes),
        "largest batch body accepted, in bytes")
       ("log-level", po::value(&config.log_level)->default_value(config.log_level),
@@ -66,6 +76,17 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
     }
   }
   config.ingest.max_message_bytes = max_message_bytes;
+  config.reconcile.every_ms = reconcile_every_s * 1000;
+  config.reconcile.settings.grace_ms = static_cast<std::int64_t>(grace_hours * 3'600'000.0);
+  for (const std::string& g : grace_by_origin) {
+    const auto eq = g.find('=');
+    char* end = nullptr;
+    const double hours = eq == std::string::npos ? -1 : std::strtod(g.c_str() + eq + 1, &end);
+    if (eq == std::string::npos || end == g.c_str() + eq + 1 || *end != '\0' || hours < 0) {
+      return UsageError("stationd", "--reconcile-grace '" + g + "': expected ORIGIN=HOURS, e.g. 310001=48");
+    }
+    config.reconcile.settings.grace_by_origin_ms[g.substr(0, eq)] = static_cast<std::int64_t>(hours * 3'600'000.0);
+  }
   if (Status s = ValidateConfig(config); !s.ok()) return UsageError("stationd", s.message());
   try {
     if (Status s = InitLogging("stationd", config.log_level); !s.ok()) {

@@ -61,6 +61,55 @@ std::string EncodeUplinkStatus(const std::string& req, const UplinkStatus& s) {
                  {"manifest_rows_received", s.manifest_rows_received}, {"mail_received", s.mail_received}}}});
 }
 
+namespace {
+
+json RunJson(const ReconcileRunSummary& r) {
+  json found = json::object();
+  for (int k = 0; k < reconcile::kKindCount; ++k) found[reconcile::KindName(static_cast<reconcile::Kind>(k))] = r.found[k];
+  return {{"run_id", r.run_id},         {"trigger", r.trigger},
+          {"started_ms", r.started_ms}, {"finished_ms", r.finished_ms},
+          {"manifest_to_station", r.manifest_to_station}, {"arrived", r.arrived},
+          {"within_grace", r.within_grace}, {"scans_read", r.scans_read},
+          {"found", found},             {"found_total", r.found_total},
+          {"opened", r.opened},         {"resolved", r.resolved},       {"notices", r.notices},
+          {"load_ms", r.load_ms},       {"engine_ms", r.engine_ms},
+          {"store_ms", r.store_ms},     {"total_ms", r.total_ms}};
+}
+
+ReconcileRunSummary RunFromJson(const json& j) {
+  ReconcileRunSummary r;
+  r.run_id = j.value("run_id", std::int64_t{0});
+  r.trigger = j.value("trigger", std::string());
+  r.started_ms = j.value("started_ms", std::int64_t{0});
+  r.finished_ms = j.value("finished_ms", std::int64_t{0});
+  r.manifest_to_station = j.value("manifest_to_station", std::int64_t{0});
+  r.arrived = j.value("arrived", std::int64_t{0});
+  r.within_grace = j.value("within_grace", std::int64_t{0});
+  r.scans_read = j.value("scans_read", std::int64_t{0});
+  const json found = j.value("found", json::object());
+  for (int k = 0; k < reconcile::kKindCount; ++k) {
+    r.found[k] = found.value(reconcile::KindName(static_cast<reconcile::Kind>(k)), std::int64_t{0});
+  }
+  r.found_total = j.value("found_total", std::int64_t{0});
+  r.opened = j.value("opened", std::int64_t{0});
+  r.resolved = j.value("resolved", std::int64_t{0});
+  r.notices = j.value("notices", std::int64_t{0});
+  r.load_ms = j.value("load_ms", std::int64_t{0});
+  r.engine_ms = j.value("engine_ms", std::int64_t{0});
+  r.store_ms = j.value("store_ms", std::int64_t{0});
+  r.total_ms = j.value("total_ms", std::int64_t{0});
+  return r;
+}
+
+}  // namespace
+
+std::string EncodeReconcileStatus(const std::string& req, std::int64_t ticket, const ReconcilerStatus& s) {
+  json body = {{"ticket", ticket},       {"running", s.running},       {"requested", s.requested},
+               {"completed", s.completed}, {"last_error", s.last_error}, {"last", nullptr}};
+  if (s.last) body["last"] = RunJson(*s.last);
+  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true}, {"reconcile", body}});
+}
+
 std::string EncodeControlError(const std::string& req, const Status& status) {
   return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", false},
                {"code", CodeName(status.code())}, {"error", status.message()}});
@@ -98,6 +147,15 @@ Result<ControlReply> DecodeControlReply(std::string_view text) {
       s.last_error = u->value("last_error", std::string());
       s.manifest_rows_received = u->value("manifest_rows_received", std::int64_t{0});
       s.mail_received = u->value("mail_received", std::int64_t{0});
+    }
+    if (auto r = j.find("reconcile"); r != j.end() && r->is_object()) {
+      reply.reconciler = true;
+      reply.ticket = r->value("ticket", std::int64_t{0});
+      reply.reconcile.running = r->value("running", false);
+      reply.reconcile.requested = r->value("requested", std::int64_t{0});
+      reply.reconcile.completed = r->value("completed", std::int64_t{0});
+      reply.reconcile.last_error = r->value("last_error", std::string());
+      if (auto last = r->find("last"); last != r->end() && last->is_object()) reply.reconcile.last = RunFromJson(*last);
     }
     return reply;
   } catch (const json::exception& e) {

@@ -56,6 +56,13 @@ std::string ControlServer::Handle(std::vector<zmq::message_t>& frames) {
     if (request->cmd == "upload") uplink_->Wake(/*now=*/true);
     return EncodeUplinkStatus(request->req, uplink_->Report());
   }
+  if (request->cmd == "reconcile" || request->cmd == "reconcile_status") {
+    if (!reconciler_) return EncodeControlError(request->req, Status::Unavailable("reconciliation", "not running"));
+    // Asked, not waited for: a run takes seconds, and this is the ingest
+    // thread. The clerk's stationctl polls reconcile_status.
+    const std::int64_t ticket = request->cmd == "reconcile" ? reconciler_->Request("clerk") : 0;
+    return EncodeReconcileStatus(request->req, ticket, reconciler_->Status());
+  }
   return EncodeControlError(request->req,
                             Status::InvalidArgument("unknown command '" + request->cmd.substr(0, 40) + "'"));
 }

@@ -8,6 +8,7 @@
 
 #include <zmq.hpp>
 
+#include "daemon/reconciler.h"
 #include "daemon/store.h"
 #include "daemon/uplink.h"
 #include "scanner/status.h"
@@ -26,6 +27,8 @@ class ControlServer {
   // The uplink that upload and uplink_status report on; may be null (no
   // --national), then they say so.
   void SetUplink(Uplink* uplink) { uplink_ = uplink; }
+  // The reconciler that reconcile and reconcile_status use; may be null.
+  void SetReconciler(Reconciler* reconciler) { reconciler_ = reconciler; }
 
   // Answers every request already waiting; never blocks.
   void HandleWaiting();
@@ -39,6 +42,7 @@ class ControlServer {
   zmq::socket_t socket_;
   std::string endpoint_;
   Uplink* uplink_ = nullptr;
+  Reconciler* reconciler_ = nullptr;
 };
 
 }  // namespace station

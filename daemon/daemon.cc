@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <spdlog/spdlog.h>
 
 #include "daemon/run_file.h"
@@ -41,6 +43,21 @@ Status ValidateConfig(const DaemonConfig& config) {
     if (u.window < 1 || u.window > 256) return Status::InvalidArgument("--upload-window", "must be between 1 and 256");
     if (u.upload_scans < 1 || u.upload_scans > 50'000) {
       return Status::InvalidArgument("--upload-scans", "must be between 1 and 50000");
+    }
+  }
+  const ReconcilerOptions& r = config.reconcile;
+  if (r.every_ms < 0 || r.every_ms > 7LL * 24 * 3600 * 1000) {
+    return Status::InvalidArgument("--reconcile-every-s", "must be between 0 and 604800");
+  }
+  if (r.settings.grace_ms < 0 || r.settings.grace_ms > 90LL * 24 * 3600 * 1000) {
+    return Status::InvalidArgument("--reconcile-grace-hours", "must be between 0 and 2160 (90 days)");
+  }
+  for (const auto& [origin, ms] : r.settings.grace_by_origin_ms) {
+    if (!IsStationCode(origin)) {
+      return Status::InvalidArgument("--reconcile-grace '" + origin + "'", "the origin is a six-digit station code");
+    }
+    if (ms > 90LL * 24 * 3600 * 1000) {
+      return Status::InvalidArgument("--reconcile-grace " + origin, "must be at most 2160 hours (90 days)");
     }
   }
   return Status::OK();
@@ -91,8 +108,11 @@ int RunDaemon(const DaemonConfig& config) {
     spdlog::critical("cannot start: {}", server.status().ToString());
     return 1;
   }
+  // Absolute, so stationctl finds the socket from any working directory.
   const std::string control_endpoint =
-      config.control.empty() ? "ipc://" + config.data_dir + "/control.sock" : config.control;
+      config.control.empty() ? "ipc://" + std::filesystem::absolute(config.data_dir).lexically_normal().string() +
+                                   "/control.sock"
+                             : config.control;
   auto control = ControlServer::Start(context, **store, config.ingest.station, control_endpoint);
   if (!control.ok()) {
     spdlog::critical("cannot start: {}", control.status().ToString());
@@ -124,6 +144,14 @@ int RunDaemon(const DaemonConfig& config) {
     uplink = std::move(*started);
     (*control)->SetUplink(uplink.get());
   }
+  ReconcilerOptions reconcile_options = config.reconcile;
+  reconcile_options.settings.station = config.ingest.station;
+  auto reconciler = Reconciler::Start(DatabasePath(config.data_dir), reconcile_options, config.db.vfs);
+  if (!reconciler.ok()) {
+    spdlog::critical("cannot start reconciliation: {}", reconciler.status().ToString());
+    return 1;
+  }
+  (*control)->SetReconciler(reconciler->get());
   (*server)->SetAfterCommit([thread = index_thread.get(), up = uplink.get()] {
     thread->Wake();
     if (up) up->Wake();
@@ -134,6 +162,8 @@ int RunDaemon(const DaemonConfig& config) {
   Status run = (*server)->Run(*stop_fd);
   (*server)->SetAfterCommit(nullptr);
   (*control)->SetUplink(nullptr);
+  (*control)->SetReconciler(nullptr);
+  reconciler->reset();  // finishes a run under way
   uplink.reset();  // stops its thread; its cursor is already in station.db
   // Joins the thread and makes the index durable; only then may the run
   // file go, saying "stopped cleanly, the index can be trusted".

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "daemon/ingest_server.h"
+#include "daemon/reconciler.h"
 #include "daemon/sqlite.h"
 #include "daemon/uplink.h"
 
@@ -16,6 +17,7 @@ struct DaemonConfig {
   // The clerk's control socket; empty means ipc://<data_dir>/control.sock.
   std::string control;
   UplinkOptions uplink;  // the national system; no endpoint: no uplink
+  ReconcilerOptions reconcile;  // settings.station is taken from ingest.station
   std::string log_level = "info";
   sql::OpenOptions db;   // durability settings; defaults are the safe ones
 };

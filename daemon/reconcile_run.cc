@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace station {
 namespace {
 
@@ -125,8 +127,96 @@ std::string Identity(std::string_view kind, std::string_view waybill, std::strin
 }
 
 struct Changes {
-  std::int64_t opened = 0, resolved = 0;
+  std::int64_t opened = 0, resolved = 0, notices = 0;
+  std::vector<std::int64_t> resolved_after_notice;  // ids: their origin was told they were missing
 };
+
+// One digest a run for each origin station (RELIABILITY.md §3c: through the
+// outbox, national's mailbox and the origin's inbox, so either station may
+// be offline): the parcels it shipped here that are newly missing, and
+// those it was told of that have since arrived. Split in parts that fit a
+// post (64 KiB). The missing ones become 'notified' in the same
+// transaction, so each is told once.
+Status Notify(sql::Db& db, const std::string& station, std::int64_t run_id, std::int64_t now_ms,
+              Changes& changes) {
+  struct Item {
+    std::int64_t id;
+    nlohmann::json json;
+  };
+  struct ForOrigin {
+    std::vector<Item> missing;
+    std::vector<nlohmann::json> resolved;
+  };
+  std::map<std::string, ForOrigin> by_origin;
+  const auto item_json = [](const sql::Stmt& row) {
+    nlohmann::json j = {{"kind", row.ColumnText(1)}, {"waybill", row.ColumnText(2)}, {"bag", row.ColumnText(3)},
+                        {"dispatched_ms", row.ColumnInt(5)}};
+    if (row.ColumnText(1) == "missing") j["whole_bag_missing"] = row.ColumnInt(6) != 0;
+    if (row.ColumnText(1) == "missing_bag") j["parcels"] = row.ColumnInt(7);
+    return j;
+  };
+  constexpr const char* kColumns =
+      "SELECT id, kind, waybill, bag, origin_station, coalesce(dispatched_ms, 0), bag_missing, count FROM discrepancies";
+  auto open = sql::Stmt::Prepare(db, (std::string(kColumns) +
+                                      " WHERE state = 'open' AND kind IN ('missing', 'missing_bag')"
+                                      " AND origin_station != '' ORDER BY origin_station, kind, waybill, bag")
+                                         .c_str());
+  if (!open.ok()) return open.status();
+  Status s = open->ForEachRow([&](const sql::Stmt& row) {
+    by_origin[row.ColumnText(4)].missing.push_back({row.ColumnInt(0), item_json(row)});
+  });
+  if (!s.ok()) return s;
+  auto one = sql::Stmt::Prepare(db, (std::string(kColumns) + " WHERE id = ?1").c_str());
+  if (!one.ok()) return one.status();
+  for (std::int64_t id : changes.resolved_after_notice) {
+    one->Reset();
+    one->Bind(1, id);
+    s = one->ForEachRow([&](const sql::Stmt& row) {
+      if (!row.ColumnText(4).empty()) by_origin[row.ColumnText(4)].resolved.push_back(item_json(row));
+    });
+    if (!s.ok()) return s;
+  }
+
+  auto post = sql::Stmt::Prepare(
+      db, "INSERT INTO outbox (msg_id, to_station, kind, body, created_ms) VALUES (?1, ?2, 'missing_digest', ?3, ?4)");
+  if (!post.ok()) return post.status();
+  auto notified = sql::Stmt::Prepare(db, "UPDATE discrepancies SET state = 'notified', changed_ms = ?2 WHERE id = ?1");
+  if (!notified.ok()) return notified.status();
+  constexpr std::size_t kMaxPartBytes = 60'000;  // under the 64 KiB a post may carry
+  for (auto& [origin, items] : by_origin) {
+    // The parts: items in order, a new part when the next would not fit.
+    std::vector<nlohmann::json> parts(1, {{"missing", nlohmann::json::array()}, {"resolved", nlohmann::json::array()}});
+    std::size_t bytes = 0;
+    const auto place = [&](const char* list, nlohmann::json item) {
+      const std::size_t size = item.dump().size() + 1;
+      if (bytes + size > kMaxPartBytes && bytes > 0) {
+        parts.push_back({{"missing", nlohmann::json::array()}, {"resolved", nlohmann::json::array()}});
+        bytes = 0;
+      }
+      parts.back()[list].push_back(std::move(item));
+      bytes += size;
+    };
+    for (Item& m : items.missing) place("missing", std::move(m.json));
+    for (nlohmann::json& r : items.resolved) place("resolved", std::move(r));
+    for (std::size_t p = 0; p < parts.size(); ++p) {
+      nlohmann::json body = {{"type", "missing_digest"}, {"v", 1}, {"from", station}, {"to", origin},
+                             {"run", run_id}, {"part", p + 1}, {"parts", parts.size()}, {"created_ms", now_ms},
+                             {"missing", parts[p]["missing"]}, {"resolved", parts[p]["resolved"]}};
+      const std::string msg_id =
+          "rc-" + station + "-" + std::to_string(run_id) + "-" + origin + "-" + std::to_string(p + 1);
+      post->Reset();
+      post->Bind(1, msg_id).Bind(2, origin).Bind(3, body.dump()).Bind(4, now_ms);
+      if (Status st = post->Run(); !st.ok()) return st;
+      ++changes.notices;
+    }
+    for (const Item& m : items.missing) {
+      notified->Reset();
+      notified->Bind(1, m.id).Bind(2, now_ms);
+      if (Status st = notified->Run(); !st.ok()) return st;
+    }
+  }
+  return Status::OK();
+}
 
 Result<Changes> Store(sql::Db& db, const Inputs& in, const reconcile::Report& report, std::int64_t run_id,
                       std::int64_t now_ms) {
@@ -188,6 +278,7 @@ Result<Changes> Store(sql::Db& db, const Inputs& in, const reconcile::Report& re
   }
   for (auto& [identity, h] : held) {
     if (h.found || (h.state != "open" && h.state != "notified")) continue;
+    if (h.state == "notified") changes.resolved_after_notice.push_back(h.id);
     resolve->Reset();
     resolve->Bind(1, h.id).Bind(2, now_ms).Bind(3, run_id);
     if (Status st = resolve->Run(); !st.ok()) return st;
@@ -242,8 +333,10 @@ Result<ReconcileRunSummary> RunReconciliation(sql::Db& db, const ReconcileSettin
   summary.run_id = *next_id;
   auto changes = Store(db, in, report, summary.run_id, now_ms);
   if (!changes.ok()) return changes.status();
+  if (Status s = Notify(db, settings.station, summary.run_id, now_ms, *changes); !s.ok()) return s;
   summary.opened = changes->opened;
   summary.resolved = changes->resolved;
+  summary.notices = changes->notices;
   summary.store_ms = MsSince(store_start);
   summary.total_ms = MsSince(start);
   summary.finished_ms = now_ms + summary.total_ms;

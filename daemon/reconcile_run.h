@@ -27,6 +27,7 @@ struct ReconcileRunSummary {
   std::int64_t manifest_to_station = 0, arrived = 0, within_grace = 0, scans_read = 0;
   std::int64_t found[reconcile::kKindCount] = {};  // by kind, this run
   std::int64_t found_total = 0, opened = 0, resolved = 0;
+  std::int64_t notices = 0;  // digest messages put in the outbox for origin stations
   std::int64_t load_ms = 0, engine_ms = 0, store_ms = 0, total_ms = 0;
 };
 

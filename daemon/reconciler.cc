@@ -1,0 +1,96 @@
+#include "daemon/reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/ingest_server.h"
+
+namespace station {
+
+Result<std::unique_ptr<Reconciler>> Reconciler::Start(const std::string& station_db,
+                                                      const ReconcilerOptions& options, const std::string& vfs) {
+  sql::OpenOptions open;
+  open.create = false;
+  open.vfs = vfs;
+  // Discrepancies are derived: a run lost to a power cut is simply run
+  // again, so its commit need not wait for the disk.
+  open.synchronous = "NORMAL";
+  auto db = sql::Db::Open(station_db, open);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<Reconciler> r(new Reconciler(std::move(*db), options));
+  r->thread_ = std::thread([p = r.get()] { p->Run(); });
+  return r;
+}
+
+Reconciler::~Reconciler() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::int64_t Reconciler::Request(const std::string& trigger) {
+  std::int64_t ticket;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Asks made while one is waiting share it: one run answers them all.
+    if (pending_trigger_.empty()) {
+      pending_trigger_ = trigger;
+      ++status_.requested;
+    }
+    ticket = status_.requested;
+  }
+  wake_.notify_all();
+  return ticket;
+}
+
+ReconcilerStatus Reconciler::Status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_;
+}
+
+void Reconciler::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto next_scheduled = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.every_ms);
+  while (!stop_) {
+    if (pending_trigger_.empty()) {
+      if (options_.every_ms > 0) {
+        wake_.wait_until(lock, next_scheduled, [&] { return stop_ || !pending_trigger_.empty(); });
+        if (!stop_ && pending_trigger_.empty() && std::chrono::steady_clock::now() >= next_scheduled) {
+          pending_trigger_ = "schedule";
+          ++status_.requested;
+        }
+      } else {
+        wake_.wait(lock, [&] { return stop_ || !pending_trigger_.empty(); });
+      }
+      continue;
+    }
+    const std::string trigger = std::move(pending_trigger_);
+    pending_trigger_.clear();
+    status_.running = true;
+    lock.unlock();
+    auto result = RunReconciliation(db_, options_.settings, trigger, NowMs());
+    if (result.ok()) {
+      spdlog::info("reconciliation run={} trigger={} manifest={} arrived={} missing={} missing_bags={} surplus={}"
+                   " misrouted={} duplicate_arrivals={} opened={} resolved={} ms={} (engine {})",
+                   result->run_id, trigger, result->manifest_to_station, result->arrived, result->found[0],
+                   result->found[1], result->found[2], result->found[3], result->found[4], result->opened,
+                   result->resolved, result->total_ms, result->engine_ms);
+    } else {
+      spdlog::error("reconciliation failed trigger={}: {}", trigger, result.status().ToString());
+    }
+    lock.lock();
+    status_.running = false;
+    ++status_.completed;
+    if (result.ok()) {
+      status_.last = *result;
+      status_.last_error.clear();
+    } else {
+      status_.last_error = result.status().ToString();
+    }
+    next_scheduled = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.every_ms);
+  }
+}
+
+}  // namespace station
