@@ -20,6 +20,23 @@ Result<std::vector<DockSummary>> LastDocks(sql::Db& db, const char* sql) {
   return out;
 }
 
+// Migration 3 of daemon/schema.cc added the discrepancies table.
+constexpr int kDiscrepanciesSchema = 3;
+
+// The discrepancy filter, bound by BindDiscrepancyFilter: ?1 kind, ?2
+// origin ('' for any), ?3 whether to filter by state, ?4..?7 the states
+// ('' matches none).
+constexpr const char* kDiscrepancyWhere =
+    " WHERE (?1 = '' OR kind = ?1) AND (?2 = '' OR origin_station = ?2)"
+    " AND (?3 = 0 OR state IN (?4, ?5, ?6, ?7))";
+
+void BindDiscrepancyFilter(sql::Stmt& stmt, const DiscrepancyFilter& filter) {
+  stmt.Bind(1, filter.kind).Bind(2, filter.origin).Bind(3, std::int64_t{filter.states.empty() ? 0 : 1});
+  for (std::size_t i = 0; i < 4; ++i) {
+    stmt.Bind(static_cast<int>(4 + i), i < filter.states.size() ? std::string_view(filter.states[i]) : "");
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<StationView>> StationView::Open(const std::string& data_dir) {
@@ -149,6 +166,70 @@ Result<std::vector<QuarantineRow>> StationView::Quarantine(const std::string& ki
   });
   if (!s.ok()) return s;
   return out;
+}
+
+Result<DiscrepancyList> StationView::Discrepancies(const DiscrepancyFilter& filter) {
+  if (filter.states.size() > 4) return Status::InvalidArgument("discrepancy filter", "more than four states");
+  auto version = db_.QueryInt("PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  if (*version < kDiscrepanciesSchema) {
+    return Status::NotFound("no discrepancies in this station database",
+                            "its schema " + std::to_string(*version) + " predates them; start the newer stationd once");
+  }
+  // One snapshot for the counts and the rows: stationd may write between.
+  if (Status s = db_.Exec("BEGIN"); !s.ok()) return s;
+  struct EndRead {
+    sql::Db& db;
+    ~EndRead() { db.Exec("COMMIT").ok(); }  // read-only: nothing to lose
+  } end_read{db_};
+
+  DiscrepancyList list;
+  const std::string count_sql =
+      std::string("SELECT kind, state, count(*) FROM discrepancies") + kDiscrepancyWhere + " GROUP BY kind, state";
+  auto counts = sql::Stmt::Prepare(db_, count_sql.c_str());
+  if (!counts.ok()) return counts.status();
+  BindDiscrepancyFilter(*counts, filter);
+  Status s = counts->ForEachRow([&](const sql::Stmt& row) {
+    std::int64_t n = row.ColumnInt(2);
+    list.by_kind[row.ColumnText(0)] += n;
+    list.by_state[row.ColumnText(1)] += n;
+    list.matched += n;
+  });
+  if (!s.ok()) return s;
+
+  // LIMIT -1 is SQLite's "no limit".
+  const std::string row_sql =
+      std::string(
+          "SELECT id, kind, waybill, bag, origin_station, dest_station, state, coalesce(note, ''),"
+          " coalesce(closed_by, ''), coalesce(dispatched_ms, 0), coalesce(first_scan_id, 0), count,"
+          " opened_ms, changed_ms, last_run, bag_missing FROM discrepancies") +
+      kDiscrepancyWhere + " ORDER BY opened_ms DESC, id DESC LIMIT ?8";
+  auto rows = sql::Stmt::Prepare(db_, row_sql.c_str());
+  if (!rows.ok()) return rows.status();
+  BindDiscrepancyFilter(*rows, filter);
+  rows->Bind(8, filter.limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(filter.limit));
+  s = rows->ForEachRow([&](const sql::Stmt& row) {
+    DiscrepancyRow d;
+    d.id = row.ColumnInt(0);
+    d.kind = row.ColumnText(1);
+    d.waybill = row.ColumnText(2);
+    d.bag = row.ColumnText(3);
+    d.origin_station = row.ColumnText(4);
+    d.dest_station = row.ColumnText(5);
+    d.state = row.ColumnText(6);
+    d.note = row.ColumnText(7);
+    d.closed_by = row.ColumnText(8);
+    d.dispatched_ms = row.ColumnInt(9);
+    d.first_scan_id = row.ColumnInt(10);
+    d.count = row.ColumnInt(11);
+    d.opened_ms = row.ColumnInt(12);
+    d.changed_ms = row.ColumnInt(13);
+    d.last_run = row.ColumnInt(14);
+    d.bag_missing = row.ColumnInt(15) != 0;
+    list.rows.push_back(std::move(d));
+  });
+  if (!s.ok()) return s;
+  return list;
 }
 
 }  // namespace station

@@ -55,6 +55,31 @@ struct QuarantineRow {
   std::int64_t line = 0, seq = 0, received_ms = 0;
 };
 
+// Which discrepancies to list. Values are the database's own (kind
+// 'missing', state 'open', ...); the caller checks them.
+struct DiscrepancyFilter {
+  std::string kind;                 // empty: every kind
+  std::string origin;               // origin station; empty: every origin
+  std::vector<std::string> states;  // at most the four states; empty: every state
+  std::size_t limit = 0;            // rows returned at most; 0: no limit
+};
+
+struct DiscrepancyRow {
+  std::int64_t id = 0;
+  std::string kind, waybill, bag, origin_station, dest_station, state, note, closed_by;
+  std::int64_t dispatched_ms = 0;  // 0: not manifested
+  std::int64_t first_scan_id = 0;  // 0: none (missing, missing_bag)
+  std::int64_t count = 0, opened_ms = 0, changed_ms = 0, last_run = 0;
+  bool bag_missing = false;
+};
+
+struct DiscrepancyList {
+  std::vector<DiscrepancyRow> rows;  // newest first, at most filter.limit
+  // Over every row the filter matches, the limit aside.
+  std::int64_t matched = 0;
+  std::map<std::string, std::int64_t> by_kind, by_state;
+};
+
 class StationView {
  public:
   // Opens the database of `data_dir` read-only; kNotFound when there is none.
@@ -65,6 +90,9 @@ class StationView {
   Result<std::vector<ScanRow>> History(const std::string& waybill);
   // Quarantined records, newest first; `kind` empty means all.
   Result<std::vector<QuarantineRow>> Quarantine(const std::string& kind, std::size_t limit);
+  // Discrepancies the reconciliation holds, newest opened first, and their
+  // counts. kNotFound when the database predates them (schema below 3).
+  Result<DiscrepancyList> Discrepancies(const DiscrepancyFilter& filter);
 
  private:
   StationView(sql::Db db, bool has_index) : db_(std::move(db)), has_index_(has_index) {}

@@ -10,8 +10,12 @@ namespace station {
 struct CtlOptions {
   std::string data_dir;
   bool json = false;
-  std::string kind;         // quarantine --kind
-  std::size_t limit = 100;  // quarantine --limit
+  std::string kind;         // quarantine, discrepancies --kind
+  std::size_t limit = 100;  // quarantine, discrepancies --limit
+  std::string origin;       // discrepancies --origin
+  std::string state;        // discrepancies --state; empty: open and notified
+  std::string csv;          // discrepancies --csv FILE
+  bool force = false;       // discrepancies --csv: overwrite FILE
   bool no_wait = false;     // upload --no-wait
   int timeout_s = 600;      // upload: give up waiting after this
 };

@@ -7,6 +7,7 @@
 
 #include "scanner/command_line.h"
 #include "tools/stationctl/commands.h"
+#include "tools/stationctl/discrepancies.h"
 #include "tools/stationctl/upload.h"
 
 namespace po = boost::program_options;
@@ -20,6 +21,10 @@ constexpr const char* kUsage =
     "  status            daemon, scans by type, quarantined records, last dock per device and courier\n"
     "  scans WAYBILL     one parcel's history at this station (and its bags')\n"
     "  quarantine        records set aside, with their reasons [--kind invalid|conflict|batch|manifest] [--limit N]\n"
+    "  discrepancies     what reconciliation found; only open and notified ones unless --state says otherwise\n"
+    "                    [--kind missing|missing_bag|surplus|misrouted|duplicate_arrival] [--origin CODE]\n"
+    "                    [--state open|notified|resolved|closed|all] [--limit N]\n"
+    "                    [--csv FILE [--force]]: every match to FILE, UTF-8 with BOM for Excel\n"
     "  upload            upload to the national system now, with a progress bar until every scan is up\n"
     "                    [--no-wait] [--timeout SEC]; exit 2 if scans are still waiting at the timeout\n"
     "  manifest import FILE.csv\n"
@@ -42,8 +47,14 @@ int main(int argc, char** argv) {
       ("data-dir", po::value(&options.data_dir),
        "the station's data folder (default: $STATION_DATA_DIR, else ./station-data)")
       ("json", po::bool_switch(&options.json), "print JSON for scripts instead of a table")
-      ("kind", po::value(&options.kind), "quarantine: only this kind")
-      ("limit", po::value(&options.limit)->default_value(options.limit), "quarantine: at most N rows")
+      ("kind", po::value(&options.kind), "quarantine, discrepancies: only this kind")
+      ("limit", po::value(&options.limit)->default_value(options.limit), "quarantine, discrepancies: at most N rows")
+      ("origin", po::value(&options.origin), "discrepancies: only those from this origin station (six digits)")
+      ("state", po::value(&options.state),
+       "discrepancies: open, notified, resolved, closed or all (default: open and notified)")
+      ("csv", po::value(&options.csv)->value_name("FILE"),
+       "discrepancies: write every match to FILE (no --limit), UTF-8 with BOM")
+      ("force", po::bool_switch(&options.force), "discrepancies --csv: overwrite FILE if it exists")
       ("no-wait", po::bool_switch(&options.no_wait), "upload: ask and return at once")
       ("timeout", po::value(&options.timeout_s)->default_value(options.timeout_s),
        "upload: stop waiting after this many seconds");
@@ -52,12 +63,14 @@ int main(int argc, char** argv) {
   po::variables_map vm;
   if (auto exit_code = station::ParseCommandLine(argc, argv, "stationctl", desc, vm, &hidden)) return *exit_code;
   if (words.empty()) {
-    return station::UsageError("stationctl", "a command is required: status, scans, quarantine, upload or manifest import");
+    return station::UsageError("stationctl",
+                               "a command is required: status, scans, quarantine, discrepancies, upload or manifest import");
   }
   const std::string& command = words[0];
   if (command == "status" && words.size() == 1) return station::CmdStatus(options);
   if (command == "scans" && words.size() == 2) return station::CmdScans(options, words[1]);
   if (command == "quarantine" && words.size() == 1) return station::CmdQuarantine(options);
+  if (command == "discrepancies" && words.size() == 1) return station::CmdDiscrepancies(options);
   if (command == "upload" && words.size() == 1) {
     if (options.timeout_s < 1) return station::UsageError("stationctl", "--timeout must be at least 1 second");
     return station::CmdUpload(options);
@@ -67,5 +80,8 @@ int main(int argc, char** argv) {
   }
   if (command == "manifest") return station::UsageError("stationctl", "usage: manifest import FILE.csv");
   if (command == "scans") return station::UsageError("stationctl", "scans takes one waybill number");
+  if (command == "discrepancies") {
+    return station::UsageError("stationctl", "discrepancies takes no arguments; filter with --kind, --origin, --state");
+  }
   return station::UsageError("stationctl", "unknown command '" + command + "'");
 }

@@ -1,0 +1,271 @@
+#include "tools/stationctl/discrepancies.h"
+
+#include <fcntl.h>
+#include <stdio.h>  // renameat2
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/station_view.h"
+#include "scanner/command_line.h"
+#include "scanner/csv.h"
+#include "scanner/identifiers.h"
+#include "scanner/iso_time.h"
+#include "scanner/utf8.h"
+#include "tools/stationctl/table.h"
+
+namespace station {
+namespace {
+
+using json = nlohmann::json;
+
+struct Name {
+  const char* key;
+  const char* label;
+};
+
+// The kinds of daemon/schema.cc's discrepancies table, in reconcile::Kind
+// order, with the clerk's terms for them.
+constexpr std::array<Name, 5> kKinds{{
+    {"missing", "有发无到"},
+    {"missing_bag", "整袋未到"},
+    {"surplus", "有到无发"},
+    {"misrouted", "错发"},
+    {"duplicate_arrival", "重复到件"},
+}};
+constexpr std::array<const char*, 4> kStates{"open", "notified", "resolved", "closed"};
+
+const char* KindLabel(const std::string& key) {
+  for (const Name& k : kKinds) {
+    if (key == k.key) return k.label;
+  }
+  return "";
+}
+
+int Fail(const Status& s) {
+  std::cerr << "stationctl: " << s.ToString() << "\n";
+  return 1;
+}
+
+// The filter the flags ask for, or the exit code of a usage error.
+std::optional<int> ParseFilter(const CtlOptions& options, DiscrepancyFilter& filter) {
+  if (!options.kind.empty()) {
+    bool known = false;
+    for (const Name& k : kKinds) known = known || options.kind == k.key;
+    if (!known) {
+      return UsageError("stationctl", "--kind '" + options.kind +
+                                          "': use missing, missing_bag, surplus, misrouted or duplicate_arrival");
+    }
+  }
+  if (!options.origin.empty() && !IsStationCode(options.origin)) {
+    return UsageError("stationctl", "--origin '" + options.origin + "': a station code is six digits");
+  }
+  if (options.state.empty()) {
+    filter.states = {"open", "notified"};
+  } else if (options.state != "all") {
+    bool known = false;
+    for (const char* state : kStates) known = known || options.state == state;
+    if (!known) {
+      return UsageError("stationctl", "--state '" + options.state + "': use open, notified, resolved, closed or all");
+    }
+    filter.states = {options.state};
+  }
+  if (options.limit < 1) return UsageError("stationctl", "--limit must be at least 1");
+  if (options.force && options.csv.empty()) return UsageError("stationctl", "--force goes with --csv FILE");
+  if (!options.csv.empty() && options.json) return UsageError("stationctl", "--csv and --json do not go together");
+  filter.kind = options.kind;
+  filter.origin = options.origin;
+  filter.limit = options.csv.empty() ? options.limit : 0;  // a CSV file holds every match
+  return std::nullopt;
+}
+
+// "2026-11-24T07:58:12.000+08:00" in this machine's time zone.
+std::string LocalIso(std::int64_t unix_ms) {
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  return FormatIsoInstant(unix_ms, static_cast<int>(tm.tm_gmtoff / 60));
+}
+
+// "9 (missing 3, surplus 6; open 7, notified 2)": kinds and states in
+// their own order, the ones with none left out.
+std::string Counts(const DiscrepancyList& list) {
+  std::string out = std::to_string(list.matched);
+  if (list.matched == 0) return out;
+  out += " (";
+  bool first = true;
+  for (const Name& k : kKinds) {
+    auto it = list.by_kind.find(k.key);
+    if (it == list.by_kind.end()) continue;
+    out += (first ? "" : ", ") + it->first + " " + std::to_string(it->second);
+    first = false;
+  }
+  first = true;
+  for (const char* state : kStates) {
+    auto it = list.by_state.find(state);
+    if (it == list.by_state.end()) continue;
+    out += (first ? "; " : ", ") + it->first + " " + std::to_string(it->second);
+    first = false;
+  }
+  return out + ")";
+}
+
+json RowJson(const DiscrepancyRow& d) {
+  const auto time = [](std::int64_t ms) { return ms == 0 ? json() : json(LocalIso(ms)); };
+  const auto or_null = [](std::int64_t n) { return n == 0 ? json() : json(n); };
+  return {{"id", d.id},
+          {"kind", d.kind},
+          {"kind_label", KindLabel(d.kind)},
+          {"waybill", d.waybill},
+          {"bag", d.bag},
+          {"origin_station", d.origin_station},
+          {"dest_station", d.dest_station},
+          {"dispatched_ms", or_null(d.dispatched_ms)},
+          {"dispatched", time(d.dispatched_ms)},
+          {"count", d.count},
+          {"bag_missing", d.bag_missing},
+          {"first_scan_id", or_null(d.first_scan_id)},
+          {"state", d.state},
+          {"opened_ms", d.opened_ms},
+          {"opened", time(d.opened_ms)},
+          {"changed_ms", d.changed_ms},
+          {"changed", time(d.changed_ms)},
+          {"last_run", d.last_run},
+          {"note", d.note},
+          {"closed_by", d.closed_by}};
+}
+
+// The whole file: a BOM so that Excel reads UTF-8 (Chinese would come out
+// garbled without it), then RFC 4180 records ending in CRLF.
+std::string CsvText(const std::vector<DiscrepancyRow>& rows) {
+  std::string out = "\xEF\xBB\xBF";
+  const auto record = [&out](const std::vector<std::string>& fields) {
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendCsvField(out, fields[i]);
+    }
+    out += "\r\n";
+  };
+  const auto time = [](std::int64_t ms) { return ms == 0 ? std::string() : LocalTime(ms); };
+  record({"id", "kind", "kind_label", "waybill", "bag", "origin_station", "dest_station", "dispatched", "count",
+          "state", "opened", "changed", "note", "closed_by"});
+  for (const DiscrepancyRow& d : rows) {
+    record({std::to_string(d.id), d.kind, KindLabel(d.kind), d.waybill, d.bag, d.origin_station, d.dest_station,
+            time(d.dispatched_ms), std::to_string(d.count), d.state, time(d.opened_ms), time(d.changed_ms), d.note,
+            d.closed_by});
+  }
+  return out;
+}
+
+Status SyncFd(int fd, const std::string& what) {
+  if (::fsync(fd) != 0) return Status::IOError("fsync " + what, std::strerror(errno));
+  return Status::OK();
+}
+
+// Writes `bytes` to a temporary file beside `path`, syncs it and renames
+// it over `path`, so a reader sees the old file or the whole new one. Without
+// `overwrite`, an existing `path` is refused, also one created meanwhile.
+Status WriteFileAtomically(const std::string& path, const std::string& bytes, bool overwrite) {
+  struct stat st;
+  if (!overwrite && ::stat(path.c_str(), &st) == 0) {
+    return Status::Conflict(path + " exists", "add --force to overwrite it");
+  }
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) return Status::IOError("create " + tmp, std::strerror(errno));
+  Status s;
+  for (std::size_t done = 0; done < bytes.size() && s.ok();) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      s = Status::IOError("write " + tmp, std::strerror(errno));
+    } else {
+      done += static_cast<std::size_t>(n);
+    }
+  }
+  if (s.ok()) s = SyncFd(fd, tmp);
+  if (::close(fd) != 0 && s.ok()) s = Status::IOError("close " + tmp, std::strerror(errno));
+  if (s.ok()) {
+    int rc = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), overwrite ? 0 : RENAME_NOREPLACE);
+    if (rc != 0 && errno == EINVAL && !overwrite) {
+      // A file system without RENAME_NOREPLACE: the check above has to do.
+      rc = ::rename(tmp.c_str(), path.c_str());
+    }
+    if (rc != 0 && errno == EEXIST) {
+      s = Status::Conflict(path + " exists", "add --force to overwrite it");
+    } else if (rc != 0) {
+      s = Status::IOError("rename " + tmp + " to " + path, std::strerror(errno));
+    }
+  }
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  // The rename itself survives a crash once the folder is synced.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return Status::IOError("open " + dir, std::strerror(errno));
+  s = SyncFd(dir_fd, dir);
+  ::close(dir_fd);
+  return s;
+}
+
+void PrintTable(const DiscrepancyList& list) {
+  Table table({"id", "kind", "waybill", "bag", "origin", "dest", "dispatched", "count", "state", "opened", "note"});
+  for (const DiscrepancyRow& d : list.rows) {
+    std::string note = Utf8Excerpt(d.note, 60);
+    for (char& c : note) {
+      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    }
+    table.AddRow({std::to_string(d.id), d.kind + " " + KindLabel(d.kind), d.waybill, d.bag, d.origin_station,
+                  d.dest_station, LocalTime(d.dispatched_ms), std::to_string(d.count), d.state, LocalTime(d.opened_ms),
+                  note});
+  }
+  table.Print(std::cout);
+}
+
+}  // namespace
+
+int CmdDiscrepancies(const CtlOptions& options) {
+  DiscrepancyFilter filter;
+  if (auto exit_code = ParseFilter(options, filter)) return *exit_code;
+  auto view = StationView::Open(options.data_dir);
+  if (!view.ok()) return Fail(view.status());
+  auto list = (*view)->Discrepancies(filter);
+  if (!list.ok()) return Fail(list.status());
+
+  if (!options.csv.empty()) {
+    if (Status s = WriteFileAtomically(options.csv, CsvText(list->rows), options.force); !s.ok()) return Fail(s);
+    std::cout << list->rows.size() << (list->rows.size() == 1 ? " row" : " rows") << " written to " << options.csv
+              << "\n";
+    return 0;
+  }
+  if (options.json) {
+    json out = json::array();
+    for (const DiscrepancyRow& d : list->rows) out.push_back(RowJson(d));
+    std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    return 0;
+  }
+  const char* which = options.state.empty() ? " open or notified" : "";
+  std::cout << "Discrepancies" << which << ": " << Counts(*list) << "\n";
+  if (!list->rows.empty()) {
+    std::cout << "\n";
+    PrintTable(*list);
+  }
+  if (static_cast<std::int64_t>(list->rows.size()) < list->matched) {
+    std::cout << "(newest " << list->rows.size() << " of " << list->matched << " shown; --limit N for more)\n";
+  }
+  if (options.state.empty()) std::cout << "(resolved and closed ones: --state all)\n";
+  return 0;
+}
+
+}  // namespace station
