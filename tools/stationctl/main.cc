@@ -8,6 +8,8 @@
 #include "scanner/command_line.h"
 #include "tools/stationctl/commands.h"
 #include "tools/stationctl/discrepancies.h"
+#include "tools/stationctl/alerts.h"
+#include "tools/stationctl/reconcile.h"
 #include "tools/stationctl/upload.h"
 
 namespace po = boost::program_options;
@@ -25,6 +27,10 @@ constexpr const char* kUsage =
     "                    [--kind missing|missing_bag|surplus|misrouted|duplicate_arrival] [--origin CODE]\n"
     "                    [--state open|notified|resolved|closed|all] [--limit N]\n"
     "                    [--csv FILE [--force]]: every match to FILE, UTF-8 with BOM for Excel\n"
+    "  alerts            what other stations reported about parcels this station shipped (missing, arrived late)\n"
+    "                    [--limit N]\n"
+    "  reconcile         run a reconciliation now (arrivals against the manifest) and show what it found\n"
+    "                    [--timeout SEC]\n"
     "  upload            upload to the national system now, with a progress bar until every scan is up\n"
     "                    [--no-wait] [--timeout SEC]; exit 2 if scans are still waiting at the timeout\n"
     "  manifest import FILE.csv\n"
@@ -57,7 +63,7 @@ int main(int argc, char** argv) {
       ("force", po::bool_switch(&options.force), "discrepancies --csv: overwrite FILE if it exists")
       ("no-wait", po::bool_switch(&options.no_wait), "upload: ask and return at once")
       ("timeout", po::value(&options.timeout_s)->default_value(options.timeout_s),
-       "upload: stop waiting after this many seconds");
+       "upload, reconcile: stop waiting after this many seconds");
   po::options_description hidden;
   hidden.add_options()("words", po::value(&words));
   po::variables_map vm;
@@ -71,6 +77,11 @@ int main(int argc, char** argv) {
   if (command == "scans" && words.size() == 2) return station::CmdScans(options, words[1]);
   if (command == "quarantine" && words.size() == 1) return station::CmdQuarantine(options);
   if (command == "discrepancies" && words.size() == 1) return station::CmdDiscrepancies(options);
+  if (command == "alerts" && words.size() == 1) return station::CmdAlerts(options);
+  if (command == "reconcile" && words.size() == 1) {
+    if (options.timeout_s < 1) return station::UsageError("stationctl", "--timeout must be at least 1 second");
+    return station::CmdReconcile(options);
+  }
   if (command == "upload" && words.size() == 1) {
     if (options.timeout_s < 1) return station::UsageError("stationctl", "--timeout must be at least 1 second");
     return station::CmdUpload(options);
