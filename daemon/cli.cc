@@ -1,5 +1,6 @@
 #include "daemon/cli.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -76,14 +77,23 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
     }
   }
   config.ingest.max_message_bytes = max_message_bytes;
+  // Ranges are checked here, before the arithmetic could overflow;
+  // ValidateConfig checks the results again.
+  if (reconcile_every_s < 0 || reconcile_every_s > 7 * 24 * 3600) {
+    return UsageError("stationd", "--reconcile-every-s must be between 0 and 604800");
+  }
+  if (!std::isfinite(grace_hours) || grace_hours < 0 || grace_hours > 2160) {
+    return UsageError("stationd", "--reconcile-grace-hours must be between 0 and 2160 (90 days)");
+  }
   config.reconcile.every_ms = reconcile_every_s * 1000;
   config.reconcile.settings.grace_ms = static_cast<std::int64_t>(grace_hours * 3'600'000.0);
   for (const std::string& g : grace_by_origin) {
     const auto eq = g.find('=');
     char* end = nullptr;
     const double hours = eq == std::string::npos ? -1 : std::strtod(g.c_str() + eq + 1, &end);
-    if (eq == std::string::npos || end == g.c_str() + eq + 1 || *end != '\0' || hours < 0) {
-      return UsageError("stationd", "--reconcile-grace '" + g + "': expected ORIGIN=HOURS, e.g. 310001=48");
+    if (eq == std::string::npos || end == g.c_str() + eq + 1 || *end != '\0' || !std::isfinite(hours) || hours < 0 ||
+        hours > 2160) {
+      return UsageError("stationd", "--reconcile-grace '" + g + "': expected ORIGIN=HOURS (0..2160), e.g. 310001=48");
     }
     config.reconcile.settings.grace_by_origin_ms[g.substr(0, eq)] = static_cast<std::int64_t>(hours * 3'600'000.0);
   }

@@ -56,7 +56,7 @@ Status ValidateConfig(const DaemonConfig& config) {
     if (!IsStationCode(origin)) {
       return Status::InvalidArgument("--reconcile-grace '" + origin + "'", "the origin is a six-digit station code");
     }
-    if (ms > 90LL * 24 * 3600 * 1000) {
+    if (ms < 0 || ms > 90LL * 24 * 3600 * 1000) {
       return Status::InvalidArgument("--reconcile-grace " + origin, "must be at most 2160 hours (90 days)");
     }
   }

@@ -7,6 +7,9 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "scanner/uplink_wire.h"
 
 namespace station {
 namespace {
@@ -39,15 +42,14 @@ std::string StationCode(std::int32_t n) {
   return code;
 }
 
-// The scan types that prove a parcel was here (engine.h); pickups and
-// dispatches do not (a parcel leaving was not necessarily ever arriving).
+// The scan types that prove a parcel arrived here (engine.h). Not pickups
+// and dispatches, nor problem, held, returned or transferred: those are
+// also scanned on parcels this station picked up and is sending out, which
+// would then show up as arrivals without a manifest row (surplus).
 std::optional<SeenType> PresenceType(std::string_view type) {
   if (type == "arrival") return SeenType::kArrival;
   if (type == "unpack") return SeenType::kUnpack;
-  if (type == "out_for_delivery" || type == "signed" || type == "problem" || type == "held" ||
-      type == "returned" || type == "transferred") {
-    return SeenType::kOtherPresence;
-  }
+  if (type == "out_for_delivery" || type == "signed") return SeenType::kOtherPresence;
   return std::nullopt;
 }
 
@@ -76,8 +78,12 @@ class ReadTxn {
     open_ = s.ok();
     return s;
   }
+  // A read transaction that stayed open would pin the WAL and block every
+  // later write on this connection: a failed end is logged loudly.
   ~ReadTxn() {
-    if (open_) (void)db_.Exec("COMMIT");
+    if (open_) {
+      if (Status s = db_.Exec("ROLLBACK"); !s.ok()) spdlog::error("reconciliation: ending a read failed: {}", s.ToString());
+    }
   }
 
  private:
@@ -109,20 +115,20 @@ Status Load(sql::Db& db, Inputs& in) {
   });
 }
 
-// A stored discrepancy, by identity (kind, waybill, bag).
+// A stored discrepancy with the figures a run may change.
 struct Held {
   std::int64_t id = 0;
-  std::string state;
-  std::int64_t count = 0, first_scan_id = 0;
+  std::string state, kind, bag, origin, dest;
+  std::int64_t dispatched_ms = 0, count = 0, first_scan_id = 0, bag_missing = 0;
   bool found = false;
 };
 
+// A discrepancy's identity (the schema's discrepancies_identity): a parcel
+// by its waybill, a whole bag by its bag, whatever else changes about it.
 std::string Identity(std::string_view kind, std::string_view waybill, std::string_view bag) {
-  std::string id;
-  id.reserve(kind.size() + waybill.size() + bag.size() + 2);
-  id.append(kind).push_back('\x1f');
-  id.append(waybill).push_back('\x1f');
-  id.append(bag);
+  std::string id(kind);
+  id.push_back('\x1f');
+  id.append(kind == "missing_bag" ? bag : waybill);
   return id;
 }
 
@@ -182,7 +188,7 @@ Status Notify(sql::Db& db, const std::string& station, std::int64_t run_id, std:
   if (!post.ok()) return post.status();
   auto notified = sql::Stmt::Prepare(db, "UPDATE discrepancies SET state = 'notified', changed_ms = ?2 WHERE id = ?1");
   if (!notified.ok()) return notified.status();
-  constexpr std::size_t kMaxPartBytes = 60'000;  // under the 64 KiB a post may carry
+  constexpr std::size_t kMaxPartBytes = kMaxPostBody - 4096;  // items; the envelope takes the rest
   for (auto& [origin, items] : by_origin) {
     // The parts: items in order, a new part when the next would not fit.
     std::vector<nlohmann::json> parts(1, {{"missing", nlohmann::json::array()}, {"resolved", nlohmann::json::array()}});
@@ -202,10 +208,18 @@ Status Notify(sql::Db& db, const std::string& station, std::int64_t run_id, std:
       nlohmann::json body = {{"type", "missing_digest"}, {"v", 1}, {"from", station}, {"to", origin},
                              {"run", run_id}, {"part", p + 1}, {"parts", parts.size()}, {"created_ms", now_ms},
                              {"missing", parts[p]["missing"]}, {"resolved", parts[p]["resolved"]}};
-      const std::string msg_id =
-          "rc-" + station + "-" + std::to_string(run_id) + "-" + origin + "-" + std::to_string(p + 1);
+      // The time makes the id unique even when a run number comes again
+      // (a database restored from a backup): national and the origin keep
+      // one message per id, and a reused id would be dropped as a resend.
+      const std::string msg_id = "rc-" + station + "-" + std::to_string(run_id) + "-" + std::to_string(now_ms) + "-" +
+                                 origin + "-" + std::to_string(p + 1);
+      const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      if (text.size() > kMaxPostBody) {
+        return Status::InvalidArgument("digest to " + origin + " is " + std::to_string(text.size()) +
+                                " bytes, more than a post carries");
+      }
       post->Reset();
-      post->Bind(1, msg_id).Bind(2, origin).Bind(3, body.dump()).Bind(4, now_ms);
+      post->Bind(1, msg_id).Bind(2, origin).Bind(3, text).Bind(4, now_ms);
       if (Status st = post->Run(); !st.ok()) return st;
       ++changes.notices;
     }
@@ -221,12 +235,24 @@ Status Notify(sql::Db& db, const std::string& station, std::int64_t run_id, std:
 Result<Changes> Store(sql::Db& db, const Inputs& in, const reconcile::Report& report, std::int64_t run_id,
                       std::int64_t now_ms) {
   std::unordered_map<std::string, Held> held;
-  auto read = sql::Stmt::Prepare(db, "SELECT id, kind, waybill, bag, state, count, coalesce(first_scan_id, 0)"
-                                     " FROM discrepancies");
+  auto read = sql::Stmt::Prepare(db,
+                                 "SELECT id, kind, waybill, bag, state, count, coalesce(first_scan_id, 0),"
+                                 " origin_station, dest_station, coalesce(dispatched_ms, 0), bag_missing"
+                                 " FROM discrepancies");
   if (!read.ok()) return read.status();
   Status s = read->ForEachRow([&](const sql::Stmt& row) {
-    held.emplace(Identity(row.ColumnView(1), row.ColumnView(2), row.ColumnView(3)),
-                 Held{row.ColumnInt(0), row.ColumnText(4), row.ColumnInt(5), row.ColumnInt(6), false});
+    Held h;
+    h.id = row.ColumnInt(0);
+    h.kind = row.ColumnText(1);
+    h.bag = row.ColumnText(3);
+    h.state = row.ColumnText(4);
+    h.count = row.ColumnInt(5);
+    h.first_scan_id = row.ColumnInt(6);
+    h.origin = row.ColumnText(7);
+    h.dest = row.ColumnText(8);
+    h.dispatched_ms = row.ColumnInt(9);
+    h.bag_missing = row.ColumnInt(10);
+    held.emplace(Identity(row.ColumnView(1), row.ColumnView(2), row.ColumnView(3)), std::move(h));
   });
   if (!s.ok()) return s;
 
@@ -240,7 +266,8 @@ Result<Changes> Store(sql::Db& db, const Inputs& in, const reconcile::Report& re
   // that saw it turned out to be another's); the figures follow the run.
   auto update = sql::Stmt::Prepare(
       db,
-      "UPDATE discrepancies SET count = ?2, first_scan_id = ?3, last_run = ?4,"
+      "UPDATE discrepancies SET count = ?2, first_scan_id = ?3, last_run = ?4, bag = ?6, origin_station = ?7,"
+      " dest_station = ?8, dispatched_ms = ?9, bag_missing = ?10,"
       " state = CASE state WHEN 'resolved' THEN 'open' ELSE state END,"
       " changed_ms = CASE state WHEN 'resolved' THEN ?5 ELSE changed_ms END WHERE id = ?1");
   if (!update.ok()) return update.status();
@@ -269,16 +296,26 @@ Result<Changes> Store(sql::Db& db, const Inputs& in, const reconcile::Report& re
     Held& h = it->second;
     h.found = true;
     if (h.state == "closed") continue;  // a clerk's decision stands
-    if (h.state != "resolved" && h.count == count && h.first_scan_id == d.first_scan_id) continue;
+    const std::string origin = StationCode(d.origin_station), dest = StationCode(d.dest_station);
+    if (h.state != "resolved" && h.count == count && h.first_scan_id == d.first_scan_id && h.bag == bag &&
+        h.origin == origin && h.dest == dest && h.dispatched_ms == d.dispatched_ms &&
+        h.bag_missing == std::int64_t{d.bag_missing}) {
+      continue;  // nothing changed: no write
+    }
     update->Reset();
     update->Bind(1, h.id).Bind(2, count);
     if (d.first_scan_id) update->Bind(3, d.first_scan_id);
-    update->Bind(4, run_id).Bind(5, now_ms);
+    update->Bind(4, run_id).Bind(5, now_ms).Bind(6, bag).Bind(7, origin).Bind(8, dest);
+    if (d.dispatched_ms) update->Bind(9, d.dispatched_ms);
+    update->Bind(10, std::int64_t{d.bag_missing});
     if (Status st = update->Run(); !st.ok()) return st;
   }
   for (auto& [identity, h] : held) {
     if (h.found || (h.state != "open" && h.state != "notified")) continue;
-    if (h.state == "notified") changes.resolved_after_notice.push_back(h.id);
+    // Only a parcel's own arrival is news for its origin: a whole bag stops
+    // being "missing" as soon as one of its parcels turns up, while the
+    // others may still be missing (and are reported so, parcel by parcel).
+    if (h.state == "notified" && h.kind == "missing") changes.resolved_after_notice.push_back(h.id);
     resolve->Reset();
     resolve->Bind(1, h.id).Bind(2, now_ms).Bind(3, run_id);
     if (Status st = resolve->Run(); !st.ok()) return st;

@@ -11,9 +11,9 @@ Result<std::unique_ptr<Reconciler>> Reconciler::Start(const std::string& station
   sql::OpenOptions open;
   open.create = false;
   open.vfs = vfs;
-  // Discrepancies are derived: a run lost to a power cut is simply run
-  // again, so its commit need not wait for the disk.
-  open.synchronous = "NORMAL";
+  // FULL, although discrepancies are derived: a run's commit also queues
+  // digests for other stations, which the uplink may post at once; a power
+  // cut must not undo a message that has already gone out.
   auto db = sql::Db::Open(station_db, open);
   if (!db.ok()) return db.status();
   std::unique_ptr<Reconciler> r(new Reconciler(std::move(*db), options));
@@ -70,7 +70,12 @@ void Reconciler::Run() {
     pending_trigger_.clear();
     status_.running = true;
     lock.unlock();
-    auto result = RunReconciliation(db_, options_.settings, trigger, NowMs());
+    Result<ReconcileRunSummary> result = Status::Unavailable("reconciliation", "did not run");
+    try {
+      result = RunReconciliation(db_, options_.settings, trigger, NowMs());
+    } catch (const std::exception& e) {  // e.g. out of memory: this run fails, stationd goes on
+      result = Status::IOError("reconciliation", e.what());
+    }
     if (result.ok()) {
       spdlog::info("reconciliation run={} trigger={} manifest={} arrived={} missing={} missing_bags={} surplus={}"
                    " misrouted={} duplicate_arrivals={} opened={} resolved={} ms={} (engine {})",

@@ -152,8 +152,9 @@ CREATE TABLE inbox (
     // and a row for each run.
     R"sql(
 -- One row a discrepancy, for as long as the station keeps it. Identity is
--- (kind, waybill, bag): a run that finds it again updates it; a run that
--- no longer finds it resolves it (a late arrival heals a missing parcel).
+-- (kind, waybill), or (kind, bag) for a whole bag: a run that finds it
+-- again updates its figures; a run that no longer finds it resolves it (a
+-- late arrival heals a missing parcel).
 --   open -> notified (its origin station was told) -> resolved (healed)
 --   open | notified -> closed (by a clerk, with a note)
 CREATE TABLE discrepancies (
@@ -171,11 +172,12 @@ CREATE TABLE discrepancies (
   state          TEXT    NOT NULL CHECK (state IN ('open', 'notified', 'resolved', 'closed')),
   opened_ms      INTEGER NOT NULL,
   changed_ms     INTEGER NOT NULL,  -- the last change of state
-  last_run       INTEGER NOT NULL,  -- the last run that found it
+  last_run       INTEGER NOT NULL,  -- the last run that changed it
   note           TEXT,              -- the clerk's note when closed
-  closed_by      TEXT,
-  UNIQUE (kind, waybill, bag)
+  closed_by      TEXT
 );
+CREATE UNIQUE INDEX discrepancies_identity
+  ON discrepancies (kind, (CASE kind WHEN 'missing_bag' THEN bag ELSE waybill END));
 CREATE INDEX discrepancies_by_state ON discrepancies (state, kind);
 
 CREATE TABLE reconcile_runs (

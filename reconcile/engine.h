@@ -8,8 +8,8 @@
 //  - Manifest: one row per waybill; when the input repeats a waybill, the
 //    last row wins. A row is "to S" when its dest_station is S.
 //  - A parcel is *seen* at S when a parcel-level scan (a waybill on it) of
-//    a presence type (arrival, unpack, out for delivery, signed, problem,
-//    held, returned, transferred) names it.
+//    a presence type names it; which scan types count is the caller's
+//    choice (stationd: arrival, unpack, out for delivery, signed).
 //  - A bag *arrived* when a bag-level scan (a bag and no waybill) of type
 //    arrival names it. A bag is *itemised* when a parcel-level unpack scan
 //    names it: its contents are then what was scanned out of it.
@@ -49,7 +49,7 @@ struct ManifestItem {
 enum class SeenType : std::uint8_t {
   kArrival,
   kUnpack,
-  kOtherPresence,  // out for delivery, signed, problem, held, returned, transferred
+  kOtherPresence,  // another scan that proves the parcel is here (stationd: out for delivery, signed)
 };
 
 struct SeenItem {

@@ -262,6 +262,63 @@ TEST_CASE("a missing parcel is reported to its origin station through national-s
   CHECK(QueryInt(origin, "SELECT count(*) FROM inbox") == 2);
 }
 
+TEST_CASE("a missing parcel whose manifest row changes bag stays one discrepancy; its origin is not told it came",
+          "[integration][reconcile]") {
+  TempDir dir;
+  const std::string data = dir.Path("station");
+  auto station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*",
+                               {"--reconcile-every-s", "0"});
+  const auto import = [&](const std::string& bag) {
+    WriteFileAtomically(dir.Path("m.csv"), std::string(kManifestHeader) + ManifestRow("ZT7730000000081", "310001",
+                                                                                      "571001", kLongAgo, bag));
+    REQUIRE(RunCommand({StationctlPath(), "--data-dir", data, "manifest", "import", dir.Path("m.csv")}, 30s).exit_code == 0);
+  };
+  import("BG3100010008");
+  auto first = Reconcile(data);
+  CHECK(first["found"]["missing"] == 1);
+  CHECK(first["notices"] == 1);
+  import("BG3100010009");  // the national system corrects the bag
+  auto second = Reconcile(data);
+  // The parcel is still the one missing parcel, now in bag 09; the whole
+  // bag missing is now bag 09 rather than 08 (one opened, one resolved).
+  CHECK(second["found"]["missing"] == 1);
+  CHECK(second["found"]["missing_bag"] == 1);
+  CHECK(second["opened"] == 1);
+  CHECK(second["resolved"] == 1);
+  CHECK(QueryInt(data, "SELECT count(*) FROM discrepancies WHERE kind = 'missing'") == 1);
+  CHECK(StateOf(data, "missing", "ZT7730000000081") == "notified");
+  CHECK(QueryInt(data, "SELECT count(*) FROM discrepancies WHERE kind = 'missing' AND bag = 'BG3100010009'") == 1);
+  // The origin hears of bag 09, and is not told the parcel or bag 08 "arrived".
+  CHECK(second["notices"] == 1);
+  auto news = nlohmann::json::parse(Outbox(data, "310001").at(1));
+  CHECK(news["resolved"].empty());
+  REQUIRE(news["missing"].size() == 1);
+  CHECK(news["missing"][0]["kind"] == "missing_bag");
+  CHECK(news["missing"][0]["bag"] == "BG3100010009");
+}
+
+TEST_CASE("stationctl alerts skips a message of the wrong shape and shows the others", "[integration][reconcile]") {
+  TempDir dir;
+  const std::string data = dir.Path("station");
+  { auto station = StartStationd(data, "310001", dir.Path("stationd.log")); }  // creates and migrates station.db
+  sql::OpenOptions rw;
+  rw.create = false;
+  auto db = sql::Db::Open(DatabasePath(data), rw);
+  REQUIRE(db.ok());
+  REQUIRE(db->Exec("INSERT INTO inbox VALUES (1, '571001', 'x-1', 'missing_digest', '{\"missing\": [5]}', 1, 1);"
+                   "INSERT INTO inbox VALUES (2, '571001', 'x-2', 'missing_digest', '{\"run\": \"7\"}', 1, 1);"
+                   "INSERT INTO inbox VALUES (3, '571001', 'x-3', 'missing_digest', 'not json', 1, 1);"
+                   "INSERT INTO inbox VALUES (4, '571001', 'x-4', 'missing_digest',"
+                   " '{\"run\": 3, \"missing\": [{\"kind\": \"missing\", \"waybill\": \"ZT7730000000091\","
+                   " \"bag\": \"BG1\", \"dispatched_ms\": 1}]}', 1, 1);")
+              .ok());
+  auto r = RunCommand({StationctlPath(), "--data-dir", data, "alerts"}, 20s);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("ZT7730000000091"));
+  // Not JSON, and an item that is not an object; {"run": "7"} has no items.
+  CHECK_THAT(r.err, Catch::Contains("2 message(s) in the inbox could not be read"));
+}
+
 TEST_CASE("stationd refuses bad reconciliation settings, naming them", "[integration][reconcile]") {
   TempDir dir;
   const std::vector<std::vector<std::string>> bad = {

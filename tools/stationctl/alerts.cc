@@ -1,7 +1,6 @@
 #include "tools/stationctl/alerts.h"
 
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "daemon/run_file.h"
@@ -47,26 +46,36 @@ int CmdAlerts(const CtlOptions& options) {
   std::vector<AlertLine> lines;
   std::size_t unreadable = 0;
   Status s = stmt->ForEachRow([&](const sql::Stmt& row) {
+    // Another station wrote this: a message of the wrong shape is counted
+    // and skipped, never allowed to hide the others.
     json body = json::parse(row.ColumnView(2), nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
       ++unreadable;
       return;
     }
-    for (const char* list : {"missing", "resolved"}) {
-      for (const json& item : body.value(list, json::array())) {
-        AlertLine a;
-        a.seq = row.ColumnInt(0);
-        a.from = row.ColumnText(1);
-        a.received_ms = row.ColumnInt(3);
-        a.run = body.value("run", std::int64_t{0});
-        a.status = StatusOf(item, list[0] == 'r');
-        a.waybill = item.value("waybill", std::string());
-        a.bag = item.value("bag", std::string());
-        a.dispatched_ms = item.value("dispatched_ms", std::int64_t{0});
-        a.parcels = item.value("parcels", std::int64_t{0});
-        lines.push_back(std::move(a));
+    std::vector<AlertLine> these;
+    try {
+      for (const char* list : {"missing", "resolved"}) {
+        for (const json& item : body.value(list, json::array())) {
+          if (!item.is_object()) throw std::runtime_error("an item is not an object");
+          AlertLine a;
+          a.seq = row.ColumnInt(0);
+          a.from = row.ColumnText(1);
+          a.received_ms = row.ColumnInt(3);
+          a.run = body.value("run", std::int64_t{0});
+          a.status = StatusOf(item, list[0] == 'r');
+          a.waybill = item.value("waybill", std::string());
+          a.bag = item.value("bag", std::string());
+          a.dispatched_ms = item.value("dispatched_ms", std::int64_t{0});
+          a.parcels = item.value("parcels", std::int64_t{0});
+          these.push_back(std::move(a));
+        }
       }
+    } catch (const std::exception&) {
+      ++unreadable;
+      return;
     }
+    lines.insert(lines.end(), these.begin(), these.end());
   });
   if (!s.ok()) {
     std::cerr << "stationctl: " << s.ToString() << "\n";
@@ -76,9 +85,15 @@ int CmdAlerts(const CtlOptions& options) {
   if (options.json) {
     json out = json::array();
     for (const AlertLine& a : lines) {
-      out.push_back({{"inbox_seq", a.seq}, {"from", a.from}, {"received_ms", a.received_ms}, {"run", a.run},
-                     {"status", a.status}, {"waybill", a.waybill}, {"bag", a.bag},
-                     {"dispatched_ms", a.dispatched_ms}, {"parcels", a.parcels}});
+      out.push_back({{"inbox_seq", a.seq},
+                     {"from", a.from},
+                     {"received_ms", a.received_ms},
+                     {"run", a.run},
+                     {"status", a.status},
+                     {"waybill", a.waybill},
+                     {"bag", a.bag},
+                     {"dispatched_ms", a.dispatched_ms},
+                     {"parcels", a.parcels}});
     }
     std::cout << out.dump(2) << "\n";
     return 0;
