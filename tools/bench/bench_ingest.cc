@@ -53,21 +53,7 @@ struct BenchConfig {
   bool keep = false;
 };
 
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string Fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 std::string Rate(double rows_per_s) { return WithThousands(static_cast<std::int64_t>(rows_per_s)) + " rows/s"; }
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 // The gun files of the throughput runs: gun g (0-based), file f.
 std::string ThroughputFile(const BenchConfig& config, int g, int f) {
@@ -240,14 +226,6 @@ Result<DockFigures> MeasureDockPath(const BenchConfig& config, const std::vector
 
 namespace po = boost::program_options;
 
-// Reports a failed measurement and keeps the temp folder for a look.
-int Fail(TempDir& dir, const std::string& what, const Status& status) {
-  dir.keep();
-  std::cerr << "bench_ingest: " << what << ": " << status.ToString() << "\n";
-  std::cerr << "bench_ingest: databases and logs kept in " << dir.path() << "\n";
-  return 1;
-}
-
 // Exit codes: 0 targets met, 1 a measurement failed, 2 usage, 3 a target missed.
 int Main(int argc, char** argv) {
   BenchConfig config;
@@ -317,11 +295,11 @@ int Main(int argc, char** argv) {
     const std::string round_dir = dir->Path("round" + std::to_string(round));
     std::error_code error;
     std::filesystem::create_directories(round_dir, error);
-    if (error) return Fail(*dir, "create " + round_dir, Status::IOError(error.message()));
+    if (error) return Fail("bench_ingest", *dir, "create " + round_dir, Status::IOError(error.message()));
     auto baseline = MeasureBaseline(config, all_files, round_dir);
-    if (!baseline.ok()) return Fail(*dir, "baseline", baseline.status());
+    if (!baseline.ok()) return Fail("bench_ingest", *dir, "baseline", baseline.status());
     auto dock = MeasureDockPath(config, files, round_dir);
-    if (!dock.ok()) return Fail(*dir, "dock path", dock.status());
+    if (!dock.ok()) return Fail("bench_ingest", *dir, "dock path", dock.status());
     baseline_rates.push_back(static_cast<double>(baseline->rows) / baseline->insert_s);
     dock_rates.push_back(static_cast<double>(dock->rows) / dock->seconds);
     indexed_rates.push_back(static_cast<double>(dock->rows) / dock->indexed_seconds);
@@ -346,7 +324,7 @@ int Main(int argc, char** argv) {
 
   auto latency = MeasureLatency({config.stationd, config.guns, config.latency_batches, config.latency_scans},
                                 dir->path());
-  if (!latency.ok()) return Fail(*dir, "latency", latency.status());
+  if (!latency.ok()) return Fail("bench_ingest", *dir, "latency", latency.status());
   std::cout << "dock-to-ack " << config.latency_scans << "-scan batch, " << config.guns << guns_word
             << " at once: p50 " << Fixed(latency->p50_ms, 1) << " ms  p99 " << Fixed(latency->p99_ms, 1)
             << " ms  max " << Fixed(latency->max_ms, 1) << " ms  (" << latency->batches

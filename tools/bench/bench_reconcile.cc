@@ -64,21 +64,7 @@ struct BenchConfig {
   bool keep = false;
 };
 
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string Fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 std::string Ms(double seconds) { return Fixed(seconds * 1000, 1) + " ms"; }
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 // ---- 1. Generation ---------------------------------------------------------
 
@@ -433,13 +419,6 @@ Result<ShellRun> RunShell(const BenchConfig& config, const std::string& dir, con
 
 namespace po = boost::program_options;
 
-int Fail(TempDir& dir, const std::string& what, const Status& status) {
-  dir.keep();
-  std::cerr << "bench_reconcile: " << what << ": " << status.ToString() << "\n"
-            << "bench_reconcile: kept " << dir.path() << "\n";
-  return 1;
-}
-
 // Exit codes: 0 targets met, 1 a measurement or a count failed, 2 usage, 3 a target missed.
 int Main(int argc, char** argv) {
   BenchConfig config;
@@ -492,7 +471,7 @@ int Main(int argc, char** argv) {
   Data data = Generate(config);
   const double generated_s = Seconds(Clock::now() - start);
   auto packed_s = PackKeys(data);
-  if (!packed_s.ok()) return Fail(*dir, "generation", packed_s.status());
+  if (!packed_s.ok()) return Fail("bench_reconcile", *dir, "generation", packed_s.status());
   const auto expected = [&](rc::Kind kind) { return WithThousands(data.expected[static_cast<int>(kind)]); };
   std::cout << "bench_reconcile: station " << kStation << ", " << WithThousands(config.manifest_rows)
             << " manifest rows to it + " << expected(rc::Kind::kMisrouted) << " to other stations ("
@@ -510,14 +489,14 @@ int Main(int argc, char** argv) {
 
   const std::string db_path = dir->Path("reconcile.db");
   auto written_s = WriteDatabase(data, db_path);
-  if (!written_s.ok()) return Fail(*dir, "sqlite database", written_s.status());
+  if (!written_s.ok()) return Fail("bench_reconcile", *dir, "sqlite database", written_s.status());
   std::error_code error;
   const auto db_bytes = std::filesystem::file_size(db_path, error);
   std::cout << "  sqlite database written in " << Fixed(*written_s, 1) << " s (not counted), "
             << (error ? 0 : db_bytes >> 20) << " MiB: " << kLayout << "\n";
   for (int q = 0; q < kQueryCount; ++q) {
     auto plan = QueryPlan(db_path, kQueries[q]);
-    if (!plan.ok()) return Fail(*dir, "query plan", plan.status());
+    if (!plan.ok()) return Fail("bench_reconcile", *dir, "query plan", plan.status());
     std::cout << "  plan of " << kQueries[q].name << ": " << *plan << "\n";
   }
   std::cout << "  sqlite3 runs: PRAGMA cache_size = -1048576 (1 GiB), temp_store = MEMORY; warm-up reading both "
@@ -527,7 +506,7 @@ int Main(int argc, char** argv) {
   const rc::Config engine_config = EngineConfig();
   {
     const rc::Report warm = rc::Classify(data.manifest, data.seen, data.bag_count, engine_config);
-    if (Status s = CheckReport(data, config.manifest_rows, warm); !s.ok()) return Fail(*dir, "engine", s);
+    if (Status s = CheckReport(data, config.manifest_rows, warm); !s.ok()) return Fail("bench_reconcile", *dir, "engine", s);
   }
   const std::int64_t missing = data.expected[static_cast<int>(rc::Kind::kMissing)];
   std::vector<double> engine_s;
@@ -537,14 +516,14 @@ int Main(int argc, char** argv) {
     start = Clock::now();
     const rc::Report report = rc::Classify(data.manifest, data.seen, data.bag_count, engine_config);
     engine_s.push_back(Seconds(Clock::now() - start));
-    if (Status s = CheckReport(data, config.manifest_rows, report); !s.ok()) return Fail(*dir, "engine", s);
+    if (Status s = CheckReport(data, config.manifest_rows, report); !s.ok()) return Fail("bench_reconcile", *dir, "engine", s);
     std::copy(std::begin(report.counts), std::end(report.counts), std::begin(counts));
     std::string line = "  round " + std::to_string(round) + ": engine " + Ms(engine_s.back());
     for (int q = 0; q < kQueryCount; ++q) {
       auto run = RunShell(config, dir->path(), db_path, q);
-      if (!run.ok()) return Fail(*dir, "sqlite3", run.status());
+      if (!run.ok()) return Fail("bench_reconcile", *dir, "sqlite3", run.status());
       if (run->count != missing) {
-        return Fail(*dir, "sqlite3",
+        return Fail("bench_reconcile", *dir, "sqlite3",
                     Status::IOError(kQueries[q].name, "counted " + std::to_string(run->count) +
                                                           " missing, the engine " + std::to_string(missing)));
       }

@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <iostream>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -118,6 +121,27 @@ std::string WithThousands(std::int64_t n) {
     out += digits[i];
   }
   return n < 0 ? "-" + out : out;
+}
+
+double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::string Fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int Fail(const char* program, TempDir& dir, const std::string& what, const Status& status) {
+  dir.keep();
+  std::cerr << program << ": " << what << ": " << status.ToString() << "\n"
+            << program << ": databases and logs kept in " << dir.path() << "\n";
+  return 1;
 }
 
 }  // namespace station::bench

@@ -77,4 +77,14 @@ Result<std::int64_t> CountScans(const std::string& data_dir);
 // 1234567 -> "1,234,567".
 std::string WithThousands(std::int64_t n);
 
+// Seconds of a steady-clock duration.
+double Seconds(std::chrono::steady_clock::duration d);
+// `v` with `decimals` digits after the point.
+std::string Fixed(double v, int decimals);
+// The median of `v` (the mean of the middle two for an even count).
+double Median(std::vector<double> v);
+// Reports a failed measurement of `program` and keeps the temp folder for a
+// look; returns 1, the benchmarks' exit code for it.
+int Fail(const char* program, TempDir& dir, const std::string& what, const Status& status);
+
 }  // namespace station::bench

@@ -59,21 +59,7 @@ struct BenchConfig {
   bool keep = false;
 };
 
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string Fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 std::string Rate(double scans_per_s) { return WithThousands(static_cast<std::int64_t>(scans_per_s)) + " scans/s"; }
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 // ---- 1. The backlog --------------------------------------------------------
 
@@ -231,13 +217,6 @@ Result<DrainFigures> MeasureDrain(const BenchConfig& config, const std::string& 
 
 namespace po = boost::program_options;
 
-int Fail(TempDir& dir, const std::string& what, const Status& status) {
-  dir.keep();
-  std::cerr << "bench_uplink: " << what << ": " << status.ToString() << "\n"
-            << "bench_uplink: databases and logs kept in " << dir.path() << "\n";
-  return 1;
-}
-
 // Exit codes: 0 targets met, 1 a measurement failed, 2 usage, 3 a target missed.
 int Main(int argc, char** argv) {
   BenchConfig config;
@@ -289,12 +268,12 @@ int Main(int argc, char** argv) {
 
   const std::string station_dir = dir->Path("station");
   Clock::time_point start = Clock::now();
-  if (Status s = MakeBacklog(config, station_dir); !s.ok()) return Fail(*dir, "backlog", s);
+  if (Status s = MakeBacklog(config, station_dir); !s.ok()) return Fail("bench_uplink", *dir, "backlog", s);
   if (Status s = CatchUpIndex(config, station_dir, dir->Path("stationd-index.log")); !s.ok()) {
-    return Fail(*dir, "backlog", s);
+    return Fail("bench_uplink", *dir, "backlog", s);
   }
   auto uploads = ReadUploads(config, station_dir);
-  if (!uploads.ok()) return Fail(*dir, "reading the backlog", uploads.status());
+  if (!uploads.ok()) return Fail("bench_uplink", *dir, "reading the backlog", uploads.status());
   std::cout << "  backlog made, indexed and read back as " << uploads->size() << " uploads in "
             << Fixed(Seconds(Clock::now() - start), 1) << " s (not counted)\n"
             << std::flush;
@@ -304,11 +283,11 @@ int Main(int argc, char** argv) {
     const std::string round_dir = dir->Path("round" + std::to_string(round));
     std::error_code error;
     std::filesystem::create_directories(round_dir + "/raw", error);
-    if (error) return Fail(*dir, "create " + round_dir, Status::IOError(error.message()));
+    if (error) return Fail("bench_uplink", *dir, "create " + round_dir, Status::IOError(error.message()));
     auto raw = MeasureRaw(*uploads, round_dir + "/raw");
-    if (!raw.ok()) return Fail(*dir, "raw baseline", raw.status());
+    if (!raw.ok()) return Fail("bench_uplink", *dir, "raw baseline", raw.status());
     auto drain = MeasureDrain(config, station_dir, round_dir);
-    if (!drain.ok()) return Fail(*dir, "drain", drain.status());
+    if (!drain.ok()) return Fail("bench_uplink", *dir, "drain", drain.status());
     const double n = static_cast<double>(config.scans);
     raw_rates.push_back(n / *raw);
     drain_rates.push_back(n / drain->seconds);

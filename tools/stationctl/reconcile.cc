@@ -22,15 +22,6 @@ Result<ControlReply> Call(const std::string& data_dir, const char* cmd) {
   return reply;
 }
 
-std::string Count(std::int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
-
 // What a clerk calls each kind, in the order they are listed.
 constexpr const char* kKindLabels[reconcile::kKindCount] = {
     "missing 有发无到", "whole bags missing 整袋未到", "surplus 有到无发", "misrouted 错发",

@@ -27,4 +27,7 @@ std::size_t DisplayWidth(const std::string& text);
 // Local time "2026-11-24 07:58:12" of Unix milliseconds; "-" for 0.
 std::string LocalTime(std::int64_t unix_ms);
 
+// 1234567 -> "1,234,567": counts as a clerk reads them.
+std::string Count(std::int64_t n);
+
 }  // namespace station

@@ -30,16 +30,6 @@ std::string Age(std::int64_t since_ms) {
   return std::to_string(s / 86400) + " d " + std::to_string(s / 3600 % 24) + " h";
 }
 
-// 1234567 -> "1,234,567"
-std::string Count(std::int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
-
 Result<UplinkStatus> Call(const std::string& data_dir, const char* cmd) {
   auto reply = CallDaemon(data_dir, {std::string("u-") + cmd, cmd, ""}, "", milliseconds(5000));
   if (!reply.ok()) return reply.status();
