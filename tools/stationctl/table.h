@@ -3,6 +3,7 @@
 // Chinese text (two columns a character) lines up. No Debian package does
 // this for C++; fmt pads by code points, which misaligns CJK.
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
