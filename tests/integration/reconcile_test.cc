@@ -262,7 +262,7 @@ TEST_CASE("a missing parcel is reported to its origin station through national-s
   CHECK(QueryInt(origin, "SELECT count(*) FROM inbox") == 2);
 }
 
-TEST_CASE("a missing parcel whose manifest row changes bag stays one discrepancy; its origin is not told it came",
+TEST_CASE("a missing parcel whose manifest row changes bag stays one discrepancy, and its origin is not told it came",
           "[integration][reconcile]") {
   TempDir dir;
   const std::string data = dir.Path("station");
