@@ -16,6 +16,7 @@
 #include "tests/support/gun_files.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 using namespace station;
 using namespace station::test;
@@ -54,16 +55,6 @@ int Dock(const RunningStation& station, const TempDir& dir, const std::string& n
   fs::create_directories(spool);
   WriteFileAtomically(spool + "/" + name + ".csv", text);
   return DockOnce(station.endpoint, spool, 30s);
-}
-
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
 }
 
 nlohmann::json Reconcile(const std::string& data) {

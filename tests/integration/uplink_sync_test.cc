@@ -30,6 +30,7 @@
 #include "tests/support/gun_files.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 using namespace station;
 using namespace station::test;
@@ -42,17 +43,6 @@ namespace {
 std::vector<std::string> LinkFlags(const std::string& national) {
   return {"--national", national, "--national-heartbeat-ms", "200", "--national-reconnect-max-ms", "1000",
           "--log-level", "info"};
-}
-
-// Waits (bounded) until `pred` holds; false on timeout.
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
 }
 
 double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }

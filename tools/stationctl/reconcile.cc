@@ -15,8 +15,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-Result<ControlReply> Call(const std::string& data_dir, const char* cmd) {
-  auto reply = CallDaemon(data_dir, {std::string("r-") + cmd, cmd, ""}, "", milliseconds(5000));
+// `raw`, when given, gets the reply's JSON text: --json prints its run as stationd encoded it.
+Result<ControlReply> Call(const std::string& data_dir, const char* cmd, std::string* raw = nullptr) {
+  auto reply = CallDaemon(data_dir, {std::string("r-") + cmd, cmd, ""}, "", milliseconds(5000), raw);
   if (!reply.ok()) return reply.status();
   if (!reply->ok) return Status::Unavailable(reply->code + ": " + reply->error);
   return reply;
@@ -46,17 +47,6 @@ void PrintRun(const ReconcileRunSummary& r) {
   std::printf("See them: stationctl discrepancies [--kind K] [--origin CODE] [--state S] [--csv FILE]\n");
 }
 
-nlohmann::json RunJson(const ReconcileRunSummary& r) {
-  nlohmann::json found = nlohmann::json::object();
-  for (int k = 0; k < reconcile::kKindCount; ++k) found[reconcile::KindName(static_cast<reconcile::Kind>(k))] = r.found[k];
-  return {{"run_id", r.run_id},     {"trigger", r.trigger},       {"started_ms", r.started_ms},
-          {"finished_ms", r.finished_ms}, {"manifest_to_station", r.manifest_to_station},
-          {"arrived", r.arrived},   {"within_grace", r.within_grace}, {"scans_read", r.scans_read},
-          {"found", found},         {"found_total", r.found_total}, {"opened", r.opened},
-          {"resolved", r.resolved}, {"notices", r.notices}, {"load_ms", r.load_ms},       {"engine_ms", r.engine_ms},
-          {"store_ms", r.store_ms}, {"total_ms", r.total_ms}};
-}
-
 }  // namespace
 
 int CmdReconcile(const CtlOptions& options) {
@@ -68,6 +58,7 @@ int CmdReconcile(const CtlOptions& options) {
   const std::int64_t ticket = asked->ticket;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_s);
   ControlReply now = *asked;
+  std::string raw;
   while (now.reconcile.completed < ticket) {
     if (std::chrono::steady_clock::now() >= deadline) {
       std::cerr << "stationctl: the reconciliation run has not finished after " << options.timeout_s
@@ -75,7 +66,7 @@ int CmdReconcile(const CtlOptions& options) {
       return 2;
     }
     std::this_thread::sleep_for(milliseconds(50));
-    auto next = Call(options.data_dir, "reconcile_status");
+    auto next = Call(options.data_dir, "reconcile_status", &raw);
     if (!next.ok()) {
       std::cerr << "stationctl: " << next.status().ToString() << "\n";
       return 1;
@@ -89,7 +80,9 @@ int CmdReconcile(const CtlOptions& options) {
     return 1;
   }
   if (options.json) {
-    std::cout << RunJson(*now.reconcile.last).dump(2) << "\n";
+    // The last reply's run, as stationd encoded it (docs/protocol.md).
+    if (raw.empty()) (void)Call(options.data_dir, "reconcile_status", &raw);
+    std::cout << nlohmann::json::parse(raw, nullptr, false)["reconcile"]["last"].dump(2) << "\n";
   } else {
     PrintRun(*now.reconcile.last);
   }
