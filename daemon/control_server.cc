@@ -1,5 +1,7 @@
 #include "daemon/control_server.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "daemon/control_protocol.h"
@@ -54,7 +56,15 @@ std::string ControlServer::Handle(std::vector<zmq::message_t>& frames) {
   if (request->cmd == "upload" || request->cmd == "uplink_status") {
     if (!uplink_) return EncodeUplinkStatus(request->req, UplinkStatus{});  // configured: false
     if (request->cmd == "upload") uplink_->Wake(/*now=*/true);
-    return EncodeUplinkStatus(request->req, uplink_->Report());
+    // The uplink learns of new scans a moment after their commit; this
+    // thread made the commits, so the newest id here is never behind. A
+    // clerk asking right after a dock must not be told "all up" too early.
+    UplinkStatus status = uplink_->Report();
+    if (auto newest = store_.db().QueryInt("SELECT coalesce(max(id), 0) FROM scans"); newest.ok()) {
+      status.newest_scan_id = std::max(status.newest_scan_id, *newest);
+      status.backlog = status.newest_scan_id - status.uploaded_upto;
+    }
+    return EncodeUplinkStatus(request->req, status);
   }
   if (request->cmd == "reconcile" || request->cmd == "reconcile_status") {
     if (!reconciler_) return EncodeControlError(request->req, Status::Unavailable("reconciliation", "not running"));
