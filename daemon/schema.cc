@@ -196,6 +196,28 @@ CREATE TABLE reconcile_runs (
   total_ms            INTEGER NOT NULL
 );
 )sql",
+    // 4: the manifest's change log, so a reconciliation run reads only the
+    // manifest rows that changed since the run before.
+    R"sql(
+-- One row each time a manifest row is added, changed or removed, whoever
+-- wrote it (a file import, a national sync): triggers, so no writer can
+-- forget. The reconciler reads the rows after the last id it has seen and
+-- deletes those it has applied. AUTOINCREMENT: an id is never used twice,
+-- even after the table was emptied, so "after the last id" misses nothing.
+CREATE TABLE manifest_changes (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  waybill TEXT    NOT NULL
+);
+CREATE TRIGGER manifest_added AFTER INSERT ON manifest
+  BEGIN INSERT INTO manifest_changes (waybill) VALUES (new.waybill); END;
+CREATE TRIGGER manifest_changed AFTER UPDATE ON manifest
+  BEGIN
+    INSERT INTO manifest_changes (waybill) VALUES (new.waybill);
+    INSERT INTO manifest_changes (waybill) SELECT old.waybill WHERE old.waybill != new.waybill;
+  END;
+CREATE TRIGGER manifest_removed AFTER DELETE ON manifest
+  BEGIN INSERT INTO manifest_changes (waybill) VALUES (old.waybill); END;
+)sql",
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
