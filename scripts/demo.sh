@@ -1,97 +1,188 @@
 #!/usr/bin/env bash
-# The main job, until the full station day exists (issue 7): couriers' guns,
-# made from real LaDe pickup records, dock into one station, which uploads
-# every scan to the national system (national-sim); the national link then
-# goes down while a third gun docks, and the backlog goes up once it is back.
-# Safe to run again: each run starts from a fresh demo folder.
+# The main job, until the full station day exists (issue 7), on real LaDe
+# pickup records (data/lade):
+#  - Shanghai station 310001: three couriers' guns dock their pickups, which
+#    go up to the national system (national-sim); the national link then goes
+#    down while the third gun docks, and the backlog goes up once it is back.
+#  - The night truck takes those parcels to Hangzhou station 571001 in bags.
+#    Hangzhou imports the truck's manifest (pre-advice), its two guns dock the
+#    morning's arrival scans, and the clerk reconciles: every kind of
+#    discrepancy is there (missing, a missing bag, surplus, misrouted, a
+#    duplicate arrival; tools/sim/lade_guns.h says how each was made), and
+#    Shanghai is told, through national-sim, what it shipped that never came.
+# Safe to run again: each run starts from a fresh demo folder
+# ($STATION_DEMO_DIR, default ./demo-run). STATION_DEMO_SKIP_BUILD=1 skips the
+# build (tests that run the demo after building).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh
+[ "${STATION_DEMO_SKIP_BUILD:-0}" = 1 ] || bash scripts/build.sh
+started=$SECONDS
 
 demo=${STATION_DEMO_DIR:-$PWD/demo-run}
 rm -rf "$demo"
 mkdir -p "$demo"
 bin=build
-station=571001
+ctl=$bin/tools/stationctl
+lade=data/lade/lade_p_pickup_5cities_sample.csv
+origin=310001   # Shanghai: the couriers pick up here
+station=571001  # Hangzhou: the parcels are sent here
+elsewhere=100001  # Beijing: one parcel that came to Hangzhou was meant for it
+
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 
 echo "== national-sim (the national system's stand-in), data in $demo/national"
 start_national() {  # $1: endpoint to bind
   rm -f "$demo/national/national-sim.json"
   "$bin/tools/national-sim" --listen "$1" --data-dir "$demo/national" --log-level warn 2>>"$demo/national.log" &
   national=$!
+  pids+=("$national")
   for _ in $(seq 100); do [ -s "$demo/national/national-sim.json" ] && break; sleep 0.05; done
 }
 start_national 'tcp://127.0.0.1:*'
 national_endpoint=$(sed -n 's/.*"listen":"\([^"]*\)".*/\1/p' "$demo/national/national-sim.json")
 
-echo "== stationd for station $station, data in $demo/data, linked to $national_endpoint"
-"$bin/daemon/stationd" --station "$station" --data-dir "$demo/data" --ingest 'tcp://127.0.0.1:*' \
-  --national "$national_endpoint" --log-level warn 2>"$demo/stationd.log" &
-daemon=$!
-trap 'kill $daemon $national 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$demo/data/stationd.json" ] && break; sleep 0.05; done
-endpoint=$(sed -n 's/.*"ingest": "\(.*\)".*/\1/p' "$demo/data/stationd.json")
+start_station() {  # $1: station code, $2: data folder; sets $daemon and $endpoint
+  "$bin/daemon/stationd" --station "$1" --data-dir "$2" --ingest 'tcp://127.0.0.1:*' \
+    --national "$national_endpoint" --log-level warn 2>"$2.log" &
+  daemon=$!
+  pids+=("$daemon")
+  for _ in $(seq 100); do [ -s "$2/stationd.json" ] && break; sleep 0.05; done
+  endpoint=$(sed -n 's/.*"ingest": "\(.*\)".*/\1/p' "$2/stationd.json")
+}
+
+sh_data=$demo/shanghai
+echo "== stationd for Shanghai station $origin, data in $sh_data, linked to $national_endpoint"
+start_station "$origin" "$sh_data"
+sh_daemon=$daemon
+sh_endpoint=$endpoint
 
 echo "== three guns from real Shanghai pickup records (data/lade), one with 3 rows a gun got wrong"
-"$bin/tools/gun-sim" --lade data/lade/lade_p_pickup_5cities_sample.csv --city Shanghai --couriers 3 \
-  --station "$station" --bad-rows 3 --out "$demo/guns"
+"$bin/tools/gun-sim" --lade "$lade" --city Shanghai --couriers 3 \
+  --station "$origin" --bad-rows 3 --out "$demo/guns"
 spools=("$demo"/guns/*/)
 late_spool=${spools[2]}
 spools=("${spools[@]:0:2}")
 
 echo "== both guns dock at once"
-pids=()
+docks=()
 for spool in "${spools[@]}"; do
-  "$bin/scanner/scanner-dock" --station "$endpoint" --spool "$spool" --once --log-level warn &
-  pids+=($!)
+  "$bin/scanner/scanner-dock" --station "$sh_endpoint" --spool "$spool" --once --log-level warn &
+  docks+=($!)
 done
-for p in "${pids[@]}"; do wait "$p"; done
+for p in "${docks[@]}"; do wait "$p"; done
 
 echo "== docking both again (a re-dock: nothing is stored twice)"
 for spool in "${spools[@]}"; do
   cp "$spool"/done/*.csv "$spool"/ 2>/dev/null || true
   rm -f "$spool"/*.csv.2 2>/dev/null || true
-  "$bin/scanner/scanner-dock" --station "$endpoint" --spool "$spool" --once --log-level warn
+  "$bin/scanner/scanner-dock" --station "$sh_endpoint" --spool "$spool" --once --log-level warn
 done
 
 echo
-echo "== up to the national system: stationctl --data-dir $demo/data upload"
-"$bin/tools/stationctl" --data-dir "$demo/data" upload --timeout 60
+echo "== up to the national system: stationctl --data-dir $sh_data upload"
+"$ctl" --data-dir "$sh_data" upload --timeout 60
 echo
 echo "== what national holds: national-sim query --data-dir $demo/national"
 "$bin/tools/national-sim" query --data-dir "$demo/national"
 
 echo
 echo "== the national link goes down; the third gun docks meanwhile"
-kill -TERM $national
-wait $national || true
-"$bin/scanner/scanner-dock" --station "$endpoint" --spool "$late_spool" --once --log-level warn
+kill -TERM "$national"
+wait "$national" || true
+"$bin/scanner/scanner-dock" --station "$sh_endpoint" --spool "$late_spool" --once --log-level warn
 sleep 3.5  # the link is declared down after 3 heartbeats without an answer
-"$bin/tools/stationctl" --data-dir "$demo/data" status | sed -n '/^National system:/,/^$/p'
+"$ctl" --data-dir "$sh_data" status | sed -n '/^National system:/,/^$/p'
 
 echo "== national is back: stationctl upload"
 start_national "$national_endpoint"
-"$bin/tools/stationctl" --data-dir "$demo/data" upload --timeout 60
+"$ctl" --data-dir "$sh_data" upload --timeout 60
 "$bin/tools/national-sim" query --data-dir "$demo/national"
 
 echo
-echo "== what the station holds: stationctl --data-dir $demo/data status"
-"$bin/tools/stationctl" --data-dir "$demo/data" status
+echo "== what the station holds: stationctl --data-dir $sh_data status"
+"$ctl" --data-dir "$sh_data" status | tee "$demo/shanghai-status.txt" | sed '/^Last dock per courier:/,$d'
 echo
-echo "== records set aside: stationctl --data-dir $demo/data quarantine"
-"$bin/tools/stationctl" --data-dir "$demo/data" quarantine
+echo "== records set aside: stationctl --data-dir $sh_data quarantine"
+"$ctl" --data-dir "$sh_data" quarantine
 first=$(sed -n '3p' "$(ls "$demo"/guns/*/done/*.csv | head -1)" | cut -d, -f2)
 echo
-echo "== one parcel: stationctl --data-dir $demo/data scans $first"
-"$bin/tools/stationctl" --data-dir "$demo/data" scans "$first"
+echo "== one parcel: stationctl --data-dir $sh_data scans $first"
+"$ctl" --data-dir "$sh_data" scans "$first"
 
-kill -TERM $daemon $national
-wait $daemon || true
-wait $national || true
+hz_data=$demo/hangzhou
+echo
+echo "== the night truck takes the three couriers' parcels to Hangzhou; stationd for station $station, data in $hz_data"
+start_station "$station" "$hz_data"
+hz_daemon=$daemon
+hz_endpoint=$endpoint
+"$bin/tools/gun-sim" --lade "$lade" --city Shanghai --couriers 3 --station "$origin" \
+  --arrivals-at "$station" --misrouted-to "$elsewhere" --manifest "$demo/manifest-$origin-$station.csv" \
+  --out "$demo/arrivals"
+
+echo "== the truck's manifest (pre-advice): stationctl --data-dir $hz_data manifest import $demo/manifest-$origin-$station.csv"
+"$ctl" --data-dir "$hz_data" manifest import "$demo/manifest-$origin-$station.csv"
+
+echo "== Hangzhou's two guns dock the morning's arrival scans at once"
+docks=()
+for spool in "$demo"/arrivals/*/; do
+  "$bin/scanner/scanner-dock" --station "$hz_endpoint" --spool "$spool" --once --log-level warn &
+  docks+=($!)
+done
+for p in "${docks[@]}"; do wait "$p"; done
+
+echo
+echo "== arrivals against the manifest: stationctl --data-dir $hz_data reconcile"
+"$ctl" --data-dir "$hz_data" reconcile --timeout 60 | tee "$demo/reconcile.txt"
+echo
+echo "== what it found: stationctl --data-dir $hz_data discrepancies"
+"$ctl" --data-dir "$hz_data" discrepancies
+"$ctl" --data-dir "$hz_data" discrepancies --json >"$demo/discrepancies.json"
+echo
+echo "== Shanghai hears what never came (through national-sim): stationctl --data-dir $sh_data alerts"
+alerts=0
+for _ in $(seq 100); do  # at most 20 s; Shanghai fetches its mail on each heartbeat (1 s)
+  alerts=$("$ctl" --data-dir "$sh_data" alerts --json | grep -c '"waybill"' || true)
+  [ "$alerts" -gt 0 ] && break
+  sleep 0.2
+done
+"$ctl" --data-dir "$sh_data" alerts
+if [ "$alerts" -eq 0 ]; then
+  echo "demo: Shanghai has no alert from Hangzhou after 20 s; see $demo/*.log" >&2
+  exit 1
+fi
+
+for pid in "$sh_daemon" "$hz_daemon" "$national"; do kill -TERM "$pid"; done
+for pid in "$sh_daemon" "$hz_daemon" "$national"; do wait "$pid" || true; done
 trap - EXIT
+
+# The figures for the summary, from what the programs printed above.
+kinds() { grep -c "\"kind\": \"$1\"" "$demo/discrepancies.json" || true; }
+uploaded=$("$bin/tools/national-sim" query --data-dir "$demo/national" | sed -n "s/^$origin: \([0-9]*\) scans.*/\1/p")
+quarantined=$(sed -n 's/^Quarantined records: \([0-9]*\).*/\1/p' "$demo/shanghai-status.txt")
+manifested=$(sed -n 's/.*manifested to this station: \([0-9]*\).*/\1/p' "$demo/reconcile.txt")
+arrived=$(sed -n 's/.*; arrived: \([0-9]*\).*/\1/p' "$demo/reconcile.txt")
+# Missing parcels whose whole bag never came ("bag_missing" comes before "kind" in each object).
+with_bag=$(awk '/"bag_missing": true/ {b = 1} /"bag_missing": false/ {b = 0} /"kind": "missing",/ && b {n++}
+  END {print n + 0}' "$demo/discrepancies.json")
+twice=$(awk -F'"' '/"kind": "duplicate_arrival"/ {d = 1} d && /"waybill":/ {print $4; exit}' "$demo/discrepancies.json")
+missing=$(kinds missing)
+echo
+echo "== Summary ($((SECONDS - started)) s)"
+echo "Shanghai $origin: ${uploaded:-?} pickup scans from 3 couriers went up to the national system, also through"
+echo "  an outage; ${quarantined:-?} rows the guns got wrong are set aside (quarantine), not lost."
+echo "Hangzhou $station: the truck's manifest lists ${manifested:-?} parcels from Shanghai; ${arrived:-?} arrived. Reconciliation found"
+echo "  $missing missing 有发无到: $with_bag in $(kinds missing_bag) whole bag(s) that never came 整袋未到, $((missing - with_bag)) absent from a bag that came"
+echo "  $(kinds surplus) surplus 有到无发: arrived, but no manifest row"
+echo "  $(kinds misrouted) misrouted 错发: arrived here, but manifested to another station ($elsewhere)"
+echo "  $(kinds duplicate_arrival) duplicate arrival 重复到件: one parcel scanned in twice"
+echo "Shanghai was told through the national system what it shipped that never came ($alerts alert lines above)."
 echo
 echo "Explore it yourself (add --json to any listing):"
-echo "  $bin/tools/stationctl --data-dir $demo/data status"
-echo "  $bin/tools/stationctl --data-dir $demo/data quarantine"
-echo "  $bin/tools/stationctl --data-dir $demo/data scans $first"
+echo "  $ctl --data-dir $hz_data discrepancies --kind missing      # or --origin $origin, --state all, --csv FILE"
+echo "  $ctl --data-dir $hz_data scans ${twice:-ZT...}             # the parcel scanned twice"
+echo "  $ctl --data-dir $sh_data alerts"
+echo "  $ctl --data-dir $sh_data status"
+echo "  $ctl --data-dir $sh_data quarantine"
+echo "  $ctl --data-dir $sh_data scans $first"
 echo "  $bin/tools/national-sim query --data-dir $demo/national --waybill $first"

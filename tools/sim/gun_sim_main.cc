@@ -5,6 +5,8 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <boost/program_options.hpp>
 
@@ -16,10 +18,17 @@ namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
   station::sim::LadeOptions options;
-  std::string input, out_dir;
+  station::sim::ShipmentOptions shipment;
+  std::string input, out_dir, arrivals_at, manifest_file;
   po::options_description desc(
       "gun-sim: writes gun batch files made from real LaDe pickup records, one spool folder a gun.\n\n"
-      "Usage: gun-sim --lade FILE --out DIR [--couriers N] [--station CODE]\n\nOptions");
+      "Usage: gun-sim --lade FILE --out DIR [--couriers N] [--station CODE]\n"
+      "       gun-sim --lade FILE --out DIR --arrivals-at CODE --manifest FILE [--couriers N] [--station CODE]\n\n"
+      "The first form makes the couriers' pickup guns docking at --station. The second ships the same\n"
+      "parcels from --station to --arrivals-at in bags on the night truck: it writes the manifest\n"
+      "(pre-advice, DESIGN §8) to --manifest and the arrival guns of --arrivals-at the next morning to\n"
+      "--out, with one discrepancy of each kind made on purpose (listed on stdout; tools/sim/lade_guns.h).\n\n"
+      "Options");
   desc.add_options()
       ("help,h", "show this help and exit")
       ("lade", po::value(&input), "the LaDe pickup CSV (data/lade/lade_p_pickup_5cities_sample.csv)")
@@ -27,11 +36,22 @@ int main(int argc, char** argv) {
       ("couriers", po::value(&options.couriers)->default_value(options.couriers), "guns to make (busiest couriers)")
       ("city", po::value(&options.city), "only this city's couriers (Chongqing, Hangzhou, Jilin, Shanghai, Yantai)")
       ("station", po::value(&options.station)->default_value(options.station), "the station the guns dock at")
-      ("bad-rows", po::value(&options.bad_rows)->default_value(0), "rows the first gun got wrong, for the demo");
+      ("bad-rows", po::value(&options.bad_rows)->default_value(0), "rows the first gun got wrong, for the demo")
+      ("arrivals-at", po::value(&arrivals_at), "make the arrival guns of this station instead (needs --manifest)")
+      ("manifest", po::value(&manifest_file), "arrivals: write the manifest CSV here")
+      ("misrouted-to", po::value(&shipment.misrouted_to)->default_value(shipment.misrouted_to),
+       "arrivals: the station the misrouted parcel's manifest row names")
+      ("bag-size", po::value(&shipment.bag_size)->default_value(shipment.bag_size), "arrivals: parcels to a bag");
   po::variables_map vm;
   if (auto exit_code = station::ParseCommandLine(argc, argv, "gun-sim", desc, vm)) return *exit_code;
   if (input.empty() || out_dir.empty()) {
     return station::UsageError("gun-sim", "--lade FILE and --out DIR are required");
+  }
+  if (!arrivals_at.empty() && manifest_file.empty()) {
+    return station::UsageError("gun-sim", "--arrivals-at needs --manifest FILE");
+  }
+  if (arrivals_at.empty() && (vm.count("manifest") || !vm["misrouted-to"].defaulted() || !vm["bag-size"].defaulted())) {
+    return station::UsageError("gun-sim", "--manifest, --misrouted-to and --bag-size go with --arrivals-at");
   }
   if (options.couriers < 1 || options.bad_rows < 0) {
     return station::UsageError("gun-sim", "--couriers must be at least 1 and --bad-rows not negative");
@@ -43,12 +63,37 @@ int main(int argc, char** argv) {
   }
   std::stringstream text;
   text << in.rdbuf();
-  auto guns = station::sim::GunsFromLade(text.str(), options);
-  if (!guns.ok()) {
-    std::cerr << "gun-sim: " << guns.status().ToString() << "\n";
-    return 1;
+  std::vector<station::sim::LadeGun> guns;
+  if (arrivals_at.empty()) {
+    auto made = station::sim::GunsFromLade(text.str(), options);
+    if (!made.ok()) {
+      std::cerr << "gun-sim: " << made.status().ToString() << "\n";
+      return 1;
+    }
+    guns = std::move(*made);
+  } else {
+    shipment.dest = arrivals_at;
+    auto made = station::sim::ShipmentFromLade(text.str(), options, shipment);
+    if (!made.ok()) {
+      std::cerr << "gun-sim: " << made.status().ToString() << "\n";
+      return 1;
+    }
+    fs::path manifest_path(manifest_file);
+    if (manifest_path.has_parent_path()) fs::create_directories(manifest_path.parent_path());
+    {
+      std::ofstream out(manifest_path, std::ios::binary);
+      out << made->manifest;
+      if (!out.flush()) {
+        std::cerr << "gun-sim: cannot write " << manifest_file << "\n";
+        return 1;
+      }
+    }
+    std::cout << manifest_file << "\t" << made->parcels << " parcels " << options.station << " -> " << arrivals_at
+              << " in " << made->bags << " bags, and 1 to " << shipment.misrouted_to << "\n";
+    for (const std::string& line : made->planted) std::cout << "  planted: " << line << "\n";
+    guns = std::move(made->guns);
   }
-  for (const auto& gun : *guns) {
+  for (const auto& gun : guns) {
     fs::path spool = fs::path(out_dir) / gun.device;
     fs::create_directories(spool);
     fs::path tmp = spool / (gun.file_name + ".writing");

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "scanner/csv.h"
+#include "scanner/iso_time.h"
 
 namespace station::sim {
 namespace {
@@ -19,9 +20,11 @@ std::string IsoFromLade(const std::string& t) {
   return "2026-" + t.substr(0, 5) + "T" + t.substr(6) + "+08:00";
 }
 
-}  // namespace
+using Courier = std::pair<std::string, std::vector<Pickup>>;  // "city/courier_id", their pickups by time
 
-Result<std::vector<LadeGun>> GunsFromLade(const std::string& csv_text, const LadeOptions& options) {
+// Every courier's good rows (of options.city, if given), busiest first, each
+// courier's pickups in time order.
+Result<std::vector<Courier>> ReadCouriers(const std::string& csv_text, const LadeOptions& options) {
   CsvReader reader(csv_text);
   CsvRecord record;
   if (!reader.Next(record) || !record.error.empty()) return Status::InvalidArgument("LaDe file", "no header row");
@@ -39,15 +42,32 @@ Result<std::vector<LadeGun>> GunsFromLade(const std::string& csv_text, const Lad
     if (IsoFromLade(p.pickup_time).empty() || p.order_id.empty() || p.order_id.size() > 11) continue;
     by_courier[p.city + "/" + p.courier_id].push_back(std::move(p));
   }
-  std::vector<std::pair<std::string, std::vector<Pickup>>> couriers(by_courier.begin(), by_courier.end());
+  std::vector<Courier> couriers(by_courier.begin(), by_courier.end());
   std::stable_sort(couriers.begin(), couriers.end(),
                    [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+  for (auto& [key, pickups] : couriers) {
+    std::sort(pickups.begin(), pickups.end(),
+              [](const Pickup& a, const Pickup& b) { return a.pickup_time < b.pickup_time; });
+  }
+  return couriers;
+}
+
+std::string WaybillOf(const Pickup& p) {
+  char waybill[32];
+  std::snprintf(waybill, sizeof waybill, "ZT77%011lld", std::atoll(p.order_id.c_str()));
+  return waybill;
+}
+
+}  // namespace
+
+Result<std::vector<LadeGun>> GunsFromLade(const std::string& csv_text, const LadeOptions& options) {
+  auto read = ReadCouriers(csv_text, options);
+  if (!read.ok()) return read.status();
+  std::vector<Courier> couriers = std::move(*read);
   if (static_cast<int>(couriers.size()) > options.couriers) couriers.resize(static_cast<std::size_t>(options.couriers));
 
   std::vector<LadeGun> guns;
   for (auto& [key, pickups] : couriers) {
-    std::sort(pickups.begin(), pickups.end(),
-              [](const Pickup& a, const Pickup& b) { return a.pickup_time < b.pickup_time; });
     const Pickup& first = pickups.front();
     LadeGun gun;
     gun.device = "PDA-" + first.courier_id;
@@ -59,10 +79,8 @@ Result<std::vector<LadeGun>> GunsFromLade(const std::string& csv_text, const Lad
     gun.text = "# device=" + gun.device + " courier=" + gun.courier + " station=" + options.station +
                " batch=" + batch + "\nseq,waybill,type,time,peer_station,bag,weight_g,reason,note\n";
     int seq = 0;
-    char waybill[32];
     for (const Pickup& p : pickups) {
-      std::snprintf(waybill, sizeof waybill, "ZT77%011lld", std::atoll(p.order_id.c_str()));
-      gun.text += std::to_string(++seq) + "," + waybill + ",pickup," + IsoFromLade(p.pickup_time) + ",,,,," +
+      gun.text += std::to_string(++seq) + "," + WaybillOf(p) + ",pickup," + IsoFromLade(p.pickup_time) + ",,,,," +
                   p.city + " AOI " + p.aoi_id + "\n";
     }
     if (guns.empty()) {
@@ -81,6 +99,115 @@ Result<std::vector<LadeGun>> GunsFromLade(const std::string& csv_text, const Lad
     guns.push_back(std::move(gun));
   }
   return guns;
+}
+
+Result<Shipment> ShipmentFromLade(const std::string& csv_text, const LadeOptions& options,
+                                  const ShipmentOptions& shipment) {
+  auto read = ReadCouriers(csv_text, options);
+  if (!read.ok()) return read.status();
+  const std::vector<Courier>& couriers = *read;
+  const auto shipped_couriers = static_cast<std::size_t>(std::max(options.couriers, 1));
+  if (couriers.size() <= shipped_couriers || couriers[shipped_couriers].second.size() < 2) {
+    return Status::InvalidArgument("LaDe file", "needs one more courier with 2 parcels than --couriers, "
+                                                "for the surplus and misrouted parcels");
+  }
+  std::vector<const Pickup*> parcels;
+  for (std::size_t c = 0; c < shipped_couriers; ++c) {
+    for (const Pickup& p : couriers[c].second) parcels.push_back(&p);
+  }
+  const auto bag_size = static_cast<std::size_t>(shipment.bag_size);
+  const std::size_t bag_count = bag_size == 0 ? 0 : (parcels.size() + bag_size - 1) / bag_size;
+  if (bag_size < 3 || bag_count < 4) {
+    return Status::InvalidArgument("shipment", "the parcels make " + std::to_string(bag_count) +
+                                                   " bags; at least 4 of at least 3 parcels are needed");
+  }
+  // Dispatched an hour after the day's last pickup; the truck is unloaded
+  // 8 hours later.
+  std::int64_t last_pickup_ms = 0;
+  for (const Pickup* p : parcels) {
+    auto ms = ParseIsoInstant(IsoFromLade(p->pickup_time));
+    if (!ms.ok()) return ms.status();
+    last_pickup_ms = std::max(last_pickup_ms, *ms);
+  }
+  const std::int64_t dispatched_ms = last_pickup_ms + 3600 * 1000;
+  const auto iso = [](std::int64_t ms) {
+    std::string t = FormatIsoInstant(ms);
+    if (auto dot = t.find(".000"); dot != std::string::npos) t.erase(dot, 4);
+    return t;
+  };
+  const std::string dispatched = iso(dispatched_ms);
+  const auto bag_of = [&](std::size_t bag_index, const std::string& origin) {  // 0-based
+    char bag[32];
+    std::snprintf(bag, sizeof bag, "BG%s%04zu", origin.c_str(), bag_index + 1);
+    return std::string(bag);
+  };
+
+  Shipment out;
+  out.manifest = "waybill,origin_station,dest_station,dispatched_at,bag,declared_weight_g,recipient_phone,"
+                 "recipient_district\n";
+  const auto manifest_row = [&](const Pickup& p, const std::string& dest, const std::string& bag) {
+    out.manifest += WaybillOf(p) + "," + options.station + "," + dest + "," + dispatched + "," + bag + ",,,\n";
+  };
+  for (std::size_t i = 0; i < parcels.size(); ++i) manifest_row(*parcels[i], shipment.dest, bag_of(i / bag_size, options.station));
+  out.parcels = static_cast<int>(parcels.size());
+  out.bags = static_cast<int>(bag_count);
+  // The misrouted parcel travels in a bag of its own, to the other station.
+  const Pickup& surplus = couriers[shipped_couriers].second[0];
+  const Pickup& misrouted = couriers[shipped_couriers].second[1];
+  manifest_row(misrouted, shipment.misrouted_to, bag_of(bag_count, options.station));
+
+  // The two arrival guns.
+  std::int64_t at = dispatched_ms + 8 * 3600 * 1000;
+  const std::string day = iso(at).substr(0, 10);
+  const std::string batch = day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2) + "-0001";
+  const auto make_gun = [&](const std::string& n, const std::string& what) {
+    LadeGun gun;
+    gun.device = "PDA-" + shipment.dest + "-" + n;
+    gun.courier = "C" + shipment.dest + n;
+    gun.city = what;
+    gun.file_name = gun.device + "-" + batch + ".csv";
+    gun.text = "# device=" + gun.device + " courier=" + gun.courier + " station=" + shipment.dest + " batch=" +
+               batch + "\nseq,waybill,type,time,peer_station,bag,weight_g,reason,note\n";
+    return gun;
+  };
+  const auto add = [&](LadeGun& gun, const std::string& waybill, const char* type, const std::string& bag) {
+    at += 7000;  // a scan every 7 s
+    gun.text += std::to_string(++gun.rows) + "," + waybill + "," + type + "," + iso(at) + "," +
+                (std::string(type) == "arrival" ? options.station : "") + "," + bag + ",,,\n";
+  };
+  LadeGun unloader = make_gun("01", "unloads the truck: a bag scan for each bag");
+  LadeGun sorter = make_gun("02", "opens bag 2, scans bags 3.. parcel by parcel");
+  for (std::size_t b = 0; b + 1 < bag_count; ++b) add(unloader, "", "arrival", bag_of(b, options.station));
+  add(unloader, WaybillOf(surplus), "arrival", "");
+  add(unloader, WaybillOf(misrouted), "arrival", "");
+  const auto in_bag = [&](std::size_t b) {
+    std::vector<const Pickup*> v;
+    for (std::size_t i = b * bag_size; i < std::min(parcels.size(), (b + 1) * bag_size); ++i) v.push_back(parcels[i]);
+    return v;
+  };
+  std::string opened;
+  {
+    auto bag2 = in_bag(1);
+    for (std::size_t i = 0; i + 2 < bag2.size(); ++i) add(sorter, WaybillOf(*bag2[i]), "unpack", bag_of(1, options.station));
+    opened = ("bag " + bag_of(1, options.station) + " is opened and " + WaybillOf(*bag2[bag2.size() - 2]) +
+             ", " + WaybillOf(*bag2.back()) + " are not in it: missing");
+  }
+  for (std::size_t b = 2; b + 1 < bag_count; ++b) {
+    for (const Pickup* p : in_bag(b)) add(sorter, WaybillOf(*p), "arrival", bag_of(b, options.station));
+  }
+  const std::string twice = WaybillOf(*in_bag(2).front());
+  add(sorter, twice, "arrival", bag_of(2, options.station));
+  out.planted.push_back("bag " + bag_of(bag_count - 1, options.station) + " (" +
+                        std::to_string(in_bag(bag_count - 1).size()) +
+                        " parcels) never arrives: missing_bag, and each of its parcels missing");
+  out.planted.push_back(opened);
+  out.planted.push_back(twice + " is scanned twice: duplicate_arrival");
+  out.planted.push_back(WaybillOf(surplus) + " arrives with no manifest row: surplus");
+  out.planted.push_back(WaybillOf(misrouted) + " arrives, manifested to " + shipment.misrouted_to + ": misrouted");
+  out.planted.push_back("bag " + bag_of(0, options.station) + " is not opened: its bag scan counts for its parcels");
+  out.guns.push_back(std::move(unloader));
+  out.guns.push_back(std::move(sorter));
+  return out;
 }
 
 }  // namespace station::sim

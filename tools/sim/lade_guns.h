@@ -35,4 +35,43 @@ struct LadeOptions {
 // when the text is not the LaDe layout.
 Result<std::vector<LadeGun>> GunsFromLade(const std::string& csv_text, const LadeOptions& options);
 
+// The same couriers' parcels shipped on: the origin station (options.station)
+// sends every parcel its `options.couriers` guns picked up to `dest`, in bags,
+// on the night truck; `dest` scans what arrives the next morning. Also stated
+// so that anyone can check it:
+//   manifest  one row a parcel, origin -> dest, in pickup-gun order, bag_size
+//             to a bag (BG<origin><4-digit seq>), dispatched an hour after the
+//             day's last pickup (no weight, phone or district: LaDe has none)
+//   arrivals  two guns at dest, from dispatch + 8 h: the unloader scans each
+//             bag (bag-level arrival), the sorter opens bag 2 (unpack scans)
+//             and scans bags 3.. parcel by parcel (arrival). On purpose, one
+//             of each discrepancy (reconcile/engine.h):
+//   - the last bag never arrives                     -> missing_bag + missing
+//   - bag 2 is opened; its last 2 parcels are absent  -> missing
+//   - bag 3's first parcel is scanned twice           -> duplicate_arrival
+//   - the next courier's first parcel arrives loose,
+//     with no manifest row                            -> surplus
+//   - his second parcel arrives loose; the manifest
+//     sends it to `misrouted_to`                      -> misrouted
+//   Bag 1 is not opened: its bag scan counts for its parcels.
+struct ShipmentOptions {
+  std::string dest = "571001";
+  std::string misrouted_to = "100001";
+  int bag_size = 13;
+};
+
+struct Shipment {
+  std::string manifest;          // CSV of DESIGN §8, with its header
+  std::vector<LadeGun> guns;     // arrival guns docking at dest
+  std::vector<std::string> planted;  // one line a discrepancy made on purpose, for people
+  int parcels = 0;               // manifest rows to dest
+  int bags = 0;
+};
+
+// kInvalidArgument when the text is not the LaDe layout, when there is no
+// further courier for the surplus and misrouted parcels, or when the parcels
+// make fewer than 4 bags of at least 3.
+Result<Shipment> ShipmentFromLade(const std::string& csv_text, const LadeOptions& options,
+                                  const ShipmentOptions& shipment);
+
 }  // namespace station::sim
