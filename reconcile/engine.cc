@@ -2,29 +2,11 @@
 
 #include <algorithm>
 
+#include "reconcile/grace.h"
 #include "reconcile/sort_keys.h"
 
 namespace station::reconcile {
 namespace {
-
-// The grace period of each origin: a sorted table, since a config names a
-// handful of origins and a map lookup a row would cost more than the merge.
-class Grace {
- public:
-  explicit Grace(const Config& config) : default_ms_(config.grace_ms) {
-    for (const auto& [origin, ms] : config.grace_by_origin_ms) by_origin_.push_back({origin, ms});
-  }
-  std::int64_t For(std::int32_t origin) const {
-    if (by_origin_.empty()) return default_ms_;
-    auto it = std::lower_bound(by_origin_.begin(), by_origin_.end(), origin,
-                               [](const std::pair<std::int32_t, std::int64_t>& e, std::int32_t o) { return e.first < o; });
-    return it != by_origin_.end() && it->first == origin ? it->second : default_ms_;
-  }
-
- private:
-  std::int64_t default_ms_;
-  std::vector<std::pair<std::int32_t, std::int64_t>> by_origin_;  // sorted: built from a std::map
-};
 
 // What the scans say about each bag, in flat arrays indexed by BagId.
 struct BagFacts {
@@ -154,7 +136,6 @@ Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<See
   // manifest is read front to back; the few missing are sorted after).
   const Grace grace(config);
   std::vector<std::int32_t> bag_missing_count(bags.arrived.size());
-  std::vector<std::uint32_t> bag_first_row(bags.arrived.size());
   std::vector<Discrepancy>& missing = by_kind[static_cast<int>(Kind::kMissing)];
   for (std::size_t i = 0; i < manifest.size(); ++i) {
     if (!(row_flags[i] & kWinner)) continue;
@@ -179,22 +160,29 @@ Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<See
     d.dispatched_ms = row.dispatched_ms;
     d.bag_missing = bag_known && !bags.mentioned[row.bag];
     missing.push_back(d);
-    if (d.bag_missing && bag_missing_count[row.bag]++ == 0) bag_first_row[row.bag] = static_cast<std::uint32_t>(i);
+    if (d.bag_missing) ++bag_missing_count[row.bag];
   }
   std::sort(missing.begin(), missing.end(),
             [](const Discrepancy& a, const Discrepancy& b) { return a.waybill < b.waybill; });
-  for (BagId b = 1; b < bag_missing_count.size(); ++b) {
-    if (bag_missing_count[b] == 0) continue;
-    const ManifestItem& row = manifest[bag_first_row[b]];
+  // A whole bag missing: described by its missing parcel with the lowest
+  // key (the first in sorted order), so the answer does not depend on the
+  // order of the manifest's rows.
+  std::vector<Discrepancy>& missing_bags = by_kind[static_cast<int>(Kind::kMissingBag)];
+  std::vector<std::uint8_t> bag_reported(bags.arrived.size());
+  for (const Discrepancy& m : missing) {
+    if (!m.bag_missing || bag_reported[m.bag]) continue;
+    bag_reported[m.bag] = 1;
     Discrepancy d;
-    d.bag = b;
-    d.origin_station = row.origin_station;
-    d.dest_station = row.dest_station;
-    d.dispatched_ms = row.dispatched_ms;
-    d.count = bag_missing_count[b];
+    d.bag = m.bag;
+    d.origin_station = m.origin_station;
+    d.dest_station = m.dest_station;
+    d.dispatched_ms = m.dispatched_ms;
+    d.count = bag_missing_count[m.bag];
     d.bag_missing = true;
-    add(Kind::kMissingBag, d);
+    missing_bags.push_back(d);
   }
+  std::sort(missing_bags.begin(), missing_bags.end(),
+            [](const Discrepancy& a, const Discrepancy& b) { return a.bag < b.bag; });
 
   std::size_t total = 0;
   for (int k = 0; k < kKindCount; ++k) {

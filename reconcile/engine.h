@@ -20,7 +20,8 @@
 //    (per origin when configured) before `now`. `bag_missing` says its bag
 //    never showed up at all (no bag scan, no scan naming it, none of its
 //    parcels seen); each such bag is also reported once as kMissingBag
-//    with the number of its parcels missing.
+//    with the number of its parcels missing, and the origin, destination
+//    and dispatch time of its missing parcel with the lowest key.
 //  - surplus: seen at S, no manifest row at all.
 //  - misrouted: seen at S, its manifest row is to another station.
 //  - duplicate arrival: two or more parcel-level arrival scans at S.
