@@ -12,7 +12,8 @@
 #    Shanghai is told, through national-sim, what it shipped that never came.
 # Safe to run again: each run starts from a fresh demo folder
 # ($STATION_DEMO_DIR, default ./demo-run). STATION_DEMO_SKIP_BUILD=1 skips the
-# build (tests that run the demo after building).
+# build (tests that run the demo after building) and STATION_DEMO_BIN=DIR runs
+# the programs of that build folder instead of build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "${STATION_DEMO_SKIP_BUILD:-0}" = 1 ] || bash scripts/build.sh
@@ -21,7 +22,7 @@ started=$SECONDS
 demo=${STATION_DEMO_DIR:-$PWD/demo-run}
 rm -rf "$demo"
 mkdir -p "$demo"
-bin=build
+bin=${STATION_DEMO_BIN:-build}  # the build folder whose programs run
 ctl=$bin/tools/stationctl
 lade=data/lade/lade_p_pickup_5cities_sample.csv
 origin=310001   # Shanghai: the couriers pick up here
