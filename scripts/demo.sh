@@ -18,6 +18,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "${STATION_DEMO_SKIP_BUILD:-0}" = 1 ] || bash scripts/build.sh
 started=$SECONDS
+# Both stations are in China: stationctl shows times in the local zone, so the
+# same clock as the guns' and the manifest's +08:00 (unless TZ says otherwise).
+if [ -z "${TZ:-}" ] && [ -e /usr/share/zoneinfo/Asia/Shanghai ]; then export TZ=Asia/Shanghai; fi
 
 demo=${STATION_DEMO_DIR:-$PWD/demo-run}
 rm -rf "$demo"
