@@ -70,6 +70,7 @@ json RunJson(const ReconcileRunSummary& r) {
           {"started_ms", r.started_ms}, {"finished_ms", r.finished_ms},
           {"manifest_to_station", r.manifest_to_station}, {"arrived", r.arrived},
           {"within_grace", r.within_grace}, {"scans_read", r.scans_read},
+          {"full", r.full},             {"manifest_read", r.manifest_read},
           {"found", found},             {"found_total", r.found_total},
           {"opened", r.opened},         {"resolved", r.resolved},       {"notices", r.notices},
           {"load_ms", r.load_ms},       {"engine_ms", r.engine_ms},
@@ -86,6 +87,8 @@ ReconcileRunSummary RunFromJson(const json& j) {
   r.arrived = j.value("arrived", std::int64_t{0});
   r.within_grace = j.value("within_grace", std::int64_t{0});
   r.scans_read = j.value("scans_read", std::int64_t{0});
+  r.full = j.value("full", false);
+  r.manifest_read = j.value("manifest_read", std::int64_t{0});
   const json found = j.value("found", json::object());
   for (int k = 0; k < reconcile::kKindCount; ++k) {
     r.found[k] = found.value(reconcile::KindName(static_cast<reconcile::Kind>(k)), std::int64_t{0});

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "daemon/sqlite.h"
@@ -24,18 +25,40 @@ struct ReconcileRunSummary {
   std::int64_t run_id = 0;
   std::string trigger;  // "clerk", "schedule"
   std::int64_t started_ms = 0, finished_ms = 0;
-  std::int64_t manifest_to_station = 0, arrived = 0, within_grace = 0, scans_read = 0;
+  bool full = false;  // read everything (the first run, or after a failure) rather than what changed
+  std::int64_t manifest_to_station = 0, arrived = 0, within_grace = 0;
+  std::int64_t scans_read = 0, manifest_read = 0;  // rows read by this run
   std::int64_t found[reconcile::kKindCount] = {};  // by kind, this run
   std::int64_t found_total = 0, opened = 0, resolved = 0;
   std::int64_t notices = 0;  // digest messages put in the outbox for origin stations
   std::int64_t load_ms = 0, engine_ms = 0, store_ms = 0, total_ms = 0;
 };
 
-// Runs one reconciliation on `db` (a read-write connection to station.db
-// that no other thread uses). kInvalidArgument for bad settings; other
-// errors when the database could not be read or written, and then no
-// discrepancy changed.
-Result<ReconcileRunSummary> RunReconciliation(sql::Db& db, const ReconcileSettings& settings,
-                                              const std::string& trigger, std::int64_t now_ms);
+// Runs reconciliations on one read-write connection to station.db that
+// no other thread uses. The first run reads everything; it then keeps the
+// engine's state (reconcile/ledger.h, about 100 bytes a waybill) so the
+// next reads only the scans and manifest changes that came since, and
+// writes only what they changed. A run that fails forgets the state: the
+// next reads everything again.
+class ReconcileRunner {
+ public:
+  // kInvalidArgument for bad settings (a station or origin code that is
+  // not six digits, a negative grace period).
+  static Result<std::unique_ptr<ReconcileRunner>> Make(const ReconcileSettings& settings);
+  ~ReconcileRunner();
+
+  // kInvalidArgument never; other errors when the database could not be
+  // read or written, and then no discrepancy changed.
+  Result<ReconcileRunSummary> Run(sql::Db& db, const std::string& trigger, std::int64_t now_ms);
+
+ private:
+  struct Memory;
+  ReconcileRunner(const ReconcileSettings& settings, const reconcile::Config& config);
+  Result<ReconcileRunSummary> RunOnce(sql::Db& db, const std::string& trigger, std::int64_t now_ms);
+
+  const ReconcileSettings settings_;
+  const reconcile::Config config_;
+  std::unique_ptr<Memory> memory_;  // null: the next run reads everything
+};
 
 }  // namespace station

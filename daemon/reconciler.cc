@@ -8,6 +8,8 @@ namespace station {
 
 Result<std::unique_ptr<Reconciler>> Reconciler::Start(const std::string& station_db,
                                                       const ReconcilerOptions& options, const std::string& vfs) {
+  auto runner = ReconcileRunner::Make(options.settings);
+  if (!runner.ok()) return runner.status();
   sql::OpenOptions open;
   open.create = false;
   open.vfs = vfs;
@@ -16,7 +18,7 @@ Result<std::unique_ptr<Reconciler>> Reconciler::Start(const std::string& station
   // cut must not undo a message that has already gone out.
   auto db = sql::Db::Open(station_db, open);
   if (!db.ok()) return db.status();
-  std::unique_ptr<Reconciler> r(new Reconciler(std::move(*db), options));
+  std::unique_ptr<Reconciler> r(new Reconciler(std::move(*db), options, std::move(*runner)));
   r->thread_ = std::thread([p = r.get()] { p->Run(); });
   return r;
 }
@@ -72,14 +74,16 @@ void Reconciler::Run() {
     lock.unlock();
     Result<ReconcileRunSummary> result = Status::Unavailable("reconciliation", "did not run");
     try {
-      result = RunReconciliation(db_, options_.settings, trigger, NowMs());
+      result = runner_->Run(db_, trigger, NowMs());
     } catch (const std::exception& e) {  // e.g. out of memory: this run fails, stationd goes on
       result = Status::IOError("reconciliation", e.what());
     }
     if (result.ok()) {
-      spdlog::info("reconciliation run={} trigger={} manifest={} arrived={} missing={} missing_bags={} surplus={}"
-                   " misrouted={} duplicate_arrivals={} opened={} resolved={} ms={} (engine {})",
-                   result->run_id, trigger, result->manifest_to_station, result->arrived, result->found[0],
+      spdlog::info("reconciliation run={} trigger={} read={} read_scans={} read_manifest={} manifest={} arrived={}"
+                   " missing={} missing_bags={} surplus={} misrouted={} duplicate_arrivals={} opened={} resolved={}"
+                   " ms={} (engine {})",
+                   result->run_id, trigger, result->full ? "full" : "incremental", result->scans_read,
+                   result->manifest_read, result->manifest_to_station, result->arrived, result->found[0],
                    result->found[1], result->found[2], result->found[3], result->found[4], result->opened,
                    result->resolved, result->total_ms, result->engine_ms);
     } else {

@@ -45,11 +45,13 @@ class Reconciler {
   ReconcilerStatus Status() const;
 
  private:
-  Reconciler(sql::Db db, ReconcilerOptions options) : db_(std::move(db)), options_(std::move(options)) {}
+  Reconciler(sql::Db db, ReconcilerOptions options, std::unique_ptr<ReconcileRunner> runner)
+      : db_(std::move(db)), options_(std::move(options)), runner_(std::move(runner)) {}
   void Run();
 
   sql::Db db_;
   const ReconcilerOptions options_;
+  std::unique_ptr<ReconcileRunner> runner_;  // used by the thread only
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;

@@ -217,6 +217,29 @@ CREATE TRIGGER manifest_changed AFTER UPDATE ON manifest
   END;
 CREATE TRIGGER manifest_removed AFTER DELETE ON manifest
   BEGIN INSERT INTO manifest_changes (waybill) VALUES (old.waybill); END;
+
+-- A run reads everything (full = 1: the first run of a stationd, or the
+-- one after a failure) or only the scans and manifest changes since the
+-- run before; manifest_read counts the rows or changes it read.
+ALTER TABLE reconcile_runs ADD COLUMN full INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE reconcile_runs ADD COLUMN manifest_read INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 5: surplus parcels asked about at national (docs/protocol.md, "Lookup").
+    R"sql(
+-- The national sync brings only manifest rows addressed to this station, so
+-- a parcel national manifested to another station (misrouted) looks
+-- unmanifested (surplus) here. The uplink asks national about each surplus
+-- waybill once, stores the row national holds in manifest (source
+-- 'national-lookup'), and the next reconciliation run finds it misrouted.
+-- A waybill national did not know is asked again after a day.
+CREATE TABLE national_lookups (
+  waybill     TEXT    PRIMARY KEY,
+  queued_ms   INTEGER NOT NULL,  -- when a reconciliation's surplus put it here (again)
+  sent_ms     INTEGER,           -- last sent to national; NULL: not yet
+  answered_ms INTEGER,           -- NULL while waiting for national's answer
+  found       INTEGER            -- 1: national's row is in manifest; 0: national knows no such parcel
+) WITHOUT ROWID;
+CREATE INDEX national_lookups_waiting ON national_lookups (queued_ms) WHERE answered_ms IS NULL;
 )sql",
 };
 

@@ -280,7 +280,6 @@ LedgerChanges Ledger::Update(std::int64_t now_ms) {
 }
 
 Report Ledger::Current() const {
-  Report report;
   std::vector<Discrepancy> by_kind[kKindCount];
   std::vector<Discrepancy> described;
   for (const auto& [waybill, e] : entries_) {
@@ -295,7 +294,13 @@ Report Ledger::Current() const {
   for (const Bag& b : bags_) {
     if (b.reported.count > 0) by_kind[static_cast<int>(Kind::kMissingBag)].push_back(b.reported);
   }
+  Report report = Figures();
   for (auto& items : by_kind) report.items.insert(report.items.end(), items.begin(), items.end());
+  return report;
+}
+
+Report Ledger::Figures() const {
+  Report report;
   for (int k = 0; k < kKindCount; ++k) report.counts[k] = counts_[k];
   report.manifest_to_station = manifest_to_station_;
   report.arrived = arrived_;

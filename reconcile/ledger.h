@@ -51,6 +51,8 @@ class Ledger {
 
   // Everything held as of the last Update, as Classify reports it.
   Report Current() const;
+  // The same figures without the items (cheap: kept as entries change).
+  Report Figures() const;
 
   std::size_t waybills() const { return entries_.size(); }
 

@@ -3,6 +3,7 @@
 // the running stationd, the discrepancies it stores, and a late arrival
 // resolving its own.
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -133,6 +134,9 @@ TEST_CASE("reconcile through stationctl: each kind found, stored open, and a lat
                         Arrival("ZT7730000000011")})) == 0);
 
   auto run = Reconcile(data);
+  CHECK(run["full"] == true);  // stationd's first run reads everything
+  CHECK(run["scans_read"] == 7);
+  CHECK(run["manifest_read"] == 10);
   CHECK(run["manifest_to_station"] == 9);
   CHECK(run["arrived"] == 5);  // 11, 12, 13 by their bag; 31, 32 unpacked
   CHECK(run["within_grace"] == 1);
@@ -177,6 +181,9 @@ TEST_CASE("reconcile through stationctl: each kind found, stored open, and a lat
   CHECK(again["opened"] == 0);
   CHECK(again["resolved"] == 0);
   CHECK(again["notices"] == 0);  // each is told once
+  CHECK(again["full"] == false);  // later runs read what came since
+  CHECK(again["scans_read"] == 0);
+  CHECK(again["manifest_read"] == 0);
   CHECK(QueryInt(data, "SELECT max(changed_ms) FROM discrepancies") == changed_before);
   CHECK(QueryInt(data, "SELECT count(*) FROM discrepancies") == 7);
 
@@ -184,6 +191,7 @@ TEST_CASE("reconcile through stationctl: each kind found, stored open, and a lat
   REQUIRE(Dock(station, dir, "late", GunFile("20261124-0002", {Arrival("ZT7730000000033")})) == 0);
   auto late = Reconcile(data);
   CHECK(late["found"]["missing"] == 2);
+  CHECK(late["scans_read"] == 1);
   CHECK(late["opened"] == 0);
   CHECK(late["resolved"] == 1);
   CHECK(StateOf(data, "missing", "ZT7730000000033") == "resolved");
@@ -197,6 +205,37 @@ TEST_CASE("reconcile through stationctl: each kind found, stored open, and a lat
   REQUIRE(news["resolved"].size() == 1);
   CHECK(news["resolved"][0]["waybill"] == "ZT7730000000033");
   CHECK(QueryInt(data, "SELECT count(*) FROM reconcile_runs") == 3);
+
+  // ZT..51's row is corrected: it was for this station after all, and it
+  // came. The next run reads just that change and heals the misroute.
+  WriteFileAtomically(dir.Path("fix.csv"), std::string(kManifestHeader) +
+                                               ManifestRow("ZT7730000000051", "310001", "571001", kLongAgo,
+                                                           "BG3100010005"));
+  auto fix = RunCommand({StationctlPath(), "--data-dir", data, "manifest", "import", dir.Path("fix.csv")}, 30s);
+  INFO(fix.out << fix.err);
+  REQUIRE(fix.exit_code == 0);
+  auto fixed = Reconcile(data);
+  CHECK(fixed["full"] == false);
+  CHECK(fixed["manifest_read"] == 1);
+  CHECK(fixed["scans_read"] == 0);
+  CHECK(fixed["found"]["misrouted"] == 0);
+  CHECK(fixed["arrived"] == 7);  // 51 now counts, besides 33 that came late
+  CHECK(fixed["resolved"] == 1);
+  CHECK(StateOf(data, "misrouted", "ZT7730000000051") == "resolved");
+  CHECK(QueryInt(data, "SELECT count(*) FROM manifest_changes") == 0);  // applied, then dropped
+
+  // A restarted stationd reads everything once more and agrees.
+  station.process.Signal(SIGTERM);
+  REQUIRE(station.process.Wait(30s) == 0);
+  station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*",
+                          {"--reconcile-every-s", "0"});
+  auto restarted = Reconcile(data);
+  CHECK(restarted["full"] == true);
+  CHECK(restarted["opened"] == 0);
+  CHECK(restarted["resolved"] == 0);
+  CHECK(restarted["notices"] == 0);
+  CHECK(restarted["found_total"] == fixed["found_total"]);
+  CHECK(restarted["arrived"] == fixed["arrived"]);
 }
 
 TEST_CASE("a missing parcel is reported to its origin station through national-sim, then its late arrival",
