@@ -1,6 +1,10 @@
 #include "daemon/control_protocol.h"
 
+#include <ctime>
+
 #include <nlohmann/json.hpp>
+
+#include "scanner/iso_time.h"
 
 namespace station {
 namespace {
@@ -14,11 +18,19 @@ std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 std::string EncodeControlRequest(const ControlRequest& request) {
   json j{{"type", "control"}, {"v", 1}, {"req", request.req}, {"cmd", request.cmd}};
   if (!request.source.empty()) j["source"] = request.source;
+  if (request.cmd == "discrepancy_close") {
+    // Sent as typed, also when empty: stationd judges the note.
+    j["id"] = request.id;
+    j["note"] = request.note;
+    j["by"] = request.by;
+  }
   return Dump(j);
 }
 
 Result<ControlRequest> DecodeControlRequest(std::string_view text) {
-  if (text.size() > 4096) return Status::InvalidArgument("control request", "longer than 4096 bytes");
+  if (text.size() > kMaxControlRequestBytes) {
+    return Status::InvalidArgument("control request", "longer than " + std::to_string(kMaxControlRequestBytes) + " bytes");
+  }
   json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("control request", "not a JSON object");
   const auto text_field = [&](const char* name) -> const json* {
@@ -35,6 +47,16 @@ Result<ControlRequest> DecodeControlRequest(std::string_view text) {
   if (!cmd) return Status::InvalidArgument("control request", "\"cmd\" is required");
   request.cmd = cmd->get<std::string>();
   if (const json* source = text_field("source")) request.source = source->get<std::string>().substr(0, 200);
+  if (auto id = j.find("id"); id != j.end()) {
+    if (!id->is_number_integer()) return Status::InvalidArgument("control request", "\"id\" must be an integer");
+    request.id = id->get<std::int64_t>();
+  }
+  for (auto [name, field] : {std::pair{"note", &request.note}, std::pair{"by", &request.by}}) {
+    if (j.contains(name) && !text_field(name)) {
+      return Status::InvalidArgument("control request", "\"" + std::string(name) + "\" must be text");
+    }
+    if (const json* text = text_field(name)) *field = text->get<std::string>();
+  }
   return request;
 }
 
@@ -113,6 +135,14 @@ std::string EncodeReconcileStatus(const std::string& req, std::int64_t ticket, c
   return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true}, {"reconcile", body}});
 }
 
+std::string EncodeDiscrepancyClosed(const std::string& req, const ClosedDiscrepancy& d) {
+  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true},
+               {"discrepancy",
+                {{"id", d.id}, {"kind", d.kind}, {"waybill", d.waybill}, {"bag", d.bag},
+                 {"origin_station", d.origin_station}, {"state", d.state}, {"note", d.note},
+                 {"closed_by", d.closed_by}, {"changed_ms", d.changed_ms}}}});
+}
+
 std::string EncodeControlError(const std::string& req, const Status& status) {
   return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", false},
                {"code", CodeName(status.code())}, {"error", status.message()}});
@@ -160,10 +190,29 @@ Result<ControlReply> DecodeControlReply(std::string_view text) {
       reply.reconcile.last_error = r->value("last_error", std::string());
       if (auto last = r->find("last"); last != r->end() && last->is_object()) reply.reconcile.last = RunFromJson(*last);
     }
+    if (auto d = j.find("discrepancy"); d != j.end() && d->is_object()) {
+      ClosedDiscrepancy& c = reply.discrepancy;
+      c.id = d->value("id", std::int64_t{0});
+      c.kind = d->value("kind", std::string());
+      c.waybill = d->value("waybill", std::string());
+      c.bag = d->value("bag", std::string());
+      c.origin_station = d->value("origin_station", std::string());
+      c.state = d->value("state", std::string());
+      c.note = d->value("note", std::string());
+      c.closed_by = d->value("closed_by", std::string());
+      c.changed_ms = d->value("changed_ms", std::int64_t{0});
+    }
     return reply;
   } catch (const json::exception& e) {
     return Status::InvalidArgument("control reply", e.what());
   }
+}
+
+std::string LocalIsoTime(std::int64_t unix_ms) {
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  return FormatIsoInstant(unix_ms, static_cast<int>(tm.tm_gmtoff / 60));
 }
 
 }  // namespace station

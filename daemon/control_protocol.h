@@ -2,6 +2,8 @@
 // The clerk's channel to the running stationd (docs/protocol.md, "Control").
 // Encoding and decoding only, shared by stationd and stationctl.
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,11 +15,29 @@
 
 namespace station {
 
+// The longest request frame taken. Room for a clerk's note of 1000 bytes even
+// when JSON escapes every byte of it (a control byte takes six), so that a
+// long note is refused by its own rule, by name.
+constexpr std::size_t kMaxControlRequestBytes = 65536;
+
 // Frame 1 of a control request; some commands carry a body in frame 2.
 struct ControlRequest {
   std::string req;
-  std::string cmd;     // "ping", "manifest_import", "upload", "uplink_status", "reconcile", "reconcile_status"
+  std::string cmd;     // "ping", "manifest_import", "upload", "uplink_status", "reconcile", "reconcile_status",
+                       // "discrepancy_close"
   std::string source;  // manifest_import: the file's name, kept as the rows' source
+  // discrepancy_close: which one, the clerk's note and who closes it. With
+  // initializers, so the other commands' requests stay {req, cmd, source}.
+  std::int64_t id = 0;
+  std::string note = {};
+  std::string by = {};
+};
+
+// A discrepancy as discrepancy_close left it: what the clerk is told.
+struct ClosedDiscrepancy {
+  std::int64_t id = 0;
+  std::string kind, waybill, bag, origin_station, state, note, closed_by;
+  std::int64_t changed_ms = 0;
 };
 
 std::string EncodeControlRequest(const ControlRequest& request);
@@ -31,6 +51,7 @@ std::string EncodeUplinkStatus(const std::string& req, const UplinkStatus& statu
 // reconcile and reconcile_status: `ticket` is the run a reconcile asked
 // for (0 for reconcile_status): done once `completed` reaches it.
 std::string EncodeReconcileStatus(const std::string& req, std::int64_t ticket, const ReconcilerStatus& status);
+std::string EncodeDiscrepancyClosed(const std::string& req, const ClosedDiscrepancy& closed);
 std::string EncodeControlError(const std::string& req, const Status& status);
 
 // The reply as read by stationctl: ok, or code and error; for a manifest
@@ -44,7 +65,12 @@ struct ControlReply {
   std::int64_t ticket = 0;           // reconcile
   bool reconciler = false;           // reconcile, reconcile_status: the daemon has one
   ReconcilerStatus reconcile;        // reconcile, reconcile_status
+  ClosedDiscrepancy discrepancy;     // discrepancy_close
 };
 Result<ControlReply> DecodeControlReply(std::string_view json);
+
+// "2026-11-24T07:58:12.000+08:00": Unix milliseconds in this machine's time
+// zone, as replies and stationctl word times for the clerk.
+std::string LocalIsoTime(std::int64_t unix_ms);
 
 }  // namespace station

@@ -1,14 +1,140 @@
 #include "daemon/control_server.h"
 
 #include <algorithm>
+#include <optional>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
 #include "daemon/control_protocol.h"
 #include "daemon/ingest_server.h"
 #include "scanner/manifest.h"
+#include "scanner/utf8.h"
 
 namespace station {
+namespace {
+
+constexpr std::size_t kMaxNoteBytes = 1000;
+constexpr std::size_t kMaxClosedByBytes = 100;
+
+constexpr std::string_view kAsciiSpace = " \t\r\n\f\v";
+constexpr std::string_view kIdeographicSpace = "\xE3\x80\x80";  // U+3000, what a Chinese input method types
+
+// The bytes of a blank at the front (back) of `text`, 0 when none.
+std::size_t BlankAtFront(std::string_view text) {
+  if (!text.empty() && kAsciiSpace.find(text.front()) != std::string_view::npos) return 1;
+  return text.substr(0, 3) == kIdeographicSpace ? 3 : 0;
+}
+std::size_t BlankAtBack(std::string_view text) {
+  if (!text.empty() && kAsciiSpace.find(text.back()) != std::string_view::npos) return 1;
+  return text.size() >= 3 && text.substr(text.size() - 3) == kIdeographicSpace ? 3 : 0;
+}
+
+// Without blanks at either end, so that a note of blanks counts as none.
+std::string_view Trim(std::string_view text) {
+  while (std::size_t n = BlankAtFront(text)) text.remove_prefix(n);
+  while (std::size_t n = BlankAtBack(text)) text.remove_suffix(n);
+  return text;
+}
+
+// The close as it will be stored (note and name trimmed), or what is wrong
+// with it. JSON decoding has already made sure both are valid UTF-8.
+Result<ControlRequest> CheckClose(ControlRequest request) {
+  if (request.id < 1) return Status::InvalidArgument("discrepancy_close", "\"id\" must be a positive integer");
+  request.note = std::string(Trim(request.note));
+  if (request.note.empty()) {
+    return Status::InvalidArgument("discrepancy " + std::to_string(request.id),
+                                   "the note is empty: say why it is closed");
+  }
+  if (request.note.size() > kMaxNoteBytes) {
+    return Status::InvalidArgument("discrepancy " + std::to_string(request.id),
+                                   "the note has " + std::to_string(request.note.size()) + " bytes; at most " +
+                                       std::to_string(kMaxNoteBytes) + " are kept");
+  }
+  request.by = std::string(Trim(request.by));
+  if (request.by.empty()) {
+    return Status::InvalidArgument("discrepancy " + std::to_string(request.id), "who closes it (\"by\") is empty");
+  }
+  if (request.by.size() > kMaxClosedByBytes) {
+    return Status::InvalidArgument("discrepancy " + std::to_string(request.id),
+                                   "\"by\" is longer than " + std::to_string(kMaxClosedByBytes) + " bytes");
+  }
+  return request;
+}
+
+// Stored text quoted in a one-line error: short, and on one line.
+std::string OneLine(std::string_view text) {
+  std::string line = Utf8Excerpt(text, 120);
+  std::replace_if(line.begin(), line.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+  return line;
+}
+
+// The discrepancy `id` as it stands, or nullopt when there is none.
+Result<std::optional<ClosedDiscrepancy>> ReadDiscrepancy(sql::Db& db, std::int64_t id) {
+  auto read = sql::Stmt::Prepare(db,
+                                 "SELECT kind, waybill, bag, origin_station, state, coalesce(note, ''),"
+                                 " coalesce(closed_by, ''), changed_ms FROM discrepancies WHERE id = ?1");
+  if (!read.ok()) return read.status();
+  read->Bind(1, id);
+  std::optional<ClosedDiscrepancy> found;
+  Status s = read->ForEachRow([&](const sql::Stmt& row) {
+    found = ClosedDiscrepancy{id,
+                              row.ColumnText(0),
+                              row.ColumnText(1),
+                              row.ColumnText(2),
+                              row.ColumnText(3),
+                              row.ColumnText(4),
+                              row.ColumnText(5),
+                              row.ColumnText(6),
+                              row.ColumnInt(7)};
+  });
+  if (!s.ok()) return s;
+  return found;
+}
+
+// Why `d` cannot be closed, or OK when it can (open or notified). A close
+// stands, and so does a resolution: the parcel came, nothing is left to close.
+Status RefuseClose(const ClosedDiscrepancy& d) {
+  const std::string which = "discrepancy " + std::to_string(d.id);
+  if (d.state == "closed") {
+    return Status::Conflict(which + " is already closed (by " + OneLine(d.closed_by) + ": " + OneLine(d.note) + ")");
+  }
+  if (d.state == "resolved") {
+    const bool arrival = d.kind == "missing" || d.kind == "missing_bag";
+    return Status::Conflict(which + " was resolved " + (arrival ? "by a late arrival " : "by reconciliation ") +
+                                "on " + LocalIsoTime(d.changed_ms),
+                            "a resolved one cannot be closed");
+  }
+  return Status::OK();
+}
+
+// Closes `close.id` with its note: reads it, refuses it when it is not open
+// or notified, and writes the close, all in one transaction (BEGIN
+// IMMEDIATE), so a reconciliation run cannot change it in between.
+Result<ClosedDiscrepancy> Close(sql::Db& db, const ControlRequest& close, std::int64_t now_ms) {
+  auto txn = sql::Txn::Begin(db);
+  if (!txn.ok()) return txn.status();
+  auto found = ReadDiscrepancy(db, close.id);
+  if (!found.ok()) return found.status();
+  if (!*found) return Status::NotFound("no discrepancy " + std::to_string(close.id));
+  ClosedDiscrepancy d = **found;
+  if (Status refused = RefuseClose(d); !refused.ok()) return refused;
+  auto update = sql::Stmt::Prepare(db,
+                                   "UPDATE discrepancies SET state = 'closed', note = ?1, closed_by = ?2,"
+                                   " changed_ms = ?3 WHERE id = ?4 AND state IN ('open', 'notified')");
+  if (!update.ok()) return update.status();
+  update->Bind(1, close.note).Bind(2, close.by).Bind(3, now_ms).Bind(4, close.id);
+  if (Status s = update->Run(); !s.ok()) return s;
+  if (db.Changes() != 1) return Status::IOError("close discrepancy " + std::to_string(close.id), "no row changed");
+  if (Status s = txn->Commit(); !s.ok()) return s;
+  d.state = "closed";
+  d.note = close.note;
+  d.closed_by = close.by;
+  d.changed_ms = now_ms;
+  return d;
+}
+
+}  // namespace
 
 ControlServer::ControlServer(zmq::context_t& context, Store& store, std::string station)
     : store_(store), station_(std::move(station)), socket_(context, zmq::socket_type::router) {}
@@ -73,8 +199,24 @@ std::string ControlServer::Handle(std::vector<zmq::message_t>& frames) {
     const std::int64_t ticket = request->cmd == "reconcile" ? reconciler_->Request("clerk") : 0;
     return EncodeReconcileStatus(request->req, ticket, reconciler_->Status());
   }
+  if (request->cmd == "discrepancy_close") return CloseDiscrepancy(*request);
   return EncodeControlError(request->req,
                             Status::InvalidArgument("unknown command '" + request->cmd.substr(0, 40) + "'"));
+}
+
+std::string ControlServer::CloseDiscrepancy(const ControlRequest& request) {
+  auto close = CheckClose(request);
+  if (!close.ok()) return EncodeControlError(request.req, close.status());
+  auto closed = Close(store_.db(), *close, NowMs());
+  if (!closed.ok()) {
+    const Code code = closed.status().code();
+    if (code == Code::kNotFound || code == Code::kConflict) return EncodeControlError(request.req, closed.status());
+    spdlog::error("discrepancy close not stored id={} error=\"{}\"", close->id, closed.status().ToString());
+    return EncodeControlError(request.req,
+                              Status::Unavailable("storage failed, retry later", closed.status().message()));
+  }
+  spdlog::info("discrepancy closed id={} kind={} by=\"{}\"", closed->id, closed->kind, closed->closed_by);
+  return EncodeDiscrepancyClosed(request.req, *closed);
 }
 
 void ControlServer::HandleWaiting() {

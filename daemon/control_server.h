@@ -1,13 +1,15 @@
 #pragma once
 // The clerk's commands to the running stationd, on a local socket
 // (ipc://<data-dir>/control.sock by default). Served on the ingest thread,
-// so state changes go through the one writer of station.db.
+// so state changes (a manifest import, a clerk closing a discrepancy) go
+// through the one writer of station.db.
 
 #include <memory>
 #include <string>
 
 #include <zmq.hpp>
 
+#include "daemon/control_protocol.h"
 #include "daemon/reconciler.h"
 #include "daemon/store.h"
 #include "daemon/uplink.h"
@@ -36,6 +38,9 @@ class ControlServer {
  private:
   ControlServer(zmq::context_t& context, Store& store, std::string station);
   std::string Handle(std::vector<zmq::message_t>& frames);
+  // discrepancy_close: a clerk's close, written here, on this thread's
+  // connection to station.db (the one writer), in one short transaction.
+  std::string CloseDiscrepancy(const ControlRequest& request);
 
   Store& store_;
   std::string station_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "scanner/csv.h"
 #include "scanner/iso_time.h"
 #include "tests/support/child_process.h"
+#include "tests/support/gun_files.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -385,4 +387,214 @@ TEST_CASE("stationctl discrepancies says so when there is no database or it pred
   auto old = Ctl(dir.Path("old"), {});
   CHECK(old.exit_code == 1);
   CHECK_THAT(old.err, Catch::Contains("predates"));
+}
+
+// `stationctl discrepancies close`: a clerk closes one with a note, through
+// the running stationd's control socket.
+
+namespace {
+
+// Manifest rows that keep discrepancies 1 and 6 missing, so a
+// reconciliation run finds them again.
+constexpr const char* kManifestOf1And6 =
+    "waybill,origin_station,dest_station,dispatched_at,bag,declared_weight_g,recipient_phone,recipient_district\n"
+    "ZT7730012345678,310001,571001,2026-11-23T22:10:00+08:00,BG3100010123,1200,13812345678,西湖区\n"
+    "ZT7730012345671,200001,571001,2026-11-23T18:00:00+08:00,BG2000010002,1200,13812345678,西湖区\n";
+
+// A gun's batch in which the parcels of discrepancies 1 and 6 arrive late.
+constexpr const char* kLateArrivalOf1And6 =
+    "# device=PDA-0042 courier=C1001 station=571001 batch=20261124-0009\n"
+    "seq,waybill,type,time,peer_station,bag,weight_g,reason,note\n"
+    "1,ZT7730012345678,arrival,2026-11-24T09:00:00+08:00,310001,,,,\n"
+    "2,ZT7730012345671,arrival,2026-11-24T09:00:05+08:00,200001,,,,\n";
+
+// MakeStation's database served by a running stationd that reconciles only
+// when asked.
+RunningStation ServeStation(const TempDir& dir, const std::string& data) {
+  MakeStation(data);
+  return StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*",
+                       {"--reconcile-every-s", "0"});
+}
+
+// discrepancies --state S --json, by id.
+std::map<std::int64_t, json> RowsIn(const std::string& data, const std::string& state) {
+  auto run = Ctl(data, {"--state", state, "--json"});
+  REQUIRE(run.exit_code == 0);
+  std::map<std::int64_t, json> rows;
+  for (const json& row : json::parse(run.out)) rows[row["id"].get<std::int64_t>()] = row;
+  return rows;
+}
+
+// A reconciliation run asked for with stationctl; the run's figures.
+json ReconcileNow(const std::string& data) {
+  auto run = RunCommand({StationctlPath(), "--data-dir", data, "reconcile", "--json"}, 60s);
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  return json::parse(run.out);
+}
+
+}  // namespace
+
+TEST_CASE("a clerk closes an open and a notified discrepancy with a note, and reconciliation leaves them closed",
+          "[integration][cli][discrepancies]") {
+  TempDir dir;
+  const std::string data = dir.Path("data");
+  auto station = ServeStation(dir, data);
+  WriteFileAtomically(dir.Path("manifest.csv"), kManifestOf1And6);
+  REQUIRE(RunCommand({StationctlPath(), "--data-dir", data, "manifest", "import", dir.Path("manifest.csv")}, 30s)
+              .exit_code == 0);
+
+  // The note is kept without the blanks around it (also the ideographic space).
+  auto closed = Ctl(data, {"close", "1", "--note", "  已电话联系始发站, 确认未发出\u3000", "--by", "clerk-wang"});
+  INFO(closed.err);
+  REQUIRE(closed.exit_code == 0);
+  CHECK(closed.out == "closed discrepancy 1 (missing ZT7730012345678 from 310001)\n");
+  CHECK(closed.err.empty());
+  auto bag = Ctl(data, {"close", "2", "--note", "整袋已找到, 在二号仓", "--by", "clerk-li"});
+  REQUIRE(bag.exit_code == 0);
+  CHECK(bag.out == "closed discrepancy 2 (missing_bag BG3100010999 from 310001)\n");
+
+  auto rows = RowsIn(data, "closed");
+  REQUIRE(rows.size() == 3);  // 5 was closed before
+  CHECK(rows[1]["state"] == "closed");
+  CHECK(rows[1]["note"] == "已电话联系始发站, 确认未发出");
+  CHECK(rows[1]["closed_by"] == "clerk-wang");
+  CHECK(rows[1]["changed_ms"] > rows[1]["opened_ms"]);
+  CHECK(rows[2]["note"] == "整袋已找到, 在二号仓");
+  CHECK(rows[2]["closed_by"] == "clerk-li");
+  CHECK(Ids(Ctl(data, {"--json"})) == std::vector<std::int64_t>{6, 3});  // open or notified
+  const json closed_1 = rows[1];
+
+  // A run finds 1 missing again, and 2's bag no longer: both stay closed as they were.
+  auto run = ReconcileNow(data);
+  CHECK(run["found"]["missing"] == 2);  // 1 and 6
+  rows = RowsIn(data, "closed");
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[1] == closed_1);
+  CHECK(rows[2]["note"] == "整袋已找到, 在二号仓");
+
+  // Both parcels arrive late: 6 is resolved by it, 1 stays closed.
+  const std::string spool = dir.Path("spool");
+  std::filesystem::create_directories(spool);
+  WriteFileAtomically(spool + "/late.csv", kLateArrivalOf1And6);
+  REQUIRE(DockOnce(station.endpoint, spool, 30s) == 0);
+  auto late = ReconcileNow(data);
+  CHECK(late["found"]["missing"] == 0);
+  CHECK(RowsIn(data, "closed")[1] == closed_1);
+  REQUIRE(RowsIn(data, "resolved").count(6) == 1);
+
+  // A resolved one cannot be closed; an error names it and says when.
+  auto resolved = Ctl(data, {"close", "6", "--note", "已处理"});
+  CHECK(resolved.exit_code == 1);
+  CHECK(resolved.out.empty());
+  CHECK_THAT(resolved.err, Catch::Contains("discrepancy 6 was resolved by a late arrival on 2026-"));
+  CHECK_THAT(resolved.err, Catch::Contains("cannot be closed"));
+  CHECK(RowsIn(data, "resolved").count(6) == 1);
+
+  // Closing 1 again is refused, naming who closed it and why.
+  auto again = Ctl(data, {"close", "1", "--note", "再次关闭"});
+  CHECK(again.exit_code == 1);
+  CHECK(again.out.empty());
+  CHECK_THAT(again.err, Catch::Contains("discrepancy 1 is already closed (by clerk-wang: 已电话联系始发站, 确认未发出)"));
+  CHECK(RowsIn(data, "closed")[1] == closed_1);
+}
+
+TEST_CASE("stationctl discrepancies close refuses an unknown id, a closed or resolved one and a blank or long note",
+          "[integration][cli][discrepancies]") {
+  TempDir dir;
+  const std::string data = dir.Path("data");
+  auto station = ServeStation(dir, data);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+      {{"999", "--note", "x"}, "NotFound: no discrepancy 999"},
+      {{"5", "--note", "x"}, "discrepancy 5 is already closed (by clerk-li: " + kClosedNote + ")"},
+      {{"4", "--note", "x"}, "discrepancy 4 was resolved by reconciliation on "},
+      {{"1", "--note", ""}, "discrepancy 1: the note is empty"},
+      {{"1", "--note", " \t\n\u3000 "}, "discrepancy 1: the note is empty"},
+      {{"1", "--note", std::string(1001, 'x')}, "the note has 1001 bytes; at most 1000"},
+      {{"1", "--note", "x", "--by", " "}, "who closes it"},
+  };
+  for (const auto& [args, named] : refused) {
+    INFO(args.front() << " " << args.back().substr(0, 20));
+    std::vector<std::string> words = {"close"};
+    words.insert(words.end(), args.begin(), args.end());
+    auto run = Ctl(data, words);
+    CHECK(run.exit_code == 1);
+    CHECK(run.out.empty());
+    CHECK_THAT(run.err, Catch::Contains(named));
+    CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+  }
+  const std::vector<std::pair<std::vector<std::string>, std::string>> usage = {
+      {{"close"}, "usage: discrepancies close ID --note TEXT"},
+      {{"close", "1"}, "--note"},
+      {{"close", "abc", "--note", "x"}, "'abc'"},
+      {{"close", "0", "--note", "x"}, "'0'"},
+      {{"close", "1", "2", "--note", "x"}, "usage: discrepancies close"},
+  };
+  for (const auto& [args, named] : usage) {
+    INFO(args.back());
+    auto run = Ctl(data, args);
+    CHECK(run.exit_code == 2);
+    CHECK(run.out.empty());
+    CHECK_THAT(run.err, Catch::Contains(named));
+  }
+  auto help = RunCommand({StationctlPath(), "--help"}, 10s);
+  CHECK_THAT(help.out, Catch::Contains("discrepancies close ID --note TEXT [--by NAME]"));
+
+  // When it was resolved, in stationd's time zone (a clerk's machine is the station's).
+  auto resolved = Ctl(data, {"close", "4", "--note", "x"});
+  const std::string on = "resolved by reconciliation on ";
+  const auto at = resolved.err.find(on);
+  REQUIRE(at != std::string::npos);
+  const std::string when = resolved.err.substr(at + on.size(), resolved.err.find(": a resolved", at) - at - on.size());
+  CHECK(ParseIsoInstant(when).ok());
+  CHECK(Ms(when.c_str()) == Ms("2026-11-24T08:03:01+08:00"));
+
+  // Nothing was changed by any of them.
+  CHECK(Ids(Ctl(data, {"--json", "--state", "closed"})) == std::vector<std::int64_t>{5});
+  CHECK(Ids(Ctl(data, {"--json"})) == std::vector<std::int64_t>{6, 3, 2, 1});
+}
+
+TEST_CASE("stationctl discrepancies close: a note of 1000 bytes, --by from $USER or clerk, --json prints the reply",
+          "[integration][cli][discrepancies]") {
+  TempDir dir;
+  const std::string data = dir.Path("data");
+  auto station = ServeStation(dir, data);
+  const auto close_as = [&](std::vector<std::string> env, const std::string& id, const std::string& note) {
+    std::vector<std::string> argv = {"/usr/bin/env"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.insert(argv.end(), {StationctlPath(), "--data-dir", data, "discrepancies", "close", id, "--note", note, "--json"});
+    return RunCommand(argv, 30s);
+  };
+  const std::string longest(1000, 'x');
+  auto by_user = close_as({"USER=clerk-zhao"}, "3", " " + longest + "\n");
+  INFO(by_user.err);
+  REQUIRE(by_user.exit_code == 0);
+  json reply = json::parse(by_user.out);
+  CHECK(reply["ok"] == true);
+  CHECK(reply["discrepancy"]["id"] == 3);
+  CHECK(reply["discrepancy"]["kind"] == "surplus");
+  CHECK(reply["discrepancy"]["waybill"] == "EE123456785CN");
+  CHECK(reply["discrepancy"]["state"] == "closed");
+  CHECK(reply["discrepancy"]["note"] == longest);
+  CHECK(reply["discrepancy"]["closed_by"] == "clerk-zhao");
+
+  auto nobody = close_as({"-u", "USER"}, "6", "始发站已补发");
+  REQUIRE(nobody.exit_code == 0);
+  CHECK(json::parse(nobody.out)["discrepancy"]["closed_by"] == "clerk");
+
+  auto rows = RowsIn(data, "closed");
+  CHECK(rows[3]["note"] == longest);
+  CHECK(rows[3]["closed_by"] == "clerk-zhao");
+  CHECK(rows[6]["closed_by"] == "clerk");
+  CHECK(rows[6]["changed_ms"] == json::parse(nobody.out)["discrepancy"]["changed_ms"]);
+}
+
+TEST_CASE("stationctl discrepancies close says so when stationd is not running", "[integration][cli][discrepancies]") {
+  TempDir dir;
+  const std::string data = dir.Path("data");
+  MakeStation(data);
+  auto run = Ctl(data, {"close", "1", "--note", "x"});
+  CHECK(run.exit_code == 1);
+  CHECK_THAT(run.err, Catch::Contains("stationd is not running"));
+  CHECK(Ids(Ctl(data, {"--json", "--state", "closed"})) == std::vector<std::int64_t>{5});
 }

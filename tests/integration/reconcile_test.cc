@@ -367,3 +367,39 @@ TEST_CASE("stationd refuses bad reconciliation settings, naming them", "[integra
     CHECK_THAT(r.err, Catch::Contains(flags[0]));
   }
 }
+
+TEST_CASE("stationctl alerts --limit says how many lines it left out", "[integration][reconcile]") {
+  TempDir dir;
+  const std::string data = dir.Path("station");
+  { auto station = StartStationd(data, "310001", dir.Path("stationd.log")); }  // creates and migrates station.db
+  sql::OpenOptions rw;
+  rw.create = false;
+  auto db = sql::Db::Open(DatabasePath(data), rw);
+  REQUIRE(db.ok());
+  auto insert = sql::Stmt::Prepare(*db, "INSERT INTO inbox VALUES (?1, '571001', ?2, 'missing_digest', ?3, 1, 1)");
+  REQUIRE(insert.ok());
+  for (int seq = 1; seq <= 5; ++seq) {  // one missing parcel a digest: ZT..91 (oldest) to ZT..95
+    const nlohmann::json body = {
+        {"run", seq},
+        {"missing", {{{"kind", "missing"}, {"waybill", "ZT773000000009" + std::to_string(seq)}, {"bag", "BG1"}}}}};
+    insert->Reset();
+    insert->Bind(1, seq).Bind(2, "x-" + std::to_string(seq)).Bind(3, body.dump());
+    REQUIRE(insert->Run().ok());
+  }
+  const auto alerts = [&](const std::string& limit) {
+    auto r = RunCommand({StationctlPath(), "--data-dir", data, "alerts", "--limit", limit}, 20s);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  };
+  const std::string two = alerts("2");
+  CHECK_THAT(two, Catch::Contains("ZT7730000000095"));
+  CHECK_THAT(two, Catch::Contains("ZT7730000000094"));
+  CHECK_THAT(two, !Catch::Contains("ZT7730000000093"));
+  CHECK_THAT(two, Catch::EndsWith("(newest 2 of 5 shown; --limit N for more, --limit 0 for all)\n"));
+  for (const char* all : {"0", "5", "100"}) {
+    INFO(all);
+    const std::string out = alerts(all);
+    CHECK_THAT(out, Catch::Contains("ZT7730000000091"));
+    CHECK_THAT(out, !Catch::Contains("shown"));
+  }
+}

@@ -81,6 +81,7 @@ int CmdAlerts(const CtlOptions& options) {
     std::cerr << "stationctl: " << s.ToString() << "\n";
     return 1;
   }
+  const std::size_t total = lines.size();
   if (options.limit > 0 && lines.size() > options.limit) lines.resize(options.limit);
   if (options.json) {
     json out = json::array();
@@ -109,6 +110,10 @@ int CmdAlerts(const CtlOptions& options) {
                     LocalTime(a.dispatched_ms)});
     }
     table.Print(std::cout);
+  }
+  // Worded as `discrepancies --limit` words it; here 0 means no limit.
+  if (lines.size() < total) {
+    std::cout << "(newest " << lines.size() << " of " << total << " shown; --limit N for more, --limit 0 for all)\n";
   }
   if (unreadable > 0) std::cerr << "stationctl: " << unreadable << " message(s) in the inbox could not be read\n";
   return 0;

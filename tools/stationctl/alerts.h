@@ -8,7 +8,8 @@
 
 namespace station {
 
-// 0 on success (also when there is nothing); 1 when the database cannot be read.
+// The newest --limit lines (0: all), and how many more there are. 0 on
+// success (also when there is nothing); 1 when the database cannot be read.
 int CmdAlerts(const CtlOptions& options);
 
 }  // namespace station

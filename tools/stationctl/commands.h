@@ -3,6 +3,7 @@
 // --json), diagnostics to stderr, and returns the exit code.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace station {
@@ -11,11 +12,13 @@ struct CtlOptions {
   std::string data_dir;
   bool json = false;
   std::string kind;         // quarantine, discrepancies --kind
-  std::size_t limit = 100;  // quarantine, discrepancies --limit
+  std::size_t limit = 100;  // quarantine, discrepancies, alerts --limit
   std::string origin;       // discrepancies --origin
   std::string state;        // discrepancies --state; empty: open and notified
   std::string csv;          // discrepancies --csv FILE
   bool force = false;       // discrepancies --csv: overwrite FILE
+  std::optional<std::string> note;  // discrepancies close --note
+  std::optional<std::string> by;    // discrepancies close --by; default $USER, else "clerk"
   bool no_wait = false;     // upload --no-wait
   int timeout_s = 600;      // upload: give up waiting after this
 };

@@ -7,20 +7,23 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/control_protocol.h"
 #include "daemon/station_view.h"
 #include "scanner/command_line.h"
 #include "scanner/csv.h"
 #include "scanner/identifiers.h"
-#include "scanner/iso_time.h"
 #include "scanner/utf8.h"
+#include "tools/stationctl/control_client.h"
 #include "tools/stationctl/table.h"
 
 namespace station {
@@ -88,14 +91,6 @@ std::optional<int> ParseFilter(const CtlOptions& options, DiscrepancyFilter& fil
   return std::nullopt;
 }
 
-// "2026-11-24T07:58:12.000+08:00" in this machine's time zone.
-std::string LocalIso(std::int64_t unix_ms) {
-  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  return FormatIsoInstant(unix_ms, static_cast<int>(tm.tm_gmtoff / 60));
-}
-
 // "9 (missing 3, surplus 6; open 7, notified 2)": kinds and states in
 // their own order, the ones with none left out.
 std::string Counts(const DiscrepancyList& list) {
@@ -120,7 +115,7 @@ std::string Counts(const DiscrepancyList& list) {
 }
 
 json RowJson(const DiscrepancyRow& d) {
-  const auto time = [](std::int64_t ms) { return ms == 0 ? json() : json(LocalIso(ms)); };
+  const auto time = [](std::int64_t ms) { return ms == 0 ? json() : json(LocalIsoTime(ms)); };
   const auto or_null = [](std::int64_t n) { return n == 0 ? json() : json(n); };
   return {{"id", d.id},
           {"kind", d.kind},
@@ -233,7 +228,57 @@ void PrintTable(const DiscrepancyList& list) {
   table.Print(std::cout);
 }
 
+// A discrepancy id as typed: a whole number from 1 up.
+std::optional<std::int64_t> ParseId(const std::string& text) {
+  std::int64_t id = 0;
+  const char* end = text.data() + text.size();
+  auto [stop, error] = std::from_chars(text.data(), end, id);
+  if (error != std::errc() || stop != end || id < 1) return std::nullopt;
+  return id;
+}
+
+// Who closes it when --by is not given: the login name, else "clerk".
+std::string DefaultCloser() {
+  const char* user = std::getenv("USER");
+  return user && *user ? user : "clerk";
+}
+
+// "missing ZT7730012345678 from 310001": what, which, and from where.
+std::string Describe(const ClosedDiscrepancy& d) {
+  std::string text = d.kind + " " + (d.waybill.empty() ? d.bag : d.waybill);
+  if (!d.origin_station.empty()) text += " from " + d.origin_station;
+  return text;
+}
+
 }  // namespace
+
+int CmdDiscrepancyClose(const CtlOptions& options, const std::string& id_text) {
+  const std::optional<std::int64_t> id = ParseId(id_text);
+  if (!id) {
+    return UsageError("stationctl", "discrepancies close '" + id_text + "': give the number in the id column");
+  }
+  if (!options.note) return UsageError("stationctl", "discrepancies close needs --note TEXT: why it is closed");
+  ControlRequest request;
+  request.req = "close-" + id_text;
+  request.cmd = "discrepancy_close";
+  request.id = *id;
+  request.note = *options.note;
+  request.by = options.by ? *options.by : DefaultCloser();
+  std::string raw;
+  // stationd may wait up to 5 s for a reconciliation run's write lock.
+  auto reply = CallDaemon(options.data_dir, request, "", std::chrono::seconds(15), &raw);
+  if (!reply.ok()) return Fail(reply.status());
+  if (!reply->ok) {
+    std::cerr << "stationctl: " << reply->code << ": " << reply->error << "\n";
+    return 1;
+  }
+  if (options.json) {
+    std::cout << raw << "\n";
+  } else {
+    std::cout << "closed discrepancy " << reply->discrepancy.id << " (" << Describe(reply->discrepancy) << ")\n";
+  }
+  return 0;
+}
 
 int CmdDiscrepancies(const CtlOptions& options) {
   DiscrepancyFilter filter;

@@ -12,4 +12,11 @@ namespace station {
 // without --force.
 int CmdDiscrepancies(const CtlOptions& options);
 
+// `stationctl discrepancies close ID --note TEXT [--by NAME]`: asks the
+// running stationd to close one with the clerk's note, and says which one
+// it closed. 2: ID is not a number or --note is missing; 1: stationd is not
+// running or refuses (no such id, already closed or resolved, a blank or
+// too long note: its reason on stderr). --json prints stationd's reply.
+int CmdDiscrepancyClose(const CtlOptions& options, const std::string& id);
+
 }  // namespace station

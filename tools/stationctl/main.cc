@@ -27,6 +27,9 @@ constexpr const char* kUsage =
     "                    [--kind missing|missing_bag|surplus|misrouted|duplicate_arrival] [--origin CODE]\n"
     "                    [--state open|notified|resolved|closed|all] [--limit N]\n"
     "                    [--csv FILE [--force]]: every match to FILE, UTF-8 with BOM for Excel\n"
+    "  discrepancies close ID --note TEXT [--by NAME]\n"
+    "                    close an open or notified one with the clerk's note (reconciliation then leaves\n"
+    "                    it closed); NAME defaults to $USER, else clerk\n"
     "  alerts            what other stations reported about parcels this station shipped (missing, arrived late)\n"
     "                    [--limit N]\n"
     "  reconcile         run a reconciliation now (arrivals against the manifest) and show what it found\n"
@@ -54,13 +57,17 @@ int main(int argc, char** argv) {
        "the station's data folder (default: $STATION_DATA_DIR, else ./station-data)")
       ("json", po::bool_switch(&options.json), "print JSON for scripts instead of a table")
       ("kind", po::value(&options.kind), "quarantine, discrepancies: only this kind")
-      ("limit", po::value(&options.limit)->default_value(options.limit), "quarantine, discrepancies: at most N rows")
+      ("limit", po::value(&options.limit)->default_value(options.limit),
+       "quarantine, discrepancies: at most N rows; alerts: at most N lines (0: all)")
       ("origin", po::value(&options.origin), "discrepancies: only those from this origin station (six digits)")
       ("state", po::value(&options.state),
        "discrepancies: open, notified, resolved, closed or all (default: open and notified)")
       ("csv", po::value(&options.csv)->value_name("FILE"),
        "discrepancies: write every match to FILE (no --limit), UTF-8 with BOM")
       ("force", po::bool_switch(&options.force), "discrepancies --csv: overwrite FILE if it exists")
+      ("note", po::value<std::string>()->value_name("TEXT"),
+       "discrepancies close: why it is closed (required; at most 1000 bytes)")
+      ("by", po::value<std::string>()->value_name("NAME"), "discrepancies close: who closes it (default: $USER)")
       ("no-wait", po::bool_switch(&options.no_wait), "upload: ask and return at once")
       ("timeout", po::value(&options.timeout_s)->default_value(options.timeout_s),
        "upload, reconcile: stop waiting after this many seconds");
@@ -72,11 +79,16 @@ int main(int argc, char** argv) {
     return station::UsageError("stationctl",
                                "a command is required: status, scans, quarantine, discrepancies, upload or manifest import");
   }
+  if (vm.count("note")) options.note = vm["note"].as<std::string>();
+  if (vm.count("by")) options.by = vm["by"].as<std::string>();
   const std::string& command = words[0];
   if (command == "status" && words.size() == 1) return station::CmdStatus(options);
   if (command == "scans" && words.size() == 2) return station::CmdScans(options, words[1]);
   if (command == "quarantine" && words.size() == 1) return station::CmdQuarantine(options);
   if (command == "discrepancies" && words.size() == 1) return station::CmdDiscrepancies(options);
+  if (command == "discrepancies" && words.size() == 3 && words[1] == "close") {
+    return station::CmdDiscrepancyClose(options, words[2]);
+  }
   if (command == "alerts" && words.size() == 1) return station::CmdAlerts(options);
   if (command == "reconcile" && words.size() == 1) {
     if (options.timeout_s < 1) return station::UsageError("stationctl", "--timeout must be at least 1 second");
@@ -91,8 +103,12 @@ int main(int argc, char** argv) {
   }
   if (command == "manifest") return station::UsageError("stationctl", "usage: manifest import FILE.csv");
   if (command == "scans") return station::UsageError("stationctl", "scans takes one waybill number");
+  if (command == "discrepancies" && words[1] == "close") {
+    return station::UsageError("stationctl", "usage: discrepancies close ID --note TEXT [--by NAME]");
+  }
   if (command == "discrepancies") {
-    return station::UsageError("stationctl", "discrepancies takes no arguments; filter with --kind, --origin, --state");
+    return station::UsageError("stationctl",
+                               "discrepancies takes no arguments (but: close ID); filter with --kind, --origin, --state");
   }
   return station::UsageError("stationctl", "unknown command '" + command + "'");
 }
