@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/ingest_server.h"
+#include "scanner/identifiers.h"
 #include "scanner/manifest.h"
 #include "scanner/upload_wire.h"
 
@@ -23,6 +24,9 @@ using std::chrono::milliseconds;
 
 constexpr int kMaxBackoffMs = 60'000;
 constexpr int kPostsInFlight = 16;
+// A surplus waybill national did not know is asked again after this long:
+// a manifest may reach national after the parcel reached us.
+constexpr std::int64_t kLookupAgainMs = 24 * 3600 * 1000;
 
 // One upload sent and not yet settled.
 struct InFlight {
@@ -70,6 +74,14 @@ struct Uplink::Loop {
   // the link goes down.
   std::string sync_req;             // the sync in flight, "" when none
   bool sync_more = false;           // national said "more": sync again at once
+  // Lookups of surplus parcels (docs/protocol.md, "Lookup"), with the sync's
+  // discipline: one in flight, given up and sent again after the reply
+  // timeout or when the link goes down. A refusal backs off 1 s to 60 s.
+  std::string lookup_req;           // the lookup in flight, "" when none
+  std::size_t lookup_asked = 0;     // how many waybills it asks about
+  Clock::time_point next_lookup{};  // when to look at the lookup queue again
+  int lookup_backoff_ms = 1000;
+  std::int64_t lookups_queued_run = -1;  // the reconciliation run whose surplus was queued last
   Clock::time_point next_refresh{};
   UplinkStatus status;
 
@@ -165,6 +177,8 @@ struct Uplink::Loop {
     sent_upto = cursors.uploaded_upto;
     posts.clear();
     sync_req.clear();
+    lookup_req.clear();
+    next_lookup = {};  // ask again as soon as the link is back
   }
 
   void Contact(Clock::time_point now) {
@@ -274,6 +288,100 @@ struct Uplink::Loop {
     posts.erase(it);
   }
 
+  // Queues the surplus of a reconciliation run not yet seen (also the
+  // latest one after a restart), then sends the oldest waiting lookups.
+  void SendLookup(Clock::time_point now) {
+    if (now < next_lookup) return;
+    if (!lookup_req.empty()) {
+      spdlog::warn("national did not answer lookup {} within {} ms; asking again", lookup_req,
+                   options.reply_timeout_ms);
+      lookup_req.clear();
+    }
+    next_lookup = now + milliseconds(options.heartbeat_ms);
+    const std::int64_t now_ms = NowMs();
+    auto run = store->LatestReconcileRun();
+    if (run.ok() && *run > lookups_queued_run) {
+      if (Status s = store->QueueLookups(now_ms, now_ms - kLookupAgainMs); !s.ok()) {
+        spdlog::error("could not queue surplus parcels for lookup at national: {}", s.ToString());
+        return;
+      }
+      lookups_queued_run = *run;
+    }
+    auto waiting = store->WaitingLookups(static_cast<int>(kMaxLookupWaybills));
+    if (!waiting.ok()) {
+      spdlog::error("cannot read the lookups waiting: {}", waiting.status().ToString());
+      return;
+    }
+    // National refuses a whole lookup for one number it cannot read, and
+    // would again each time: such a number (none should be stored) is set
+    // aside as not found, to be asked again after a day.
+    std::vector<std::string> unreadable;
+    auto bad = [&](const std::string& w) {
+      auto normal = NormalizeWaybill(w);
+      if (normal.ok() && *normal == w) return false;
+      unreadable.push_back(w);
+      return true;
+    };
+    waiting->erase(std::remove_if(waiting->begin(), waiting->end(), bad), waiting->end());
+    if (!unreadable.empty()) {
+      spdlog::error("{} surplus waybills are not valid numbers and are not looked up at national, e.g. '{}'",
+                    unreadable.size(), unreadable.front());
+      if (auto set_aside = store->ApplyLookup({}, {}, unreadable, now_ms); !set_aside.ok()) {
+        spdlog::error("could not set them aside: {}", set_aside.status().ToString());
+      }
+    }
+    if (waiting->empty()) return;
+    LookupRequest request{NextReq("l"), station, std::move(*waiting)};
+    if (!Send(EncodeLookupRequest(request), nullptr)) {
+      next_lookup = now + milliseconds(100);
+      return;
+    }
+    lookup_req = request.req;
+    lookup_asked = request.waybills.size();
+    next_lookup = now + milliseconds(options.reply_timeout_ms);
+    if (Status s = store->MarkLookupsSent(request.waybills, now_ms); !s.ok()) {
+      spdlog::error("could not record lookup {} as sent: {}", request.req, s.ToString());  // a note only
+    }
+  }
+
+  void OnLookupAck(const LookupReply& reply, const zmq::message_t* manifest_csv, Clock::time_point now) {
+    const bool current = reply.req == lookup_req;
+    if (current) lookup_req.clear();
+    if (!reply.ok) {
+      status.last_error = reply.code + ": " + reply.error;
+      if (!current) return;  // an earlier send's refusal: the resend decides
+      spdlog::warn("national refused a lookup ({}); asking again in about {} ms", status.last_error,
+                   lookup_backoff_ms);
+      next_lookup = now + milliseconds(Jitter(lookup_backoff_ms));
+      lookup_backoff_ms = std::min(lookup_backoff_ms * 2, kMaxBackoffMs);
+      return;
+    }
+    lookup_backoff_ms = 1000;
+    // An answer to an earlier send is as good: national's rows are the same.
+    Manifest rows;
+    if (manifest_csv && manifest_csv->size() > 0) {
+      auto read = ReadManifest(manifest_csv->to_string_view());
+      if (!read.ok()) {
+        spdlog::error("national answered a lookup with a manifest this station cannot read: {}",
+                      read.status().ToString());
+        status.last_error = "lookup manifest from national: " + read.status().message();
+        return;  // not marked answered: asked again after the reply timeout
+      }
+      rows = std::move(*read);
+    }
+    auto applied = store->ApplyLookup(rows, reply.found, reply.not_found, NowMs());
+    if (!applied.ok()) {
+      spdlog::error("could not store national's answer to a lookup: {}", applied.status().ToString());
+      return;
+    }
+    spdlog::info("lookup answered by national: found={} not_found={} manifest new={} updated={} rejected={}",
+                 reply.found.size(), reply.not_found.size(), applied->stored, applied->updated,
+                 applied->rejected.size());
+    // The next waybills waiting, if any, at once; unless national left some
+    // of these unanswered, which would only bring the same question back.
+    if (current && reply.found.size() + reply.not_found.size() >= lookup_asked) next_lookup = now;
+  }
+
   void ReceiveReplies(Clock::time_point now) {
     for (;;) {
       zmq::message_t header, body;
@@ -303,6 +411,13 @@ struct Uplink::Loop {
           OnSyncAck(*reply, has_body ? &body : nullptr, now);
         } else {
           spdlog::error("unreadable sync reply from national: {}", reply.status().ToString());
+        }
+      } else if (type == "lookup_ack") {
+        auto reply = DecodeLookupReply(text);
+        if (reply.ok()) {
+          OnLookupAck(*reply, has_body ? &body : nullptr, now);
+        } else {
+          spdlog::error("unreadable lookup reply from national: {}", reply.status().ToString());
         }
       } else if (type == "post_ack") {
         auto ack = DecodePostAck(text);
@@ -498,6 +613,7 @@ void Uplink::Run() {
       if (loop.link_up) {
         loop.SendUploads(now);
         loop.SendPosts(now);
+        loop.SendLookup(now);
       }
       loop.Advance();
       Publish(loop.Snapshot());

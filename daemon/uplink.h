@@ -1,7 +1,8 @@
 #pragma once
 // The national uplink: store-and-forward of this station's scans to the
-// national system, and the heartbeat that brings back its manifest rows and
-// mail (docs/protocol.md, "The national link"; RELIABILITY.md §3b).
+// national system, the heartbeat that brings back its manifest rows and
+// mail, and lookups of parcels that arrived unmanifested (docs/protocol.md,
+// "The national link"; RELIABILITY.md §3b).
 //
 // One thread owns a DEALER connected to national. Scans go up in id order,
 // up to `window` uploads in flight; the cursor in station.db moves only over

@@ -32,6 +32,8 @@ Status UplinkStore::Prepare() {
        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING"},
       {set_sync_cursors_,
        "UPDATE uplink_state SET manifest_seq = max(manifest_seq, ?1), mail_seq = max(mail_seq, ?2)"},
+      {mark_lookup_sent_, "UPDATE national_lookups SET sent_ms = ?2 WHERE waybill = ?1"},
+      {mark_lookup_answered_, "UPDATE national_lookups SET answered_ms = ?2, found = ?3 WHERE waybill = ?1"},
   };
   for (auto& s : statements) {
     auto stmt = sql::Stmt::Prepare(db, s.sql);
@@ -125,6 +127,82 @@ Result<UplinkStore::Applied> UplinkStore::ApplySync(const Manifest& manifest, st
   if (!saved.ok()) return saved.status();
   applied.manifest = std::move(*saved);
   return applied;
+}
+
+Result<std::int64_t> UplinkStore::LatestReconcileRun() {
+  return store_->db().QueryInt("SELECT coalesce(max(id), 0) FROM reconcile_runs");
+}
+
+Status UplinkStore::QueueLookups(std::int64_t now_ms, std::int64_t ask_again_before_ms) {
+  sql::Db& db = store_->db();
+  auto txn = sql::Txn::Begin(db);
+  if (!txn.ok()) return txn.status();
+  // Run once per reconciliation run, not per heartbeat: prepared here.
+  auto again = sql::Stmt::Prepare(db,
+                                  "UPDATE national_lookups SET queued_ms = ?1, answered_ms = NULL, found = NULL"
+                                  " WHERE found = 0 AND answered_ms < ?2 AND waybill IN (SELECT waybill FROM"
+                                  " discrepancies WHERE kind = 'surplus' AND state IN ('open', 'notified'))");
+  if (!again.ok()) return again.status();
+  if (Status s = again->Bind(1, now_ms).Bind(2, ask_again_before_ms).Run(); !s.ok()) return s;
+  auto fresh = sql::Stmt::Prepare(db,
+                                  "INSERT INTO national_lookups (waybill, queued_ms) SELECT waybill, ?1"
+                                  " FROM discrepancies WHERE kind = 'surplus' AND state IN ('open', 'notified')"
+                                  " AND waybill != '' ON CONFLICT DO NOTHING");
+  if (!fresh.ok()) return fresh.status();
+  if (Status s = fresh->Bind(1, now_ms).Run(); !s.ok()) return s;
+  return txn->Commit();
+}
+
+Result<std::vector<std::string>> UplinkStore::WaitingLookups(int limit) {
+  auto stmt = sql::Stmt::Prepare(store_->db(),
+                                 "SELECT waybill FROM national_lookups WHERE answered_ms IS NULL"
+                                 " ORDER BY queued_ms LIMIT ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, std::int64_t{limit});
+  std::vector<std::string> waybills;
+  Status s = stmt->ForEachRow([&](const sql::Stmt& row) { waybills.push_back(row.ColumnText(0)); });
+  if (!s.ok()) return s;
+  return waybills;
+}
+
+Status UplinkStore::MarkLookupsSent(const std::vector<std::string>& waybills, std::int64_t now_ms) {
+  auto txn = sql::Txn::Begin(store_->db());
+  if (!txn.ok()) return txn.status();
+  for (const std::string& waybill : waybills) {
+    mark_lookup_sent_->Reset();
+    if (Status s = mark_lookup_sent_->Bind(1, waybill).Bind(2, now_ms).Run(); !s.ok()) return s;
+  }
+  return txn->Commit();
+}
+
+Result<ManifestImport> UplinkStore::ApplyLookup(const Manifest& rows, const std::vector<std::string>& found,
+                                                const std::vector<std::string>& not_found, std::int64_t now_ms) {
+  auto mark = [&]() -> Status {
+    for (const auto& [waybills, was_found] : {std::pair{&found, 1}, std::pair{&not_found, 0}}) {
+      for (const std::string& waybill : *waybills) {
+        mark_lookup_answered_->Reset();
+        mark_lookup_answered_->Bind(1, waybill).Bind(2, now_ms).Bind(3, std::int64_t{was_found});
+        if (Status s = mark_lookup_answered_->Run(); !s.ok()) return s;
+      }
+    }
+    return Status::OK();
+  };
+  return store_->SaveManifest(rows, "national-lookup", now_ms, mark);
+}
+
+Result<LookupCounts> CountLookups(sql::Db& db) {
+  auto stmt = sql::Stmt::Prepare(db,
+                                 "SELECT coalesce(sum(answered_ms IS NULL), 0), coalesce(sum(found = 1), 0),"
+                                 " coalesce(sum(found = 0), 0) FROM national_lookups");
+  if (!stmt.ok()) return stmt.status();
+  LookupCounts counts;
+  Status s = stmt->ForEachRow([&](const sql::Stmt& row) {
+    counts.waiting = row.ColumnInt(0);
+    counts.found = row.ColumnInt(1);
+    counts.not_found = row.ColumnInt(2);
+  });
+  if (!s.ok()) return s;
+  return counts;
 }
 
 Result<std::vector<WaitingPost>> UplinkStore::WaitingPosts(int limit) {

@@ -1,7 +1,8 @@
 #pragma once
 // What the national uplink reads from and writes to station.db: the scans
-// to upload, its cursors, what national sends back (manifest rows, mail)
-// and the outbox of messages to other stations. Its own connection, used
+// to upload, its cursors, what national sends back (manifest rows, mail),
+// the outbox of messages to other stations, and the lookups of surplus
+// parcels at national (table national_lookups). Its own connection, used
 // only by the uplink thread.
 
 #include <cstdint>
@@ -27,6 +28,16 @@ struct UplinkCursors {
 struct WaitingPost {
   std::string msg_id, to, kind, body;
 };
+
+// The lookups of surplus parcels at national, for the clerk's status.
+struct LookupCounts {
+  std::int64_t waiting = 0;    // queued, not yet answered
+  std::int64_t found = 0;      // national's row is in manifest
+  std::int64_t not_found = 0;  // national knew no such parcel (asked again after a day)
+};
+// Reads them over any connection to station.db (stationctl's read-only one
+// too). Fails when the database predates lookups (schema < 5).
+Result<LookupCounts> CountLookups(sql::Db& db);
 
 class UplinkStore {
  public:
@@ -58,6 +69,22 @@ class UplinkStore {
   Result<Applied> ApplySync(const Manifest& manifest, std::int64_t manifest_to, const std::vector<MailItem>& mail,
                             std::int64_t now_ms);
 
+  // The newest reconciliation run's id (0 when none): surplus is queued
+  // for lookup once per run.
+  Result<std::int64_t> LatestReconcileRun();
+  // Queues every surplus waybill of an open or notified discrepancy that
+  // was never looked up, and again those national did not know when
+  // answered before `ask_again_before_ms`. One transaction.
+  Status QueueLookups(std::int64_t now_ms, std::int64_t ask_again_before_ms);
+  // Up to `limit` queued lookups not yet answered, oldest first.
+  Result<std::vector<std::string>> WaitingLookups(int limit);
+  Status MarkLookupsSent(const std::vector<std::string>& waybills, std::int64_t now_ms);
+  // Stores national's answer: its manifest rows for the waybills found
+  // (source 'national-lookup', bad rows quarantined) and every waybill of
+  // `found` and `not_found` marked answered, in one transaction.
+  Result<ManifestImport> ApplyLookup(const Manifest& rows, const std::vector<std::string>& found,
+                                     const std::vector<std::string>& not_found, std::int64_t now_ms);
+
   Result<std::vector<WaitingPost>> WaitingPosts(int limit);
   Status MarkPosted(const std::string& msg_id, std::int64_t now_ms);
   // National will never take this message (InvalidArgument): it stays in
@@ -73,6 +100,8 @@ class UplinkStore {
   std::unique_ptr<sql::Stmt> set_uploaded_;
   std::unique_ptr<sql::Stmt> insert_mail_;
   std::unique_ptr<sql::Stmt> set_sync_cursors_;
+  std::unique_ptr<sql::Stmt> mark_lookup_sent_;
+  std::unique_ptr<sql::Stmt> mark_lookup_answered_;
 };
 
 }  // namespace station

@@ -1,6 +1,7 @@
 #include "scanner/uplink_wire.h"
 
 #include <cctype>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -71,6 +72,34 @@ Status GetId(const json& j, const char* what, const char* key, std::string& out)
     }
   }
   out = id;
+  return Status::OK();
+}
+
+// A list of waybills as a lookup carries them: normalised numbers, each
+// once (a repeat is dropped), at most `most`.
+Status GetWaybills(const json& j, const char* what, const char* key, std::size_t least, std::size_t most,
+                   std::vector<std::string>& out) {
+  auto list = j.find(key);
+  if (list == j.end() || !list->is_array()) {
+    return Status::InvalidArgument(what, std::string("\"") + key + "\" must be an array of waybill numbers");
+  }
+  if (list->size() < least || list->size() > most) {
+    return Status::InvalidArgument(what, std::string("\"") + key + "\" must hold " + std::to_string(least) +
+                                             " to " + std::to_string(most) + " waybills, not " +
+                                             std::to_string(list->size()));
+  }
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const json& w = (*list)[i];
+    const std::string where = std::string(key) + "[" + std::to_string(i) + "]";
+    if (!w.is_string()) return Status::InvalidArgument(what, where + " must be a string");
+    const std::string& text = w.get_ref<const std::string&>();
+    auto normal = NormalizeWaybill(text);
+    if (!normal.ok()) return Status::InvalidArgument(what, where + ": " + normal.status().message());
+    // Answers are matched by the number as asked: only one spelling of it.
+    if (*normal != text) return Status::InvalidArgument(what, where + " must be written " + *normal);
+    if (seen.insert(text).second) out.push_back(text);
+  }
   return Status::OK();
 }
 
@@ -200,6 +229,53 @@ Result<PostAck> DecodePostAck(std::string_view text) {
     return Status::InvalidArgument("post_ack", e.what());
   }
   return a;
+}
+
+std::string EncodeLookupRequest(const LookupRequest& r) {
+  return Dump({{"type", "lookup"}, {"v", 1}, {"req", r.req}, {"station", r.station}, {"waybills", r.waybills}});
+}
+
+Result<LookupRequest> DecodeLookupRequest(std::string_view text) {
+  auto j = ParseObject(text, "lookup", kMaxLookupHeader);
+  if (!j.ok()) return j.status();
+  LookupRequest r;
+  if (Status s = CheckEnvelope(*j, "lookup", "lookup", r.req); !s.ok()) return s;
+  if (Status s = GetStation(*j, "lookup", "station", r.station); !s.ok()) return s;
+  if (Status s = GetWaybills(*j, "lookup", "waybills", 1, kMaxLookupWaybills, r.waybills); !s.ok()) return s;
+  return r;
+}
+
+std::string EncodeLookupReply(const LookupReply& r) {
+  json j{{"type", "lookup_ack"}, {"v", 1}, {"req", r.req}};
+  PutError(j, r.ok, r.code, r.error);
+  if (r.ok) {
+    j["now_ms"] = r.now_ms;
+    j["found"] = r.found;
+    j["not_found"] = r.not_found;
+  }
+  return Dump(j);
+}
+
+Result<LookupReply> DecodeLookupReply(std::string_view text) {
+  auto j = ParseObject(text, "lookup_ack", kMaxLookupHeader);
+  if (!j.ok()) return j.status();
+  LookupReply r;
+  if (Status s = CheckEnvelope(*j, "lookup_ack", "lookup_ack", r.req); !s.ok()) return s;
+  auto ok = j->find("ok");
+  r.ok = ok != j->end() && ok->is_boolean() && ok->get<bool>();
+  if (!r.ok) {
+    auto code = j->find("code");
+    auto error = j->find("error");
+    r.code = code != j->end() && code->is_string() ? code->get<std::string>() : "Unknown";
+    r.error = error != j->end() && error->is_string() ? error->get<std::string>() : "";
+    return r;
+  }
+  auto now = j->find("now_ms");
+  if (now != j->end() && now->is_number_integer()) r.now_ms = now->get<std::int64_t>();
+  // Either list may be empty: a reply lists each waybill asked once.
+  if (Status s = GetWaybills(*j, "lookup_ack", "found", 0, kMaxLookupWaybills, r.found); !s.ok()) return s;
+  if (Status s = GetWaybills(*j, "lookup_ack", "not_found", 0, kMaxLookupWaybills, r.not_found); !s.ok()) return s;
+  return r;
 }
 
 std::string LinkMessageType(std::string_view text) {

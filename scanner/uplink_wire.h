@@ -1,7 +1,8 @@
 #pragma once
-// The rest of the station <-> national link (docs/protocol.md, "Sync" and
-// "Post"): the heartbeat that also brings this station's new manifest rows
-// and its mail, and a message posted to another station. Uploads are in
+// The rest of the station <-> national link (docs/protocol.md, "Sync",
+// "Post" and "Lookup"): the heartbeat that also brings this station's new
+// manifest rows and its mail, a message posted to another station, and a
+// question about parcels that arrived unmanifested. Uploads are in
 // upload_wire.h. Shared by stationd's uplink and national-sim.
 
 #include <cstdint>
@@ -84,6 +85,38 @@ struct PostAck {
 };
 std::string EncodePostAck(const PostAck& ack);
 Result<PostAck> DecodePostAck(std::string_view json);
+
+// Station -> national: "which destination did you manifest these parcels
+// to?", for parcels that arrived here with no manifest row (surplus). The
+// national sync brings only rows addressed to this station, so a parcel
+// manifested to another one (misrouted) looks unmanifested until asked.
+// One frame; national answers from its whole manifest.
+inline constexpr std::size_t kMaxLookupWaybills = 500;
+// Longest lookup header (request or reply) read. Far more than 500 waybills
+// need, so that a request with too many is still read and refused for its
+// count, with a reason the sender can act on, rather than for its size.
+inline constexpr std::size_t kMaxLookupHeader = 64 * 1024;
+
+struct LookupRequest {
+  std::string req;
+  std::string station;
+  std::vector<std::string> waybills;  // 1 to kMaxLookupWaybills, normalised; a repeat is answered once
+};
+std::string EncodeLookupRequest(const LookupRequest& request);
+Result<LookupRequest> DecodeLookupRequest(std::string_view json);
+
+// National -> station: frame 1 this header, frame 2 a manifest CSV (as in
+// a sync reply) of national's rows for the waybills in `found`, whatever
+// their destination. Every waybill asked is in `found` or `not_found`.
+struct LookupReply {
+  std::string req;
+  bool ok = false;
+  std::string code, error;  // when !ok
+  std::int64_t now_ms = 0;
+  std::vector<std::string> found, not_found;
+};
+std::string EncodeLookupReply(const LookupReply& reply);
+Result<LookupReply> DecodeLookupReply(std::string_view json);
 
 // The "type" of a link message's header frame, or "" when it has none;
 // for dispatch before decoding.

@@ -1,6 +1,7 @@
 // The station <-> national link messages besides uploads (docs/protocol.md,
 // "Sync" and "Post"): round trips, the rejections a sender must see, and the
-// manifest CSV that travels as a sync reply's second frame.
+// manifest CSV that travels as a sync (or lookup) reply's second frame;
+// lookups of surplus waybills, within their limit of 500.
 
 #include <catch2/catch.hpp>
 
@@ -196,4 +197,75 @@ TEST_CASE("a manifest written by AppendManifestRow reads back field for field", 
     CHECK(empty->rows.empty());
     CHECK(empty->problems.empty());
   }
+}
+
+TEST_CASE("lookup requests and replies round-trip, a repeated waybill asked once", "[scanner][uplink][lookup]") {
+  auto request = DecodeLookupRequest(
+      EncodeLookupRequest({"l-4", "571001", {"ZT7730012345678", "EE123456785CN", "ZT7730012345678"}}));
+  REQUIRE(request.ok());
+  CHECK(request->req == "l-4");
+  CHECK(request->station == "571001");
+  CHECK(request->waybills == std::vector<std::string>{"ZT7730012345678", "EE123456785CN"});
+
+  LookupReply reply;
+  reply.req = "l-4";
+  reply.ok = true;
+  reply.now_ms = 1795478292000;
+  reply.found = {"ZT7730012345678"};
+  reply.not_found = {"EE123456785CN"};
+  auto back = DecodeLookupReply(EncodeLookupReply(reply));
+  REQUIRE(back.ok());
+  CHECK(back->ok);
+  CHECK(back->req == "l-4");
+  CHECK(back->now_ms == 1795478292000);
+  CHECK(back->found == reply.found);
+  CHECK(back->not_found == reply.not_found);
+
+  SECTION("a refusal carries its code and reason, and no lists") {
+    LookupReply refused;
+    refused.req = "l-5";
+    refused.code = "InvalidArgument";
+    refused.error = "lookup: \"waybills\" must hold 1 to 500 waybills, not 501";
+    auto r = DecodeLookupReply(EncodeLookupReply(refused));
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->ok);
+    CHECK(r->req == "l-5");
+    CHECK(r->code == "InvalidArgument");
+    CHECK(r->error == refused.error);
+    CHECK(r->found.empty());
+    CHECK(r->not_found.empty());
+  }
+  SECTION("a reply with both lists empty is well formed") {
+    auto r = DecodeLookupReply(R"({"type":"lookup_ack","v":1,"req":"x","ok":true,"found":[],"not_found":[]})");
+    REQUIRE(r.ok());
+    CHECK(r->ok);
+  }
+}
+
+TEST_CASE("lookup requests that break the rules are refused, naming the rule", "[scanner][uplink][lookup]") {
+  const auto error = [](const std::string& waybills) {
+    return DecodeLookupRequest(R"({"type":"lookup","v":1,"req":"l","station":"571001","waybills":)" + waybills + "}")
+        .status()
+        .message();
+  };
+  std::vector<std::string> many;
+  for (std::size_t i = 0; i <= kMaxLookupWaybills; ++i) many.push_back("ZT" + std::to_string(7730000000000 + i));
+  auto too_many = DecodeLookupRequest(EncodeLookupRequest({"l", "571001", many}));
+  REQUIRE_FALSE(too_many.ok());
+  CHECK(too_many.status().code() == Code::kInvalidArgument);
+  CHECK_THAT(too_many.status().message(), Catch::Contains("1 to 500 waybills, not 501"));
+  many.pop_back();
+  CHECK(DecodeLookupRequest(EncodeLookupRequest({"l", "571001", many})).ok());
+
+  CHECK_THAT(error("[]"), Catch::Contains("1 to 500 waybills, not 0"));
+  CHECK_THAT(error(R"("ZT7730012345678")"), Catch::Contains("must be an array"));
+  CHECK_THAT(error(R"(["ZT7730012345678", 7])"), Catch::Contains("waybills[1] must be a string"));
+  CHECK_THAT(error(R"(["12"])"), Catch::Contains("waybills[0]"));
+  CHECK_THAT(error(R"(["zt7730012345678"])"), Catch::Contains("must be written ZT7730012345678"));
+  CHECK_THAT(DecodeLookupRequest(R"({"type":"lookup","v":1,"req":"l","waybills":["ZT7730012345678"]})")
+                 .status()
+                 .message(),
+             Catch::Contains("six-digit"));
+  std::string huge = R"({"type":"lookup","v":1,"pad":")" + std::string(kMaxLookupHeader, 'x') + "\"}";
+  CHECK_THAT(DecodeLookupRequest(huge).status().message(), Catch::Contains("longer than 65536"));
 }

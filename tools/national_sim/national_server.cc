@@ -31,7 +31,9 @@ std::string EncodeErrorReply(const std::string& req, const Status& why) {
                {"error", why.message()}});
 }
 
-bool KnownType(const std::string& type) { return type == "upload" || type == "sync" || type == "post"; }
+bool KnownType(const std::string& type) {
+  return type == "upload" || type == "sync" || type == "post" || type == "lookup";
+}
 
 }  // namespace
 
@@ -126,6 +128,12 @@ void NationalServer::Refuse(Request& r, const Status& why) {
     ack.code = CodeName(why.code());
     ack.error = why.message();
     r.reply = EncodePostAck(ack);
+  } else if (r.type == "lookup") {
+    LookupReply reply;
+    reply.req = r.req;
+    reply.code = CodeName(why.code());
+    reply.error = why.message();
+    r.reply = EncodeLookupReply(reply);
   } else {
     r.reply = EncodeErrorReply(r.req, why);
   }
@@ -219,6 +227,30 @@ void NationalServer::HandlePost(Request& r, std::int64_t now_ms) {
                request->msg_id, request->kind, posted->seq, posted->duplicate);
 }
 
+void NationalServer::HandleLookup(Request& r, std::int64_t now_ms) {
+  if (r.frames != 2) return Refuse(r, Status::InvalidArgument("lookup", "one frame after the routing id: the header"));
+  auto request = DecodeLookupRequest(r.header.to_string_view());
+  if (!request.ok()) return Refuse(r, request.status());
+  auto lookup = store_.LookUp(request->waybills, request->station);
+  if (!lookup.ok()) {
+    spdlog::error("lookup not served station={} error=\"{}\"", request->station, lookup.status().ToString());
+    return Refuse(r, Status::Unavailable("storage failed, retry later", lookup.status().message()));
+  }
+  LookupReply reply;
+  reply.req = request->req;
+  reply.ok = true;
+  reply.now_ms = now_ms;
+  reply.found = std::move(lookup->found);
+  reply.not_found = std::move(lookup->not_found);
+  r.reply = EncodeLookupReply(reply);
+  r.reply_body.clear();
+  AppendManifestCsvHeader(r.reply_body);
+  for (const ManifestRow& row : lookup->rows) AppendManifestRow(r.reply_body, row);
+  r.has_reply_body = true;
+  spdlog::info("lookup served station={} asked={} found={} rows={}", request->station, request->waybills.size(),
+               reply.found.size(), lookup->rows.size());
+}
+
 void NationalServer::HandleGroup(std::vector<Request>& group) {
   const std::int64_t now_ms = NowMs();
   // First what needs no storage: refusals, unreadable headers, and
@@ -236,7 +268,7 @@ void NationalServer::HandleGroup(std::vector<Request>& group) {
       Refuse(r, Status::InvalidArgument("header", "not a JSON object with a string \"type\""));
     } else if (!KnownType(r.type)) {
       Refuse(r, Status::InvalidArgument("unknown message type '" + Utf8Excerpt(r.type, 40) + "'",
-                                        "expected upload, sync or post"));
+                                        "expected upload, sync, post or lookup"));
     } else if (r.type == "upload") {
       DecodeUpload(r);
       if (r.pending_upload) {
@@ -265,11 +297,12 @@ void NationalServer::HandleGroup(std::vector<Request>& group) {
                    r.scans.size(), ack.stored, ack.duplicates, ack.last_id, uploads.size());
     }
   }
-  // Then syncs and posts in arrival order (a sync after a post in the same
-  // group sees it), and every reply in arrival order.
+  // Then syncs, posts and lookups in arrival order (a sync after a post in
+  // the same group sees it), and every reply in arrival order.
   for (Request& r : group) {
     if (r.reply.empty() && r.type == "sync") HandleSync(r, now_ms);
     if (r.reply.empty() && r.type == "post") HandlePost(r, now_ms);
+    if (r.reply.empty() && r.type == "lookup") HandleLookup(r, now_ms);
     if (r.type == "upload") ++uploads_;
     SendReply(r);
   }

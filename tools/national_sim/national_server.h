@@ -1,9 +1,10 @@
 #pragma once
 // national-sim's service loop: the national side of the link of
-// docs/protocol.md ("The national link", "Sync", "Post", "Upload"). A ROUTER
-// answers uploads (stored before they are acknowledged), syncs (manifest
-// rows and mail) and posts (stored in the recipient's mailbox), and can
-// misbehave on purpose for fault tests.
+// docs/protocol.md ("The national link", "Sync", "Post", "Lookup", "Upload").
+// A ROUTER answers uploads (stored before they are acknowledged), syncs
+// (manifest rows and mail), posts (stored in the recipient's mailbox) and
+// lookups (manifest rows by waybill, any destination), and can misbehave on
+// purpose for fault tests.
 
 #include <chrono>
 #include <cstdint>
@@ -63,7 +64,7 @@ class NationalServer {
     std::string station;
     std::vector<UploadedScan> scans;
     bool pending_upload = false;
-    std::string reply, reply_body;  // reply_body is sent only for a sync_ack
+    std::string reply, reply_body;  // reply_body is sent only for a sync_ack or lookup_ack
     bool has_reply_body = false;
   };
 
@@ -74,6 +75,7 @@ class NationalServer {
   void DecodeUpload(Request& request);
   void HandleSync(Request& request, std::int64_t now_ms);
   void HandlePost(Request& request, std::int64_t now_ms);
+  void HandleLookup(Request& request, std::int64_t now_ms);
   void Refuse(Request& request, const Status& why);
   void SendReply(Request& request);
   bool Roll(int percent);

@@ -60,6 +60,17 @@ class NationalStore {
   };
   Result<ManifestPage> ManifestAfter(const std::string& dest, std::int64_t after, int limit);
 
+  // National's rows for each of `waybills`, whatever their destination
+  // (a station asking about parcels that arrived unmanifested). A waybill
+  // manifested to several stations in turn has a row for each, oldest
+  // first. Rows to another station than `asking_station` come without the
+  // recipient's phone (DESIGN §7: only the delivering station needs it).
+  struct Lookup {
+    std::vector<ManifestRow> rows;  // `line` is 0
+    std::vector<std::string> found, not_found;  // each waybill asked, in the order asked
+  };
+  Result<Lookup> LookUp(const std::vector<std::string>& waybills, const std::string& asking_station);
+
   // Puts a message in `to`'s mailbox under that mailbox's next sequence
   // number and commits. A message already held under (from, msg_id) is not
   // stored again: its sequence comes back with duplicate = true.
@@ -100,7 +111,7 @@ class NationalStore {
   std::unique_ptr<sql::Stmt> insert_scan_, count_duplicates_;
   std::unique_ptr<sql::Stmt> find_manifest_, delete_manifest_, insert_manifest_;
   std::unique_ptr<sql::Stmt> find_post_, next_mail_seq_, insert_mail_;
-  std::unique_ptr<sql::Stmt> manifest_after_, mail_after_;
+  std::unique_ptr<sql::Stmt> manifest_after_, mail_after_, manifest_of_waybill_;
 };
 
 }  // namespace station::national

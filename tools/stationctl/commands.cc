@@ -10,6 +10,7 @@
 #include "daemon/control_protocol.h"
 #include "daemon/run_file.h"
 #include "daemon/station_view.h"
+#include "daemon/uplink_store.h"
 #include "scanner/identifiers.h"
 #include "scanner/scan.h"
 #include "tools/stationctl/control_client.h"
@@ -57,6 +58,16 @@ void PrintDocks(const std::vector<DockSummary>& docks, const char* who, const ch
   table.Print(std::cout);
 }
 
+// The lookups of surplus parcels at national; not an error when the
+// database predates them (they are simply not shown).
+Result<LookupCounts> Lookups(const std::string& data_dir) {
+  sql::OpenOptions read_only;
+  read_only.read_only = true;
+  auto db = sql::Db::Open(DatabasePath(data_dir), read_only);
+  if (!db.ok()) return db.status();
+  return CountLookups(*db);
+}
+
 }  // namespace
 
 int CmdStatus(const CtlOptions& options) {
@@ -82,6 +93,10 @@ int CmdStatus(const CtlOptions& options) {
                      {"manifest_rows", summary->manifest_rows}, {"inbox", summary->inbox},
                      {"outbox_waiting", summary->outbox_waiting},
                      {"outbox_refused", summary->outbox_refused}};
+    if (auto lookups = Lookups(options.data_dir); lookups.ok()) {
+      j["national"]["lookups"] = {{"waiting", lookups->waiting}, {"found", lookups->found},
+                                  {"not_found", lookups->not_found}};
+    }
     if (daemon.ok()) {
       auto live = LiveUplink(options.data_dir);
       if (live.ok()) {
@@ -123,6 +138,10 @@ int CmdStatus(const CtlOptions& options) {
   PrintUplink(std::cout, *summary,
               daemon.ok() ? LiveUplink(options.data_dir)
                           : Result<UplinkStatus>(Status::Unavailable("stationd not running")));
+  if (auto lookups = Lookups(options.data_dir); lookups.ok()) {
+    std::cout << "  surplus looked up:    " << lookups->waiting << " waiting, " << lookups->found
+              << " found at national, " << lookups->not_found << " unknown there\n";
+  }
   std::cout << "\nLast dock per device:\n";
   PrintDocks(summary->by_device, "device", "courier");
   std::cout << "\nLast dock per courier:\n";
