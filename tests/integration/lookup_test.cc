@@ -2,11 +2,14 @@
 // real processes on 127.0.0.1: a parcel national manifested to station B
 // that arrives at station A is surplus at A's first reconciliation, A's
 // uplink asks national about it, and A's next run finds it misrouted to B;
-// a parcel national does not know stays surplus. And national-sim's answers
-// to lookups, good and bad, on a bare connection.
+// a parcel national does not know stays surplus; many surplus parcels go in
+// lookups of at most 500 while national loses replies. And national-sim's
+// answers to lookups, good and bad, on a bare connection.
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +21,7 @@
 #include "scanner/manifest.h"
 #include "scanner/uplink_wire.h"
 #include "tests/support/child_process.h"
+#include "tests/support/figures.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
@@ -184,6 +188,52 @@ TEST_CASE("a surplus parcel national manifested to another station is looked up 
   std::this_thread::sleep_for(1s);  // five heartbeats, for a lookup that should not happen
   CHECK(QueryInt(a, "SELECT count(*) FROM national_lookups WHERE answered_ms IS NULL") == 0);
   CHECK(QueryInt(a, "SELECT count(*) FROM national_lookups") == 2);
+}
+
+TEST_CASE("1,200 surplus parcels are looked up 500 at most a request, through 30% of national's replies lost",
+          "[integration][uplink][lookup][fault]") {
+  constexpr int kKnown = 1100, kUnknownCount = 100;
+  TempDir dir;
+  std::vector<ManifestRow> to_b;
+  std::vector<std::string> arrivals;
+  for (int i = 0; i < kKnown + kUnknownCount; ++i) {
+    arrivals.push_back(WaybillFor(1000 + i));
+    if (i < kKnown) to_b.push_back(Row(arrivals.back(), kStationB));
+  }
+  WriteFileAtomically(dir.Path("national.csv"), ManifestCsv(to_b));
+  auto national = StartNational(dir.Path("nat"), dir.Path("national.log"), "tcp://127.0.0.1:*",
+                                {"--manifest", dir.Path("national.csv"), "--drop-replies", "30", "--seed", "7"});
+  const std::string a = dir.Path("a");
+  std::vector<std::string> flags = LinkFlags(national.endpoint);
+  flags.insert(flags.end(), {"--national-reply-timeout-ms", "1000"});
+  auto station_a = StartStationd(a, kStationA, dir.Path("a.log"), nullptr, "tcp://127.0.0.1:*", flags);
+  REQUIRE(DockArrivals(station_a, dir, arrivals) == 0);
+  auto first = Reconcile(a);
+  CHECK(first["found"]["surplus"] == kKnown + kUnknownCount);
+
+  const std::string answered = "SELECT count(*) FROM national_lookups WHERE answered_ms IS NOT NULL";
+  REQUIRE(WaitFor([&] { return QueryInt(a, answered) == kKnown + kUnknownCount; }, 60s));
+  CHECK(QueryInt(a, "SELECT count(*) FROM national_lookups WHERE found = 1") == kKnown);
+  CHECK(QueryInt(a, "SELECT count(*) FROM manifest WHERE source = 'national-lookup'") == kKnown);
+
+  // What national served, from its log: no request over the limit, and
+  // resends (a dropped reply is asked again) on top of the three needed.
+  std::ifstream log(dir.Path("national.log"));
+  int served = 0, most = 0;
+  for (std::string line; std::getline(log, line);) {
+    auto at = line.find("lookup served station=571001 asked=");
+    if (at == std::string::npos) continue;
+    ++served;
+    most = std::max(most, std::stoi(line.substr(at + std::string("lookup served station=571001 asked=").size())));
+  }
+  CHECK(served >= 3);
+  CHECK(most == static_cast<int>(kMaxLookupWaybills));
+
+  auto second = Reconcile(a);
+  CHECK(second["found"]["misrouted"] == kKnown);
+  CHECK(second["found"]["surplus"] == kUnknownCount);
+  PrintFigures("[lookup] %d surplus: %d found misrouted, %d unknown; lookups served=%d (3 needed), largest=%d\n",
+              kKnown + kUnknownCount, kKnown, kUnknownCount, served, most);
 }
 
 TEST_CASE("national-sim answers a lookup from its whole manifest and refuses bad ones, naming the rule",
