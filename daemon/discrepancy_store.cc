@@ -206,31 +206,29 @@ Result<StoredChanges> StoreChanges(sql::Db& db, const DiscrepancyNames& names, c
 
 Status NotifyOrigins(sql::Db& db, const std::string& station, std::int64_t run_id, std::int64_t now_ms,
                      StoredChanges& changes) {
-  struct Item {
-    std::int64_t id;
-    nlohmann::json json;
-  };
+  // Each item is written as JSON text once; a part's body is its items
+  // joined into the envelope. (A first run may hold 30,000 missing parcels:
+  // building a JSON tree of them all, then dumping it, cost half a second.)
   struct ForOrigin {
-    std::vector<Item> missing;
-    std::vector<nlohmann::json> resolved;
+    std::vector<std::string> missing, resolved;
   };
   std::map<std::string, ForOrigin> by_origin;
-  const auto item_json = [](const sql::Stmt& row) {
-    nlohmann::json j = {{"kind", row.ColumnText(1)}, {"waybill", row.ColumnText(2)}, {"bag", row.ColumnText(3)},
+  const auto item_text = [](const sql::Stmt& row) {
+    nlohmann::json j = {{"kind", row.ColumnView(1)}, {"waybill", row.ColumnView(2)}, {"bag", row.ColumnView(3)},
                         {"dispatched_ms", row.ColumnInt(5)}};
-    if (row.ColumnText(1) == "missing") j["whole_bag_missing"] = row.ColumnInt(6) != 0;
-    if (row.ColumnText(1) == "missing_bag") j["parcels"] = row.ColumnInt(7);
-    return j;
+    if (row.ColumnView(1) == "missing") j["whole_bag_missing"] = row.ColumnInt(6) != 0;
+    if (row.ColumnView(1) == "missing_bag") j["parcels"] = row.ColumnInt(7);
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   };
   constexpr const char* kColumns =
       "SELECT id, kind, waybill, bag, origin_station, coalesce(dispatched_ms, 0), bag_missing, count FROM discrepancies";
-  auto open = sql::Stmt::Prepare(db, (std::string(kColumns) +
-                                      " WHERE state = 'open' AND kind IN ('missing', 'missing_bag')"
-                                      " AND origin_station != '' ORDER BY origin_station, kind, waybill, bag")
-                                         .c_str());
+  constexpr const char* kNewlyMissing =
+      " WHERE state = 'open' AND kind IN ('missing', 'missing_bag') AND origin_station != ''";
+  auto open = sql::Stmt::Prepare(
+      db, (std::string(kColumns) + kNewlyMissing + " ORDER BY origin_station, kind, waybill, bag").c_str());
   if (!open.ok()) return open.status();
   Status s = open->ForEachRow([&](const sql::Stmt& row) {
-    by_origin[row.ColumnText(4)].missing.push_back({row.ColumnInt(0), item_json(row)});
+    by_origin[row.ColumnText(4)].missing.push_back(item_text(row));
   });
   if (!s.ok()) return s;
   auto one = sql::Stmt::Prepare(db, (std::string(kColumns) + " WHERE id = ?1").c_str());
@@ -239,7 +237,7 @@ Status NotifyOrigins(sql::Db& db, const std::string& station, std::int64_t run_i
     one->Reset();
     one->Bind(1, id);
     s = one->ForEachRow([&](const sql::Stmt& row) {
-      if (!row.ColumnText(4).empty()) by_origin[row.ColumnText(4)].resolved.push_back(item_json(row));
+      if (!row.ColumnText(4).empty()) by_origin[row.ColumnText(4)].resolved.push_back(item_text(row));
     });
     if (!s.ok()) return s;
   }
@@ -247,34 +245,34 @@ Status NotifyOrigins(sql::Db& db, const std::string& station, std::int64_t run_i
   auto post = sql::Stmt::Prepare(
       db, "INSERT INTO outbox (msg_id, to_station, kind, body, created_ms) VALUES (?1, ?2, 'missing_digest', ?3, ?4)");
   if (!post.ok()) return post.status();
-  auto notified = sql::Stmt::Prepare(db, "UPDATE discrepancies SET state = 'notified', changed_ms = ?2 WHERE id = ?1");
-  if (!notified.ok()) return notified.status();
   constexpr std::size_t kMaxPartBytes = kMaxPostBody - 4096;  // items; the envelope takes the rest
-  for (auto& [origin, items] : by_origin) {
+  for (const auto& [origin, items] : by_origin) {
     // The parts: items in order, a new part when the next would not fit.
-    std::vector<nlohmann::json> parts(1, {{"missing", nlohmann::json::array()}, {"resolved", nlohmann::json::array()}});
-    std::size_t bytes = 0;
-    const auto place = [&](const char* list, nlohmann::json item) {
-      const std::size_t size = item.dump().size() + 1;
-      if (bytes + size > kMaxPartBytes && bytes > 0) {
-        parts.push_back({{"missing", nlohmann::json::array()}, {"resolved", nlohmann::json::array()}});
-        bytes = 0;
-      }
-      parts.back()[list].push_back(std::move(item));
-      bytes += size;
+    struct Part {
+      std::string missing, resolved;  // comma-joined items
+      std::size_t bytes = 0;
     };
-    for (Item& m : items.missing) place("missing", std::move(m.json));
-    for (nlohmann::json& r : items.resolved) place("resolved", std::move(r));
+    std::vector<Part> parts(1);
+    const auto place = [&](std::string Part::*list, const std::string& item) {
+      if (parts.back().bytes + item.size() + 1 > kMaxPartBytes && parts.back().bytes > 0) parts.emplace_back();
+      Part& part = parts.back();
+      if (!(part.*list).empty()) (part.*list).push_back(',');
+      (part.*list).append(item);
+      part.bytes += item.size() + 1;
+    };
+    for (const std::string& m : items.missing) place(&Part::missing, m);
+    for (const std::string& r : items.resolved) place(&Part::resolved, r);
     for (std::size_t p = 0; p < parts.size(); ++p) {
-      nlohmann::json body = {{"type", "missing_digest"}, {"v", 1}, {"from", station}, {"to", origin},
-                             {"run", run_id}, {"part", p + 1}, {"parts", parts.size()}, {"created_ms", now_ms},
-                             {"missing", parts[p]["missing"]}, {"resolved", parts[p]["resolved"]}};
+      nlohmann::json envelope = {{"type", "missing_digest"}, {"v", 1}, {"from", station}, {"to", origin},
+                                 {"run", run_id}, {"part", p + 1}, {"parts", parts.size()}, {"created_ms", now_ms}};
+      std::string text = envelope.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      text.pop_back();  // the closing brace: the two lists follow
+      text += ",\"missing\":[" + parts[p].missing + "],\"resolved\":[" + parts[p].resolved + "]}";
       // The time makes the id unique even when a run number comes again
       // (a database restored from a backup): national and the origin keep
       // one message per id, and a reused id would be dropped as a resend.
       const std::string msg_id = "rc-" + station + "-" + std::to_string(run_id) + "-" + std::to_string(now_ms) + "-" +
                                  origin + "-" + std::to_string(p + 1);
-      const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       if (text.size() > kMaxPostBody) {
         return Status::InvalidArgument("digest to " + origin + " is " + std::to_string(text.size()) +
                                        " bytes, more than a post carries");
@@ -284,13 +282,14 @@ Status NotifyOrigins(sql::Db& db, const std::string& station, std::int64_t run_i
       if (Status st = post->Run(); !st.ok()) return st;
       ++changes.notices;
     }
-    for (const Item& m : items.missing) {
-      notified->Reset();
-      notified->Bind(1, m.id).Bind(2, now_ms);
-      if (Status st = notified->Run(); !st.ok()) return st;
-    }
   }
-  return Status::OK();
+  // Told, each once: the same rows the digests were made of (this
+  // transaction has not changed since it read them).
+  auto notified = sql::Stmt::Prepare(
+      db, (std::string("UPDATE discrepancies SET state = 'notified', changed_ms = ?1") + kNewlyMissing).c_str());
+  if (!notified.ok()) return notified.status();
+  notified->Bind(1, now_ms);
+  return notified->Run();
 }
 
 }  // namespace station

@@ -1,10 +1,11 @@
 #include "daemon/reconcile_run.h"
 
 #include <chrono>
+#include <functional>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
 #include <spdlog/spdlog.h>
 
 #include "daemon/discrepancy_store.h"
@@ -77,16 +78,19 @@ struct ReconcileRunner::Memory {
 
   reconcile::Ledger ledger;
   reconcile::WaybillKeys waybills;
-  std::unordered_map<std::string, BagId> bag_ids;
+  absl::flat_hash_map<std::string, BagId> bag_ids;  // looked up by string_view: no copy a row
   std::vector<std::string> bag_names{std::string()};  // BagId 0: no bag
   std::int64_t scans_upto = 0;    // scans.id: every scan up to it is in the ledger
   std::int64_t changes_upto = 0;  // manifest_changes.id: every change up to it is in the ledger
 
   BagId Bag(std::string_view name) {
     if (name.empty()) return 0;
-    auto [it, added] = bag_ids.try_emplace(std::string(name), static_cast<BagId>(bag_names.size()));
-    if (added) bag_names.emplace_back(name);
-    return it->second;
+    // Debian's Abseil has its own string_view type.
+    if (auto it = bag_ids.find(absl::string_view(name.data(), name.size())); it != bag_ids.end()) return it->second;
+    const BagId id = static_cast<BagId>(bag_names.size());
+    bag_ids.emplace(std::string(name), id);
+    bag_names.emplace_back(name);
+    return id;
   }
 
   // A manifest row from columns (waybill, origin, dest, dispatched_ms, bag) at `col`.
@@ -95,8 +99,8 @@ struct ReconcileRunner::Memory {
             StationNumber(row.ColumnView(col + 2)), row.ColumnInt(col + 3), Bag(row.ColumnView(col + 4))};
   }
 
-  // Scans after scans_upto, from one snapshot.
-  Result<std::int64_t> ReadScans(sql::Db& db) {
+  // Scans after scans_upto, each that counts handed to `take`; how many were read.
+  Result<std::int64_t> ReadScans(sql::Db& db, const std::function<void(const reconcile::SeenItem&)>& take) {
     auto scans = sql::Stmt::Prepare(db, "SELECT id, waybill, bag, type FROM scans WHERE id > ?1 ORDER BY id");
     if (!scans.ok()) return scans.status();
     scans->Bind(1, scans_upto);
@@ -109,7 +113,7 @@ struct ReconcileRunner::Memory {
       const std::string_view waybill = row.ColumnView(1);
       const BagId bag = Bag(row.ColumnView(2));
       if (waybill.empty() && bag == 0) return;
-      ledger.AddSeen({waybill.empty() ? 0 : waybills.Key(waybill), bag, *type, row.ColumnInt(0)});
+      take({waybill.empty() ? 0 : waybills.Key(waybill), bag, *type, row.ColumnInt(0)});
     });
     if (!s.ok()) return s;
     return read;
@@ -124,16 +128,17 @@ struct ReconcileRunner::Memory {
     auto last_change = db.QueryInt("SELECT coalesce(max(id), 0) FROM manifest_changes");
     if (!last_change.ok()) return last_change.status();
     changes_upto = *last_change;
+    std::vector<reconcile::ManifestItem> rows;
     auto manifest = sql::Stmt::Prepare(db, "SELECT waybill, origin_station, dest_station, dispatched_ms, bag FROM manifest");
     if (!manifest.ok()) return manifest.status();
-    Status s = manifest->ForEachRow([&](const sql::Stmt& row) {
-      ledger.SetManifest(Row(row, 0));
-      ++summary.manifest_read;
-    });
+    Status s = manifest->ForEachRow([&](const sql::Stmt& row) { rows.push_back(Row(row, 0)); });
     if (!s.ok()) return s;
-    auto scans = ReadScans(db);
+    std::vector<reconcile::SeenItem> seen;
+    auto scans = ReadScans(db, [&](const reconcile::SeenItem& item) { seen.push_back(item); });
     if (!scans.ok()) return scans.status();
+    summary.manifest_read = static_cast<std::int64_t>(rows.size());
     summary.scans_read = *scans;
+    ledger.Load(rows, seen);
     return Status::OK();
   }
 
@@ -158,12 +163,20 @@ struct ReconcileRunner::Memory {
       }
     });
     if (!s.ok()) return s;
-    auto scans = ReadScans(db);
+    auto scans = ReadScans(db, [&](const reconcile::SeenItem& item) { ledger.AddSeen(item); });
     if (!scans.ok()) return scans.status();
     summary.scans_read = *scans;
     return Status::OK();
   }
 };
+
+Status ReconcileRunner::Tidy(sql::Db& db) {
+  if (!memory_) return Status::OK();
+  auto applied = sql::Stmt::Prepare(db, "DELETE FROM manifest_changes WHERE id <= ?1");
+  if (!applied.ok()) return applied.status();
+  applied->Bind(1, memory_->changes_upto);
+  return applied->Run();
+}
 
 ReconcileRunner::ReconcileRunner(const ReconcileSettings& settings, const reconcile::Config& config)
     : settings_(settings), config_(config) {}
@@ -228,15 +241,12 @@ Result<ReconcileRunSummary> ReconcileRunner::RunOnce(sql::Db& db, const std::str
   if (!next_id.ok()) return next_id.status();
   summary.run_id = *next_id;
   const DiscrepancyNames names{memory.waybills, memory.bag_names};
-  auto stored = summary.full ? StoreAllFound(db, names, memory.ledger.Current().items, summary.run_id, now_ms)
+  // A full run's first Update looked at every waybill and bag: what it
+  // found is everything there is.
+  auto stored = summary.full ? StoreAllFound(db, names, changes.found, summary.run_id, now_ms)
                              : StoreChanges(db, names, changes, summary.run_id, now_ms);
   if (!stored.ok()) return stored.status();
   if (Status s = NotifyOrigins(db, settings_.station, summary.run_id, now_ms, *stored); !s.ok()) return s;
-  // The changes applied are no longer needed by anyone.
-  auto applied = sql::Stmt::Prepare(db, "DELETE FROM manifest_changes WHERE id <= ?1");
-  if (!applied.ok()) return applied.status();
-  applied->Bind(1, memory.changes_upto);
-  if (Status s = applied->Run(); !s.ok()) return s;
   summary.opened = stored->opened;
   summary.resolved = stored->resolved;
   summary.notices = stored->notices;

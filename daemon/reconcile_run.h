@@ -51,6 +51,11 @@ class ReconcileRunner {
   // read or written, and then no discrepancy changed.
   Result<ReconcileRunSummary> Run(sql::Db& db, const std::string& trigger, std::int64_t now_ms);
 
+  // Drops the manifest changes the ledger has applied. Separate from Run,
+  // so a clerk does not wait for it (after an import of a million rows it
+  // is a million deletes); a failure costs nothing but the space.
+  Status Tidy(sql::Db& db);
+
  private:
   struct Memory;
   ReconcileRunner(const ReconcileSettings& settings, const reconcile::Config& config);

@@ -99,6 +99,12 @@ void Reconciler::Run() {
       status_.last_error = result.status().ToString();
     }
     next_scheduled = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.every_ms);
+    // After the clerk has the answer.
+    lock.unlock();
+    if (station::Status tidy = runner_->Tidy(db_); !tidy.ok()) {
+      spdlog::warn("reconciliation: dropping applied manifest changes failed: {}", tidy.ToString());
+    }
+    lock.lock();
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "reconcile/sort_keys.h"
+
 namespace station::reconcile {
 
 Ledger::Ledger(const Config& config) : station_(config.station), grace_(config), bags_(1) {}
@@ -94,10 +96,12 @@ void Ledger::AddSeen(const SeenItem& scan) {
   Entry& e = EntryFor(scan.waybill);
   if (e.scans == 0) {
     // Its first scan: its manifest bag has now been seen through it.
-    PlaceRow(scan.waybill, e, -1);
+    if (e.has_row && e.bag != 0) {
+      ++bags_[e.bag].seen_rows;
+      MarkBagDirty(e.bag);
+    }
     e.first_scan_id = scan.scan_id;
     ++e.scans;
-    PlaceRow(scan.waybill, e, +1);
   } else {
     e.first_scan_id = std::min(e.first_scan_id, scan.scan_id);
     ++e.scans;
@@ -105,6 +109,68 @@ void Ledger::AddSeen(const SeenItem& scan) {
   if (scan.type == SeenType::kArrival) ++e.arrivals;
   if (e.scan_bag == 0) e.scan_bag = scan.bag;
   MarkDirty(scan.waybill, e);
+}
+
+void Ledger::Load(const std::vector<ManifestItem>& manifest, const std::vector<SeenItem>& seen) {
+  if (!entries_.empty() || !everything_dirty_) {  // not a first load: one at a time
+    for (const ManifestItem& m : manifest) SetManifest(m);
+    for (const SeenItem& s : seen) AddSeen(s);
+    return;
+  }
+  BagId top = 0;
+  for (const ManifestItem& m : manifest) top = std::max(top, m.bag);
+  for (const SeenItem& s : seen) top = std::max(top, s.bag);
+  if (top >= bags_.size()) bags_.resize(top + std::size_t{1});
+
+  // Both inputs by waybill (stable: input order within a waybill).
+  std::vector<KeyedIndex> scratch;
+  std::vector<KeyedIndex> rows(manifest.size());
+  for (std::size_t i = 0; i < manifest.size(); ++i) rows[i] = {manifest[i].waybill, static_cast<std::uint32_t>(i), 0};
+  SortByKey(rows, scratch);
+  std::vector<KeyedIndex> parcels;
+  parcels.reserve(seen.size());
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    const SeenItem& s = seen[i];
+    if (s.bag != 0) {  // AddSeen's bag facts
+      Bag& b = bags_[s.bag];
+      b.named = true;
+      if (s.waybill == 0 && s.type == SeenType::kArrival) b.arrived = true;
+      if (s.waybill != 0 && s.type == SeenType::kUnpack) b.itemised = true;
+    }
+    if (s.waybill != 0) parcels.push_back({s.waybill, static_cast<std::uint32_t>(i), 0});
+  }
+  SortByKey(parcels, scratch);
+
+  // One entry a waybill, from its last row and all its scans.
+  std::vector<std::pair<WaybillKey, Entry>> built;
+  built.reserve(std::max(rows.size(), parcels.size()));
+  std::size_t r = 0, p = 0;
+  while (r < rows.size() || p < parcels.size()) {
+    const WaybillKey key =
+        (p >= parcels.size() || (r < rows.size() && rows[r].key <= parcels[p].key)) ? rows[r].key : parcels[p].key;
+    Entry e;
+    for (; r < rows.size() && rows[r].key == key; ++r) {
+      const ManifestItem& m = manifest[rows[r].index];
+      e.has_row = true;
+      e.origin_station = m.origin_station;
+      e.dest_station = m.dest_station;
+      e.dispatched_ms = m.dispatched_ms;
+      e.bag = m.bag;
+    }
+    for (; p < parcels.size() && parcels[p].key == key; ++p) {
+      const SeenItem& s = seen[parcels[p].index];
+      e.first_scan_id = e.scans == 0 ? s.scan_id : std::min(e.first_scan_id, s.scan_id);
+      ++e.scans;
+      if (s.type == SeenType::kArrival) ++e.arrivals;
+      if (e.scan_bag == 0) e.scan_bag = s.bag;
+    }
+    built.emplace_back(key, e);
+  }
+  entries_.reserve(entries_.size() + built.size());
+  for (const auto& [key, e] : built) {
+    entries_.emplace(key, e);
+    PlaceRow(key, e, +1);
+  }
 }
 
 void Ledger::Count(const Entry& e, int sign) {

@@ -12,6 +12,7 @@ packages=(
   libspdlog-dev
   catch2
   nlohmann-json3-dev
+  libabsl-dev  # flat_hash_map: the reconciliation ledger (reconcile/ledger.h)
 )
 
 missing=()

@@ -199,3 +199,61 @@ TEST_CASE("ledger: random histories agree with the batch engine after every step
     }
   }
 }
+
+TEST_CASE("ledger: a bulk Load holds what one row and one scan at a time would, and goes on from there",
+          "[reconcile][ledger]") {
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    std::mt19937_64 rng(seed);
+    const auto pick = [&](std::int64_t lo, std::int64_t hi) {
+      return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+    };
+    Config config = StationConfig();
+    const BagId bag_count = static_cast<BagId>(pick(1, 10));
+    const std::int64_t waybills = pick(5, 100);
+    std::vector<ManifestItem> manifest;  // with repeats: the last row of a waybill wins
+    std::vector<SeenItem> seen;
+    std::int64_t scan_id = 0;
+    std::int64_t now = kStart;
+    const auto random_row = [&] {
+      const BagId bag = pick(0, 2) ? static_cast<BagId>(pick(1, bag_count)) : 0;
+      return Row(static_cast<WaybillKey>(pick(1, waybills)), pick(0, 3) ? kStation : 310001,
+                 now - pick(0, 60) * kHour, bag, pick(0, 1) ? 100001 : 200002);
+    };
+    const auto random_scan = [&] {
+      const BagId bag = pick(0, 2) ? static_cast<BagId>(pick(1, bag_count)) : 0;
+      if (pick(0, 5) == 0) return Scan(0, pick(0, 2) ? SeenType::kArrival : SeenType::kUnpack, ++scan_id, bag ? bag : 1);
+      const SeenType types[] = {SeenType::kArrival, SeenType::kArrival, SeenType::kUnpack, SeenType::kOtherPresence};
+      return Scan(static_cast<WaybillKey>(pick(1, waybills)), types[pick(0, 3)], ++scan_id, bag);
+    };
+    for (std::int64_t i = pick(0, 80); i > 0; --i) manifest.push_back(random_row());
+    for (std::int64_t i = pick(0, 80); i > 0; --i) seen.push_back(random_scan());
+
+    Ledger bulk(config), one_by_one(config);
+    bulk.Load(manifest, seen);
+    for (const ManifestItem& m : manifest) one_by_one.SetManifest(m);
+    for (const SeenItem& s : seen) one_by_one.AddSeen(s);
+    bulk.Update(now);
+    one_by_one.Update(now);
+    config.now_ms = now;
+    INFO("seed " << seed);
+    const Report want = Classify(manifest, seen, bag_count, config);
+    RequireSameReport(bulk.Current(), want);
+    RequireSameReport(one_by_one.Current(), want);
+
+    // Then more of both, one at a time, and later: the loaded state
+    // (bag members, parcels seen per bag) must carry the changes right.
+    for (std::int64_t i = pick(0, 30); i > 0; --i) {
+      if (pick(0, 1)) {
+        manifest.push_back(random_row());
+        bulk.SetManifest(manifest.back());
+      } else {
+        seen.push_back(random_scan());
+        bulk.AddSeen(seen.back());
+      }
+    }
+    now += pick(0, 30) * kHour;
+    bulk.Update(now);
+    config.now_ms = now;
+    RequireSameReport(bulk.Current(), Classify(manifest, seen, bag_count, config));
+  }
+}
