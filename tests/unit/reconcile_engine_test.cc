@@ -19,8 +19,11 @@
 #include <vector>
 
 #include "reconcile/engine.h"
+#include "tests/unit/reconcile_inputs.h"
 
 using namespace station::reconcile;
+using station::reconcile::test::Row;
+using station::reconcile::test::Scan;
 
 namespace {
 
@@ -38,27 +41,6 @@ Config StationConfig() {
   config.now_ms = kNow;
   config.grace_ms = 24 * kHour;
   return config;
-}
-
-ManifestItem Row(WaybillKey waybill, std::int32_t dest, std::int64_t dispatched_ms, BagId bag = 0,
-                 std::int32_t origin = kOrigin) {
-  ManifestItem row;
-  row.waybill = waybill;
-  row.origin_station = origin;
-  row.dest_station = dest;
-  row.dispatched_ms = dispatched_ms;
-  row.bag = bag;
-  return row;
-}
-
-// A parcel-level scan.
-SeenItem Scan(WaybillKey waybill, SeenType type, std::int64_t scan_id, BagId bag = 0) {
-  SeenItem s;
-  s.waybill = waybill;
-  s.bag = bag;
-  s.type = type;
-  s.scan_id = scan_id;
-  return s;
 }
 
 // A bag-level scan (a bag and no waybill).

@@ -16,8 +16,11 @@
 
 #include "reconcile/engine.h"
 #include "reconcile/ledger.h"
+#include "tests/unit/reconcile_inputs.h"
 
 using namespace station::reconcile;
+using station::reconcile::test::Row;
+using station::reconcile::test::Scan;
 
 namespace {
 
@@ -55,26 +58,6 @@ void RequireSameReport(const Report& got, const Report& want) {
   REQUIRE(got.manifest_to_station == want.manifest_to_station);
   REQUIRE(got.arrived == want.arrived);
   REQUIRE(got.within_grace == want.within_grace);
-}
-
-ManifestItem Row(WaybillKey waybill, std::int32_t dest, std::int64_t dispatched_ms, BagId bag,
-                 std::int32_t origin = 100001) {
-  ManifestItem row;
-  row.waybill = waybill;
-  row.origin_station = origin;
-  row.dest_station = dest;
-  row.dispatched_ms = dispatched_ms;
-  row.bag = bag;
-  return row;
-}
-
-SeenItem Scan(WaybillKey waybill, SeenType type, std::int64_t scan_id, BagId bag = 0) {
-  SeenItem s;
-  s.waybill = waybill;
-  s.bag = bag;
-  s.type = type;
-  s.scan_id = scan_id;
-  return s;
 }
 
 }  // namespace
