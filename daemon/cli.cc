@@ -23,6 +23,8 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
   std::int64_t reconcile_every_s = config.reconcile.every_ms / 1000;
   double grace_hours = static_cast<double>(config.reconcile.settings.grace_ms) / 3'600'000.0;
   std::vector<std::string> grace_by_origin;
+  std::int64_t answer_within_min = config.problems.settings.deadlines.answer_within_ms / 60'000;
+  std::int64_t close_within_h = config.problems.settings.deadlines.close_within_ms / 3'600'000;
 
   po::options_description options(
       "stationd: the station daemon. Docked guns' scans land here durably, exactly once.\n\n"
@@ -57,6 +59,18 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
        "a manifested parcel counts as missing this long after its dispatch")
       ("reconcile-grace", po::value(&grace_by_origin)->composing(),
        "ORIGIN=HOURS: another grace period for parcels from this origin station (repeatable)")
+      ("problem-answer-within-min", po::value(&answer_within_min)->default_value(answer_within_min),
+       "a problem case not answered by its origin station this long after it opened is escalated")
+      ("problem-close-within-h", po::value(&close_within_h)->default_value(close_within_h),
+       "a problem case not closed this long after it opened is escalated")
+      ("damage-tolerance-g",
+       po::value(&config.problems.settings.damage.grams)->default_value(config.problems.settings.damage.grams),
+       "a damaged parcel this much lighter than declared, or less, is whole: rewrap and deliver")
+      ("damage-tolerance-pct",
+       po::value(&config.problems.settings.damage.percent)->default_value(config.problems.settings.damage.percent),
+       "... or this % of the declared weight, when that is more; lighter than both: short, claim")
+      ("problem-clock-file", po::value(&config.problems.clock_file),
+       "for tests: the problem desk's time is read from this file (Unix ms) instead of the clock")
       ("max-message-bytes", po::value(&max_message_bytes)->default_value(max_message_bytes),
        "largest batch body accepted, in bytes")
       ("log-level", po::value(&config.log_level)->default_value(config.log_level),
@@ -85,6 +99,14 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
   if (!std::isfinite(grace_hours) || grace_hours < 0 || grace_hours > 2160) {
     return UsageError("stationd", "--reconcile-grace-hours must be between 0 and 2160 (90 days)");
   }
+  if (answer_within_min < 1 || answer_within_min > 7 * 24 * 60) {
+    return UsageError("stationd", "--problem-answer-within-min must be between 1 and 10080 (7 days)");
+  }
+  if (close_within_h < 1 || close_within_h > 90 * 24) {
+    return UsageError("stationd", "--problem-close-within-h must be between 1 and 2160 (90 days)");
+  }
+  config.problems.settings.deadlines.answer_within_ms = answer_within_min * 60'000;
+  config.problems.settings.deadlines.close_within_ms = close_within_h * 3'600'000;
   config.reconcile.every_ms = reconcile_every_s * 1000;
   config.reconcile.settings.grace_ms = static_cast<std::int64_t>(grace_hours * 3'600'000.0);
   for (const std::string& g : grace_by_origin) {

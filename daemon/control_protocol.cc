@@ -24,6 +24,15 @@ std::string EncodeControlRequest(const ControlRequest& request) {
     j["note"] = request.note;
     j["by"] = request.by;
   }
+  if (request.cmd.rfind("problem_", 0) == 0) {
+    const std::pair<const char*, const std::string*> fields[] = {
+        {"waybill", &request.waybill}, {"reason", &request.reason},   {"case", &request.case_no},
+        {"resolution", &request.resolution}, {"phone", &request.phone}, {"address", &request.address},
+        {"note", &request.note},       {"by", &request.by}};
+    for (const auto& [name, value] : fields) {
+      if (!value->empty()) j[name] = *value;
+    }
+  }
   return Dump(j);
 }
 
@@ -51,7 +60,10 @@ Result<ControlRequest> DecodeControlRequest(std::string_view text) {
     if (!id->is_number_integer()) return Status::InvalidArgument("control request", "\"id\" must be an integer");
     request.id = id->get<std::int64_t>();
   }
-  for (auto [name, field] : {std::pair{"note", &request.note}, std::pair{"by", &request.by}}) {
+  for (auto [name, field] : {std::pair{"note", &request.note}, std::pair{"by", &request.by},
+                             std::pair{"waybill", &request.waybill}, std::pair{"reason", &request.reason},
+                             std::pair{"case", &request.case_no}, std::pair{"resolution", &request.resolution},
+                             std::pair{"phone", &request.phone}, std::pair{"address", &request.address}}) {
     if (j.contains(name) && !text_field(name)) {
       return Status::InvalidArgument("control request", "\"" + std::string(name) + "\" must be text");
     }
@@ -135,6 +147,13 @@ std::string EncodeReconcileStatus(const std::string& req, std::int64_t ticket, c
   return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true}, {"reconcile", body}});
 }
 
+std::string EncodeProblemReply(const std::string& req, const ProblemReply& p) {
+  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true},
+               {"problem",
+                {{"case", p.case_no}, {"waybill", p.waybill}, {"state", p.state}, {"origin_station", p.origin_station},
+                 {"action", p.action}}}});
+}
+
 std::string EncodeDiscrepancyClosed(const std::string& req, const ClosedDiscrepancy& d) {
   return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true},
                {"discrepancy",
@@ -189,6 +208,13 @@ Result<ControlReply> DecodeControlReply(std::string_view text) {
       reply.reconcile.completed = r->value("completed", std::int64_t{0});
       reply.reconcile.last_error = r->value("last_error", std::string());
       if (auto last = r->find("last"); last != r->end() && last->is_object()) reply.reconcile.last = RunFromJson(*last);
+    }
+    if (auto p = j.find("problem"); p != j.end() && p->is_object()) {
+      reply.problem.case_no = p->value("case", std::string());
+      reply.problem.waybill = p->value("waybill", std::string());
+      reply.problem.state = p->value("state", std::string());
+      reply.problem.origin_station = p->value("origin_station", std::string());
+      reply.problem.action = p->value("action", std::string());
     }
     if (auto d = j.find("discrepancy"); d != j.end() && d->is_object()) {
       ClosedDiscrepancy& c = reply.discrepancy;

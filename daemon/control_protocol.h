@@ -24,13 +24,21 @@ constexpr std::size_t kMaxControlRequestBytes = 65536;
 struct ControlRequest {
   std::string req;
   std::string cmd;     // "ping", "manifest_import", "upload", "uplink_status", "reconcile", "reconcile_status",
-                       // "discrepancy_close"
+                       // "discrepancy_close", "problem_open", "problem_close", "problem_answer"
   std::string source;  // manifest_import: the file's name, kept as the rows' source
   // discrepancy_close: which one, the clerk's note and who closes it. With
   // initializers, so the other commands' requests stay {req, cmd, source}.
   std::int64_t id = 0;
   std::string note = {};
   std::string by = {};
+  // problem_open (waybill, reason, note, by), problem_close (case_no, note,
+  // by), problem_answer (case_no, resolution, phone, address, note, by).
+  std::string waybill = {}, reason = {}, case_no = {}, resolution = {}, phone = {}, address = {};
+};
+
+// What a problem command did to its case: what the clerk is told.
+struct ProblemReply {
+  std::string case_no, waybill, state, origin_station, action;  // action: opened, added, closed, answered
 };
 
 // A discrepancy as discrepancy_close left it: what the clerk is told.
@@ -52,6 +60,7 @@ std::string EncodeUplinkStatus(const std::string& req, const UplinkStatus& statu
 // for (0 for reconcile_status): done once `completed` reaches it.
 std::string EncodeReconcileStatus(const std::string& req, std::int64_t ticket, const ReconcilerStatus& status);
 std::string EncodeDiscrepancyClosed(const std::string& req, const ClosedDiscrepancy& closed);
+std::string EncodeProblemReply(const std::string& req, const ProblemReply& problem);
 std::string EncodeControlError(const std::string& req, const Status& status);
 
 // The reply as read by stationctl: ok, or code and error; for a manifest
@@ -66,6 +75,7 @@ struct ControlReply {
   bool reconciler = false;           // reconcile, reconcile_status: the daemon has one
   ReconcilerStatus reconcile;        // reconcile, reconcile_status
   ClosedDiscrepancy discrepancy;     // discrepancy_close
+  ProblemReply problem;              // problem_open, problem_close, problem_answer
 };
 Result<ControlReply> DecodeControlReply(std::string_view json);
 

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/clerk_text.h"
 #include "daemon/control_protocol.h"
 #include "daemon/ingest_server.h"
 #include "scanner/manifest.h"
@@ -14,34 +15,11 @@
 namespace station {
 namespace {
 
-constexpr std::size_t kMaxNoteBytes = 1000;
-constexpr std::size_t kMaxClosedByBytes = 100;
-
-constexpr std::string_view kAsciiSpace = " \t\r\n\f\v";
-constexpr std::string_view kIdeographicSpace = "\xE3\x80\x80";  // U+3000, what a Chinese input method types
-
-// The bytes of a blank at the front (back) of `text`, 0 when none.
-std::size_t BlankAtFront(std::string_view text) {
-  if (!text.empty() && kAsciiSpace.find(text.front()) != std::string_view::npos) return 1;
-  return text.substr(0, 3) == kIdeographicSpace ? 3 : 0;
-}
-std::size_t BlankAtBack(std::string_view text) {
-  if (!text.empty() && kAsciiSpace.find(text.back()) != std::string_view::npos) return 1;
-  return text.size() >= 3 && text.substr(text.size() - 3) == kIdeographicSpace ? 3 : 0;
-}
-
-// Without blanks at either end, so that a note of blanks counts as none.
-std::string_view Trim(std::string_view text) {
-  while (std::size_t n = BlankAtFront(text)) text.remove_prefix(n);
-  while (std::size_t n = BlankAtBack(text)) text.remove_suffix(n);
-  return text;
-}
-
 // The close as it will be stored (note and name trimmed), or what is wrong
 // with it. JSON decoding has already made sure both are valid UTF-8.
 Result<ControlRequest> CheckClose(ControlRequest request) {
   if (request.id < 1) return Status::InvalidArgument("discrepancy_close", "\"id\" must be a positive integer");
-  request.note = std::string(Trim(request.note));
+  request.note = std::string(TrimBlanks(request.note));
   if (request.note.empty()) {
     return Status::InvalidArgument("discrepancy " + std::to_string(request.id),
                                    "the note is empty: say why it is closed");
@@ -51,13 +29,13 @@ Result<ControlRequest> CheckClose(ControlRequest request) {
                                    "the note has " + std::to_string(request.note.size()) + " bytes; at most " +
                                        std::to_string(kMaxNoteBytes) + " are kept");
   }
-  request.by = std::string(Trim(request.by));
+  request.by = std::string(TrimBlanks(request.by));
   if (request.by.empty()) {
     return Status::InvalidArgument("discrepancy " + std::to_string(request.id), "who closes it (\"by\") is empty");
   }
-  if (request.by.size() > kMaxClosedByBytes) {
+  if (request.by.size() > kMaxClerkNameBytes) {
     return Status::InvalidArgument("discrepancy " + std::to_string(request.id),
-                                   "\"by\" is longer than " + std::to_string(kMaxClosedByBytes) + " bytes");
+                                   "\"by\" is longer than " + std::to_string(kMaxClerkNameBytes) + " bytes");
   }
   return request;
 }
@@ -200,6 +178,7 @@ std::string ControlServer::Handle(std::vector<zmq::message_t>& frames) {
     return EncodeReconcileStatus(request->req, ticket, reconciler_->Status());
   }
   if (request->cmd == "discrepancy_close") return CloseDiscrepancy(*request);
+  if (request->cmd.rfind("problem_", 0) == 0) return HandleProblem(*request);
   return EncodeControlError(request->req,
                             Status::InvalidArgument("unknown command '" + request->cmd.substr(0, 40) + "'"));
 }

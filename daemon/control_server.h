@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "daemon/control_protocol.h"
+#include "daemon/problem_desk.h"
 #include "daemon/reconciler.h"
 #include "daemon/store.h"
 #include "daemon/uplink.h"
@@ -31,6 +32,12 @@ class ControlServer {
   void SetUplink(Uplink* uplink) { uplink_ = uplink; }
   // The reconciler that reconcile and reconcile_status use; may be null.
   void SetReconciler(Reconciler* reconciler) { reconciler_ = reconciler; }
+  // The problem desk the problem commands wake, with the settings and the
+  // clock they use; may be null.
+  void SetProblemDesk(ProblemDesk* desk, ProblemSettings settings) {
+    problem_desk_ = desk;
+    problem_settings_ = std::move(settings);
+  }
 
   // Answers every request already waiting; never blocks.
   void HandleWaiting();
@@ -41,6 +48,9 @@ class ControlServer {
   // discrepancy_close: a clerk's close, written here, on this thread's
   // connection to station.db (the one writer), in one short transaction.
   std::string CloseDiscrepancy(const ControlRequest& request);
+  // problem_open, problem_close, problem_answer (control_problems.cc): a
+  // clerk's write to a case, on this thread's connection, in one transaction.
+  std::string HandleProblem(const ControlRequest& request);
 
   Store& store_;
   std::string station_;
@@ -48,6 +58,8 @@ class ControlServer {
   std::string endpoint_;
   Uplink* uplink_ = nullptr;
   Reconciler* reconciler_ = nullptr;
+  ProblemDesk* problem_desk_ = nullptr;
+  ProblemSettings problem_settings_;
 };
 
 }  // namespace station

@@ -60,6 +60,19 @@ Status ValidateConfig(const DaemonConfig& config) {
       return Status::InvalidArgument("--reconcile-grace " + origin, "must be at most 2160 hours (90 days)");
     }
   }
+  const ProblemSettings& p = config.problems.settings;
+  if (p.deadlines.answer_within_ms < 60'000 || p.deadlines.answer_within_ms > 7LL * 24 * 3600 * 1000) {
+    return Status::InvalidArgument("--problem-answer-within-min", "must be between 1 and 10080 (7 days)");
+  }
+  if (p.deadlines.close_within_ms < 3'600'000 || p.deadlines.close_within_ms > 90LL * 24 * 3600 * 1000) {
+    return Status::InvalidArgument("--problem-close-within-h", "must be between 1 and 2160 (90 days)");
+  }
+  if (p.damage.grams < 0 || p.damage.grams > 100'000) {
+    return Status::InvalidArgument("--damage-tolerance-g", "must be between 0 and 100000");
+  }
+  if (!(p.damage.percent >= 0 && p.damage.percent <= 100)) {
+    return Status::InvalidArgument("--damage-tolerance-pct", "must be between 0 and 100");
+  }
   return Status::OK();
 }
 
@@ -152,9 +165,18 @@ int RunDaemon(const DaemonConfig& config) {
     return 1;
   }
   (*control)->SetReconciler(reconciler->get());
-  (*server)->SetAfterCommit([thread = index_thread.get(), up = uplink.get()] {
+  ProblemDeskOptions desk_options = config.problems;
+  desk_options.settings.station = config.ingest.station;
+  auto desk = ProblemDesk::Start(DatabasePath(config.data_dir), desk_options, config.db.vfs);
+  if (!desk.ok()) {
+    spdlog::critical("cannot start the problem desk: {}", desk.status().ToString());
+    return 1;
+  }
+  (*control)->SetProblemDesk(desk->get(), desk_options.settings);
+  (*server)->SetAfterCommit([thread = index_thread.get(), up = uplink.get(), d = desk->get()] {
     thread->Wake();
     if (up) up->Wake();
+    d->Wake();
   });
   spdlog::info("stationd started station={} data_dir={} ingest={} control={}", config.ingest.station,
                config.data_dir, (*server)->endpoint(), (*control)->endpoint());
@@ -163,6 +185,8 @@ int RunDaemon(const DaemonConfig& config) {
   (*server)->SetAfterCommit(nullptr);
   (*control)->SetUplink(nullptr);
   (*control)->SetReconciler(nullptr);
+  (*control)->SetProblemDesk(nullptr, {});
+  desk->reset();        // finishes a pass under way
   reconciler->reset();  // finishes a run under way
   uplink.reset();  // stops its thread; its cursor is already in station.db
   // Joins the thread and makes the index durable; only then may the run

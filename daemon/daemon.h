@@ -5,6 +5,7 @@
 #include <string>
 
 #include "daemon/ingest_server.h"
+#include "daemon/problem_desk.h"
 #include "daemon/reconciler.h"
 #include "daemon/sqlite.h"
 #include "daemon/uplink.h"
@@ -18,6 +19,7 @@ struct DaemonConfig {
   std::string control;
   UplinkOptions uplink;  // the national system; no endpoint: no uplink
   ReconcilerOptions reconcile;  // settings.station is taken from ingest.station
+  ProblemDeskOptions problems;  // settings.station is taken from ingest.station
   std::string log_level = "info";
   sql::OpenOptions db;   // durability settings; defaults are the safe ones
 };

@@ -241,6 +241,87 @@ CREATE TABLE national_lookups (
 ) WITHOUT ROWID;
 CREATE INDEX national_lookups_waiting ON national_lookups (queued_ms) WHERE answered_ms IS NULL;
 )sql",
+    // 6: problem parcels: cases with their audit trail, the alerts other
+    // stations sent about parcels this station shipped, the desk's cursors.
+    R"sql(
+-- One row a problem case (DESIGN §4, issue 5). A parcel has at most one
+-- case that is not closed; a second problem scan adds to it.
+--   open -> notified (the origin station was sent the alert) -> answered
+--   (its resolution came back) -> closed (by the scan that carries the
+--   resolution out, or by a clerk with a note). Escalated is not a state
+--   but a mark: answer_late / close_late when a deadline passed.
+CREATE TABLE problem_cases (
+  id                 INTEGER PRIMARY KEY,
+  case_no            TEXT    NOT NULL UNIQUE,  -- 571001-20261201-0007: station, day opened, number that day
+  waybill            TEXT    NOT NULL,
+  reason             TEXT    NOT NULL,
+  origin_station     TEXT    NOT NULL,  -- from the manifest or a pickup scan; '' when unknown
+  state              TEXT    NOT NULL CHECK (state IN ('open', 'notified', 'answered', 'closed')),
+  opened_ms          INTEGER NOT NULL,
+  opened_by          TEXT    NOT NULL,  -- courier@device of the problem scan, or the clerk
+  first_scan_id      INTEGER NOT NULL,  -- the problem scan that opened it (a clerk's is stored as a scan too)
+  problem_scans      INTEGER NOT NULL,  -- problem scans of the parcel while the case was open
+  note               TEXT    NOT NULL,
+  weight_g           INTEGER,           -- damaged: weighed here
+  reference_weight_g INTEGER,           -- damaged: the declared weight (manifest)
+  suggestion         TEXT,              -- damaged: rewrap_deliver (within tolerance) or claim (short)
+  answer_due_ms      INTEGER NOT NULL,
+  close_due_ms       INTEGER NOT NULL,
+  answer_late        INTEGER NOT NULL DEFAULT 0,
+  close_late         INTEGER NOT NULL DEFAULT 0,
+  resolution         TEXT,
+  resolution_phone   TEXT,              -- the origin's new number, in full, for this case only
+  resolution_address TEXT,
+  answer_note        TEXT,
+  answered_ms        INTEGER,
+  answered_by        TEXT,
+  closed_ms          INTEGER,
+  closed_by          TEXT,
+  close_note         TEXT,
+  closed_by_scan_id  INTEGER            -- the scan that carried the resolution out; NULL: closed by hand
+);
+CREATE UNIQUE INDEX problem_cases_one_open ON problem_cases (waybill) WHERE state != 'closed';
+CREATE INDEX problem_cases_by_state ON problem_cases (state);
+
+-- Every change of every case: who, when, what.
+CREATE TABLE problem_events (
+  id      INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES problem_cases (id),
+  at_ms   INTEGER NOT NULL,
+  actor   TEXT    NOT NULL,  -- courier@device, a clerk, 'stationd', 'station 310001'
+  event   TEXT    NOT NULL,  -- opened, scanned_again, notified, answered, escalated, closed, ...
+  detail  TEXT    NOT NULL
+);
+CREATE INDEX problem_events_by_case ON problem_events (case_id, id);
+
+-- Alerts other stations sent about parcels this station shipped (its side
+-- as the origin), once each, with how this station answered.
+CREATE TABLE problem_alerts (
+  case_no      TEXT    PRIMARY KEY,
+  from_station TEXT    NOT NULL,
+  waybill      TEXT    NOT NULL,
+  reason       TEXT    NOT NULL,
+  body         TEXT    NOT NULL,  -- the alert as it came
+  received_ms  INTEGER NOT NULL,
+  state        TEXT    NOT NULL CHECK (state IN ('alerted', 'answered', 'closed')),
+  resolution   TEXT,
+  answered_ms  INTEGER,
+  answered_by  TEXT,
+  closed_ms    INTEGER
+) WITHOUT ROWID;
+
+-- How far the problem desk has looked: scans (problem scans open cases,
+-- resolution scans close them) and inbox messages (alerts and answers).
+-- A database that had scans before this migration starts after them: old
+-- problem scans do not open cases.
+CREATE TABLE problem_desk (
+  one        INTEGER PRIMARY KEY CHECK (one = 1),
+  scans_upto INTEGER NOT NULL,
+  inbox_upto INTEGER NOT NULL
+);
+INSERT INTO problem_desk
+  SELECT 1, coalesce((SELECT max(id) FROM scans), 0), coalesce((SELECT max(seq) FROM inbox), 0);
+)sql",
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

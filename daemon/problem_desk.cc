@@ -1,0 +1,167 @@
+#include "daemon/problem_desk.h"
+
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/ingest_server.h"
+
+namespace station {
+namespace {
+
+// Scans after `from` up to `to` that matter to cases: problem scans from
+// guns (a clerk's are recorded when the clerk opens the case) and any scan
+// of a parcel with a case not yet closed.
+constexpr const char* kScans =
+    "SELECT s.id, s.waybill, s.type, coalesce(s.reason, ''), coalesce(s.note, ''), b.courier, b.device, s.weight_g"
+    " FROM scans s JOIN batches b ON b.id = s.batch_id"
+    " WHERE s.id > ?1 AND s.id <= ?2 AND s.waybill IS NOT NULL"
+    " AND ((s.type = 'problem' AND b.device != 'CLERK')"
+    "      OR s.waybill IN (SELECT waybill FROM problem_cases WHERE state != 'closed'))"
+    " ORDER BY s.id";
+
+}  // namespace
+
+std::int64_t ProblemClock::Now() const {
+  if (!file_.empty()) {
+    std::ifstream in(file_);
+    long long ms = 0;
+    if (in >> ms && ms > 0) return ms;
+  }
+  return NowMs();
+}
+
+Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::int64_t now_ms) {
+  DeskPass pass;
+  auto txn = sql::Txn::Begin(db);
+  if (!txn.ok()) return txn.status();
+  std::int64_t scans_upto = 0, inbox_upto = 0;
+  {
+    auto cursors = sql::Stmt::Prepare(db, "SELECT scans_upto, inbox_upto FROM problem_desk WHERE one = 1");
+    if (!cursors.ok()) return cursors.status();
+    Status s = cursors->ForEachRow([&](const sql::Stmt& r) {
+      scans_upto = r.ColumnInt(0);
+      inbox_upto = r.ColumnInt(1);
+    });
+    if (!s.ok()) return s;
+  }
+  auto newest_scan = db.QueryInt("SELECT coalesce(max(id), 0) FROM scans");
+  if (!newest_scan.ok()) return newest_scan.status();
+
+  if (*newest_scan > scans_upto) {
+    std::vector<ProblemScan> scans;
+    auto read = sql::Stmt::Prepare(db, kScans);
+    if (!read.ok()) return read.status();
+    read->Bind(1, scans_upto).Bind(2, *newest_scan);
+    Status s = read->ForEachRow([&](const sql::Stmt& r) {
+      ProblemScan scan;
+      scan.id = r.ColumnInt(0);
+      scan.waybill = r.ColumnText(1);
+      scan.type = r.ColumnText(2);
+      scan.reason = r.ColumnText(3);
+      scan.note = r.ColumnText(4);
+      scan.courier = r.ColumnText(5);
+      scan.device = r.ColumnText(6);
+      if (!r.ColumnIsNull(7)) scan.weight_g = r.ColumnInt(7);
+      scans.push_back(std::move(scan));
+    });
+    if (!s.ok()) return s;
+    // In scan order: a problem scan after the resolution's scan opens a
+    // new case rather than undoing the close.
+    for (const ProblemScan& scan : scans) {
+      if (scan.type == "problem") {
+        if (scan.device == "CLERK") continue;
+        auto recorded = RecordProblemScan(db, settings, scan, now_ms);
+        if (!recorded.ok()) return recorded.status();
+        ++pass.opened_or_added;
+      } else {
+        auto closed = RecordResolutionScan(db, settings, scan, now_ms);
+        if (!closed.ok()) return closed.status();
+        pass.closed += *closed ? 1 : 0;
+      }
+    }
+    scans_upto = *newest_scan;
+  }
+
+  auto mail = sql::Stmt::Prepare(db, "SELECT seq, from_station, kind, body FROM inbox WHERE seq > ?1 ORDER BY seq");
+  if (!mail.ok()) return mail.status();
+  mail->Bind(1, inbox_upto);
+  struct Message {
+    std::int64_t seq;
+    std::string from, kind, body;
+  };
+  std::vector<Message> messages;
+  Status s = mail->ForEachRow([&](const sql::Stmt& r) {
+    messages.push_back({r.ColumnInt(0), r.ColumnText(1), r.ColumnText(2), r.ColumnText(3)});
+  });
+  if (!s.ok()) return s;
+  for (const Message& m : messages) {
+    inbox_upto = m.seq;
+    if (m.kind != kProblemAlert && m.kind != kProblemAnswer && m.kind != kProblemClosed) continue;
+    auto applied = ApplyProblemMessage(db, settings, m.from, m.kind, m.body, now_ms);
+    if (!applied.ok()) return applied.status();
+    ++pass.messages;
+    spdlog::info("problem message seq={} from={} kind={}: {}", m.seq, m.from, m.kind, *applied);
+  }
+
+  auto sent = SendAlerts(db, settings, now_ms);
+  if (!sent.ok()) return sent.status();
+  pass.alerts_sent = *sent;
+  auto escalated = EscalateLateCases(db, settings, now_ms);
+  if (!escalated.ok()) return escalated.status();
+  pass.escalated = *escalated;
+
+  auto save = sql::Stmt::Prepare(db, "UPDATE problem_desk SET scans_upto = ?1, inbox_upto = ?2 WHERE one = 1");
+  if (!save.ok()) return save.status();
+  save->Bind(1, scans_upto).Bind(2, inbox_upto);
+  if (Status st = save->Run(); !st.ok()) return st;
+  if (Status st = txn->Commit(); !st.ok()) return st;
+  return pass;
+}
+
+Result<std::unique_ptr<ProblemDesk>> ProblemDesk::Start(const std::string& station_db, const ProblemDeskOptions& options,
+                                                        const std::string& vfs) {
+  sql::OpenOptions open;
+  open.create = false;
+  open.vfs = vfs;
+  auto db = sql::Db::Open(station_db, open);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<ProblemDesk> desk(new ProblemDesk(std::move(*db), options));
+  desk->thread_ = std::thread([d = desk.get()] { d->Run(); });
+  return desk;
+}
+
+ProblemDesk::~ProblemDesk() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ProblemDesk::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+void ProblemDesk::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    woken_ = false;
+    lock.unlock();
+    try {
+      auto pass = RunDeskPass(db_, options_.settings, clock_.Now());
+      if (!pass.ok()) spdlog::error("problem desk pass failed: {}", pass.status().ToString());
+    } catch (const std::exception& e) {  // out of memory, say: the next tick tries again
+      spdlog::error("problem desk pass failed: {}", e.what());
+    }
+    lock.lock();
+    wake_.wait_for(lock, std::chrono::milliseconds(options_.tick_ms), [&] { return stop_ || woken_; });
+  }
+}
+
+}  // namespace station

@@ -1,0 +1,70 @@
+#pragma once
+// stationd's problem desk (issue 5): a thread with its own connection that,
+// every tick, in one transaction: opens or adds to cases for new problem
+// scans, closes answered cases whose resolution a new scan carries out,
+// applies problem messages from the inbox (alerts from other stations,
+// answers to ours), sends the alerts of new cases, escalates late ones.
+// Cursors in problem_desk make each scan and each message count once.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "daemon/problem_store.h"
+#include "daemon/sqlite.h"
+
+namespace station {
+
+// The desk's time. Real time, unless a clock file is given (tests: it
+// holds Unix milliseconds and is rewritten to move time on, so deadlines
+// pass without waiting). A file that cannot be read means real time.
+class ProblemClock {
+ public:
+  explicit ProblemClock(std::string file = "") : file_(std::move(file)) {}
+  std::int64_t Now() const;
+
+ private:
+  std::string file_;
+};
+
+struct ProblemDeskOptions {
+  ProblemSettings settings;  // settings.station is taken from the ingest settings
+  std::int64_t tick_ms = 500;
+  std::string clock_file;
+};
+
+// One pass of the desk at `now_ms` (its own transaction on `db`).
+struct DeskPass {
+  int opened_or_added = 0, closed = 0, messages = 0, alerts_sent = 0, escalated = 0;
+};
+Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::int64_t now_ms);
+
+class ProblemDesk {
+ public:
+  static Result<std::unique_ptr<ProblemDesk>> Start(const std::string& station_db, const ProblemDeskOptions& options,
+                                                    const std::string& vfs = "");
+  ~ProblemDesk();  // finishes a pass under way, then stops
+
+  // A pass soon (after a commit of scans or mail), not only at the next tick.
+  void Wake();
+  const ProblemClock& clock() const { return clock_; }
+
+ private:
+  ProblemDesk(sql::Db db, ProblemDeskOptions options)
+      : db_(std::move(db)), options_(std::move(options)), clock_(options_.clock_file) {}
+  void Run();
+
+  sql::Db db_;
+  const ProblemDeskOptions options_;
+  const ProblemClock clock_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false, woken_ = false;
+  std::thread thread_;
+};
+
+}  // namespace station
