@@ -1,0 +1,285 @@
+// The problem desk's passes (daemon/problem_desk.h) over a real station.db,
+// with the time given to each pass: a case from a gun's problem scan to
+// the origin's answer and the scan that carries it out, at both stations'
+// ends; repeats that must change nothing; escalation; the damage rule.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "daemon/problem_desk.h"
+#include "daemon/problem_store.h"
+#include "daemon/schema.h"
+#include "daemon/sqlite.h"
+#include "tests/support/temp_dir.h"
+
+using namespace station;
+using station::test::TempDir;
+
+namespace {
+
+constexpr std::int64_t kT0 = 1796083200000;  // 2026-12-01T00:00:00Z, 08:00 at the station
+constexpr std::int64_t kMinute = 60'000;
+
+ProblemSettings Settings(const std::string& station) {
+  ProblemSettings settings;
+  settings.station = station;
+  return settings;
+}
+
+struct StationDb {
+  TempDir dir;
+  sql::Db db;
+  std::int64_t seq = 0;
+
+  static sql::Db Open(const std::string& path) {
+    auto db = sql::Db::Open(path);
+    REQUIRE(db.ok());
+    REQUIRE(MigrateSchema(*db).ok());
+    REQUIRE(db->Exec("INSERT INTO batches (id, device, batch, courier, station, received_ms)"
+                     " VALUES (1, 'PDA-0042', 'b1', 'C1001', '571001', 0)")
+                .ok());
+    return std::move(*db);
+  }
+  StationDb() : db(Open(dir.Path("station.db"))) {}
+
+  void Exec(const std::string& sql) {
+    INFO(sql);
+    REQUIRE(db.Exec(sql.c_str()).ok());
+  }
+  std::int64_t Int(const std::string& sql) {
+    INFO(sql);
+    auto v = db.QueryInt(sql.c_str());
+    REQUIRE(v.ok());
+    return *v;
+  }
+  std::string Text(const std::string& sql) {
+    INFO(sql);
+    auto v = db.QueryText(sql.c_str());
+    REQUIRE(v.ok());
+    return *v;
+  }
+  // A gun's scan; weight and reason only when given.
+  void Scan(const std::string& waybill, const std::string& type, const std::string& reason = "",
+            const std::string& weight = "NULL") {
+    ++seq;
+    Exec("INSERT INTO scans (batch_id, seq, waybill, type, scan_time, scan_time_ms, received_ms, reason, weight_g, line)"
+         " VALUES (1, " + std::to_string(seq) + ", '" + waybill + "', '" + type + "', '2026-12-01T08:00:00+08:00', 0, 0, " +
+         (reason.empty() ? "NULL" : "'" + reason + "'") + ", " + weight + ", " + std::to_string(seq + 2) + ")");
+  }
+  void Manifest(const std::string& waybill, const std::string& origin, const std::string& weight = "1200") {
+    Exec("INSERT INTO manifest (waybill, origin_station, dest_station, dispatched_at, dispatched_ms, bag,"
+         " declared_weight_g, recipient_phone, source, received_ms) VALUES ('" + waybill + "', '" + origin +
+         "', '571001', '2026-11-30T20:00:00+08:00', 0, 'BG1', " + weight + ", '13812345678', 'test', 0)");
+  }
+  // A message in the inbox, as the national sync stores it.
+  void Mail(const std::string& from, const std::string& kind, const nlohmann::json& body) {
+    const std::int64_t next = Int("SELECT coalesce(max(seq), 0) + 1 FROM inbox");
+    auto insert = sql::Stmt::Prepare(db,
+                                     "INSERT INTO inbox (seq, from_station, msg_id, kind, body, posted_ms, received_ms)"
+                                     " VALUES (?1, ?2, ?3, ?4, ?5, 0, 0)");
+    REQUIRE(insert.ok());
+    insert->Bind(1, next).Bind(2, from).Bind(3, "m" + std::to_string(next)).Bind(4, kind).Bind(5, body.dump());
+    REQUIRE(insert->Run().ok());
+  }
+  DeskPass Pass(const ProblemSettings& settings, std::int64_t now) {
+    auto pass = RunDeskPass(db, settings, now);
+    INFO(pass.status().ToString());
+    REQUIRE(pass.ok());
+    return *pass;
+  }
+  nlohmann::json Outbox(const std::string& kind) {
+    return nlohmann::json::parse(Text("SELECT body FROM outbox WHERE kind = '" + kind + "' ORDER BY id DESC LIMIT 1"));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("problem desk: a problem scan's case goes to its origin, is answered, and its scan closes it",
+          "[problems][desk]") {
+  StationDb here;
+  const ProblemSettings settings = Settings("571001");
+  here.Manifest("ZT7730000000011", "310001");
+  here.Scan("ZT7730000000011", "arrival");
+  here.Scan("ZT7730000000011", "problem", "wrong_phone");
+
+  DeskPass first = here.Pass(settings, kT0);
+  CHECK(first.opened_or_added == 1);
+  CHECK(first.alerts_sent == 1);
+  CHECK(here.Int("SELECT count(*) FROM problem_cases") == 1);
+  const std::string case_no = here.Text("SELECT case_no FROM problem_cases");
+  CHECK(case_no == "571001-20261201-0001");
+  CHECK(here.Text("SELECT state FROM problem_cases") == "notified");
+  CHECK(here.Text("SELECT opened_by FROM problem_cases") == "C1001@PDA-0042");
+  auto alert = here.Outbox(kProblemAlert);
+  CHECK(alert["case"] == case_no);
+  CHECK(alert["to"] == "310001");
+  CHECK(alert["reason"] == "wrong_phone");
+  CHECK(alert["recipient_phone"] == "138****5678");  // masked for the other station
+  CHECK(alert["usual_resolutions"] == nlohmann::json::array({"new_phone"}));
+  CHECK(here.Text("SELECT to_station FROM outbox WHERE kind = 'problem_alert'") == "310001");
+
+  // Nothing new: nothing changes, nothing is sent twice.
+  DeskPass idle = here.Pass(settings, kT0 + kMinute);
+  CHECK(idle.opened_or_added + idle.alerts_sent + idle.closed + idle.messages == 0);
+  CHECK(here.Int("SELECT count(*) FROM outbox") == 1);
+
+  // A second problem scan adds to the case.
+  here.Scan("ZT7730000000011", "problem", "wrong_phone");
+  here.Pass(settings, kT0 + 2 * kMinute);
+  CHECK(here.Int("SELECT count(*) FROM problem_cases") == 1);
+  CHECK(here.Int("SELECT problem_scans FROM problem_cases") == 2);
+
+  // The origin answers with a new phone; the same answer again changes nothing.
+  const nlohmann::json answer = {{"type", "problem_answer"}, {"v", 1}, {"case", case_no},     {"from", "310001"},
+                                 {"to", "571001"},          {"resolution", "new_phone"}, {"phone", "13900001111"},
+                                 {"by", "clerk-li"}};
+  here.Mail("310001", kProblemAnswer, answer);
+  here.Mail("310001", kProblemAnswer, answer);
+  DeskPass answered = here.Pass(settings, kT0 + 10 * kMinute);
+  CHECK(answered.messages == 2);
+  CHECK(here.Text("SELECT state FROM problem_cases") == "answered");
+  CHECK(here.Text("SELECT resolution_phone FROM problem_cases") == "13900001111");  // in full, for this case
+  CHECK(here.Int("SELECT count(*) FROM problem_events WHERE event = 'answered'") == 1);
+  CHECK(here.Int("SELECT count(*) FROM problem_events WHERE event LIKE 'answered%'") == 1);
+
+  // A signed scan does not carry out new_phone; out for delivery does.
+  here.Scan("ZT7730000000011", "held");
+  here.Pass(settings, kT0 + 11 * kMinute);
+  CHECK(here.Text("SELECT state FROM problem_cases") == "answered");
+  here.Scan("ZT7730000000011", "out_for_delivery");
+  DeskPass closed = here.Pass(settings, kT0 + 12 * kMinute);
+  CHECK(closed.closed == 1);
+  CHECK(here.Text("SELECT state FROM problem_cases") == "closed");
+  CHECK(here.Int("SELECT closed_by_scan_id FROM problem_cases") == here.Int("SELECT max(id) FROM scans"));
+  auto closed_msg = here.Outbox(kProblemClosed);
+  CHECK(closed_msg["how"] == "scan");
+  CHECK(closed_msg["to"] == "310001");
+  // The audit trail, in order.
+  CHECK(here.Text("SELECT group_concat(event, ',') FROM (SELECT event FROM problem_events ORDER BY id)") ==
+        "opened,notified,scanned_again,answered,closed");
+
+  // A new problem scan after the close opens a new case.
+  here.Scan("ZT7730000000011", "problem", "unreachable");
+  here.Pass(settings, kT0 + 13 * kMinute);
+  CHECK(here.Int("SELECT count(*) FROM problem_cases") == 2);
+  CHECK(here.Text("SELECT case_no FROM problem_cases ORDER BY id DESC LIMIT 1") == "571001-20261201-0002");
+}
+
+TEST_CASE("problem desk: answers that cannot apply change nothing", "[problems][desk]") {
+  StationDb here;
+  const ProblemSettings settings = Settings("571001");
+  here.Manifest("ZT7730000000012", "310001");
+  here.Scan("ZT7730000000012", "problem", "refused");
+  here.Pass(settings, kT0);
+  const std::string case_no = here.Text("SELECT case_no FROM problem_cases");
+  const auto answer = [&](const std::string& from, const std::string& which, const std::string& resolution) {
+    return nlohmann::json{{"type", "problem_answer"}, {"v", 1}, {"case", which}, {"from", from}, {"to", "571001"},
+                          {"resolution", resolution}};
+  };
+  here.Mail("200002", kProblemAnswer, answer("200002", case_no, "return_to_sender"));     // not its origin
+  here.Mail("310001", kProblemAnswer, answer("310001", "571001-20261201-0099", "redeliver"));  // no such case
+  here.Mail("310001", kProblemAnswer, answer("310001", case_no, "fly_it_home"));           // not a resolution
+  here.Mail("310001", kProblemAnswer, nlohmann::json::array({1, 2}));                     // not a message
+  here.Pass(settings, kT0 + kMinute);
+  CHECK(here.Text("SELECT state FROM problem_cases") == "notified");
+  CHECK(here.Int("SELECT problem_desk.inbox_upto FROM problem_desk") == 4);  // each looked at once
+  // The clerk closes it by hand; an answer after that changes nothing.
+  REQUIRE(CloseCaseByClerk(here.db, settings, case_no, "sender collected it", "clerk-wang", kT0 + 2 * kMinute).ok());
+  CHECK(CloseCaseByClerk(here.db, settings, case_no, "again", "clerk-wang", kT0).code() == Code::kConflict);
+  CHECK(CloseCaseByClerk(here.db, settings, "571001-20261201-0099", "x", "clerk-wang", kT0).code() == Code::kNotFound);
+  CHECK(CloseCaseByClerk(here.db, settings, case_no, "", "clerk-wang", kT0).code() == Code::kInvalidArgument);
+  here.Mail("310001", kProblemAnswer, answer("310001", case_no, "return_to_sender"));
+  here.Pass(settings, kT0 + 3 * kMinute);
+  CHECK(here.Text("SELECT state FROM problem_cases") == "closed");
+  CHECK(here.Text("SELECT coalesce(resolution, '') FROM problem_cases") == "");
+  CHECK(here.Text("SELECT detail FROM problem_events WHERE event = 'closed'").rfind("closed by hand (manual close)", 0) == 0);
+  CHECK(here.Outbox(kProblemClosed)["how"] == "clerk");
+}
+
+TEST_CASE("problem desk: late cases are escalated once for each deadline", "[problems][desk]") {
+  StationDb here;
+  ProblemSettings settings = Settings("571001");
+  here.Manifest("ZT7730000000013", "310001");
+  here.Scan("ZT7730000000013", "problem", "out_of_area");
+  here.Pass(settings, kT0);
+  CHECK(here.Pass(settings, kT0 + 60 * kMinute).escalated == 0);  // exactly at the deadline: not late
+  CHECK(here.Pass(settings, kT0 + 61 * kMinute).escalated == 1);
+  CHECK(here.Int("SELECT answer_late FROM problem_cases") == 1);
+  CHECK(here.Int("SELECT close_late FROM problem_cases") == 0);
+  CHECK(here.Pass(settings, kT0 + 62 * kMinute).escalated == 0);
+  CHECK(here.Pass(settings, kT0 + 24 * 60 * kMinute + 1).escalated == 1);
+  CHECK(here.Int("SELECT close_late FROM problem_cases") == 1);
+  CHECK(here.Int("SELECT count(*) FROM problem_events WHERE event = 'escalated'") == 2);
+  CHECK(here.Text("SELECT detail FROM problem_events WHERE event = 'escalated' ORDER BY id LIMIT 1") ==
+        "no answer from origin station 310001 within 60 min");
+}
+
+TEST_CASE("problem desk: a damaged parcel is weighed against its declared weight", "[problems][desk]") {
+  StationDb here;
+  const ProblemSettings settings = Settings("571001");
+  here.Manifest("ZT7730000000014", "310001", "2000");
+  here.Manifest("ZT7730000000015", "310001", "2000");
+  here.Scan("ZT7730000000014", "problem", "damaged", "1950");  // within 100 g (5 %)
+  here.Scan("ZT7730000000015", "problem", "damaged", "1400");  // 600 g short
+  here.Pass(settings, kT0);
+  CHECK(here.Text("SELECT suggestion FROM problem_cases WHERE waybill = 'ZT7730000000014'") == "rewrap_deliver");
+  CHECK(here.Text("SELECT suggestion FROM problem_cases WHERE waybill = 'ZT7730000000015'") == "claim");
+  CHECK(here.Int("SELECT reference_weight_g FROM problem_cases WHERE waybill = 'ZT7730000000015'") == 2000);
+  auto alert = here.Outbox(kProblemAlert);
+  CHECK(alert.contains("suggestion"));
+}
+
+TEST_CASE("problem desk: the origin keeps each alert once and answers it once", "[problems][desk]") {
+  StationDb origin;
+  const ProblemSettings settings = Settings("310001");
+  const nlohmann::json alert = {{"type", "problem_alert"}, {"v", 1}, {"case", "571001-20261201-0001"},
+                                {"from", "571001"},       {"to", "310001"}, {"waybill", "ZT7730000000011"},
+                                {"reason", "wrong_phone"}};
+  origin.Mail("571001", kProblemAlert, alert);
+  origin.Mail("571001", kProblemAlert, alert);  // delivered twice
+  origin.Pass(settings, kT0);
+  CHECK(origin.Int("SELECT count(*) FROM problem_alerts") == 1);
+  CHECK(origin.Text("SELECT state FROM problem_alerts") == "alerted");
+
+  ProblemAnswer answer{"571001-20261201-0001", "new_phone", "", "", "", "clerk-li"};
+  CHECK(AnswerAlert(origin.db, settings, answer, kT0).code() == Code::kInvalidArgument);  // no phone
+  answer.phone = "12ab";
+  CHECK(AnswerAlert(origin.db, settings, answer, kT0).code() == Code::kInvalidArgument);
+  answer.phone = "13900001111";
+  answer.resolution = "teleport";
+  CHECK(AnswerAlert(origin.db, settings, answer, kT0).code() == Code::kInvalidArgument);
+  answer.resolution = "new_phone";
+  REQUIRE(AnswerAlert(origin.db, settings, answer, kT0).ok());
+  auto sent = origin.Outbox(kProblemAnswer);
+  CHECK(sent["to"] == "571001");
+  CHECK(sent["phone"] == "13900001111");
+  CHECK(AnswerAlert(origin.db, settings, answer, kT0).code() == Code::kConflict);  // answered already
+  ProblemAnswer unknown = answer;
+  unknown.case_no = "571001-20261201-0042";
+  CHECK(AnswerAlert(origin.db, settings, unknown, kT0).code() == Code::kNotFound);
+
+  // The reporting station closed it: the origin hears so, and cannot answer again.
+  origin.Mail("571001", kProblemClosed,
+              {{"type", "problem_closed"}, {"v", 1}, {"case", "571001-20261201-0001"}, {"from", "571001"}, {"to", "310001"}});
+  origin.Pass(settings, kT0 + kMinute);
+  CHECK(origin.Text("SELECT state FROM problem_alerts") == "closed");
+}
+
+TEST_CASE("problem desk: a clerk's case is stored as a scan and not counted twice", "[problems][desk]") {
+  StationDb here;
+  const ProblemSettings settings = Settings("571001");
+  here.Manifest("ZT7730000000016", "310001");
+  auto opened = OpenCaseByClerk(here.db, settings, "ZT7730000000016", "address_unclear", "门牌号缺失", "clerk-wang", kT0);
+  REQUIRE(opened.ok());
+  CHECK(here.Int("SELECT count(*) FROM scans_full WHERE device = 'CLERK' AND type = 'problem'") == 1);
+  auto again = OpenCaseByClerk(here.db, settings, "ZT7730000000016", "address_unclear", "", "clerk-zhao", kT0);
+  REQUIRE(again.ok());
+  CHECK(*again == *opened);
+  here.Pass(settings, kT0 + kMinute);
+  CHECK(here.Int("SELECT count(*) FROM problem_cases") == 1);
+  CHECK(here.Int("SELECT problem_scans FROM problem_cases") == 2);
+  CHECK(here.Int("SELECT count(*) FROM scans WHERE type = 'problem'") == 2);
+  CHECK(OpenCaseByClerk(here.db, settings, "ZT77", "damaged", "", "clerk", kT0).status().code() == Code::kInvalidArgument);
+  CHECK(OpenCaseByClerk(here.db, settings, "ZT7730000000017", "lost_in_space", "", "clerk", kT0).status().code() ==
+        Code::kInvalidArgument);
+}
