@@ -2,8 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "daemon/run_file.h"
 #include "daemon/waybill_index.h"
+#include "problems/deadlines.h"
+#include "scanner/manifest.h"
 
 namespace station {
 namespace {
@@ -20,8 +24,10 @@ Result<std::vector<DockSummary>> LastDocks(sql::Db& db, const char* sql) {
   return out;
 }
 
-// Migration 3 of daemon/schema.cc added the discrepancies table.
+// Migration 3 of daemon/schema.cc added the discrepancies table, 6 the
+// problem cases and alerts.
 constexpr int kDiscrepanciesSchema = 3;
+constexpr int kProblemsSchema = 6;
 
 // The discrepancy filter, bound by BindDiscrepancyFilter: ?1 kind, ?2
 // origin ('' for any), ?3 whether to filter by state, ?4..?7 the states
@@ -57,6 +63,14 @@ Result<std::unique_ptr<StationView>> StationView::Open(const std::string& data_d
     if (has_index) has_index = db->QueryInt("SELECT count(*) FROM idx.indexed_upto").ok();
   }
   return std::unique_ptr<StationView>(new StationView(std::move(*db), has_index));
+}
+
+Status StationView::RequireSchema(int version, const std::string& what) {
+  auto have = db_.QueryInt("PRAGMA user_version");
+  if (!have.ok()) return have.status();
+  if (*have >= version) return Status::OK();
+  return Status::NotFound("no " + what + " in this station database",
+                          "its schema " + std::to_string(*have) + " predates them; start the newer stationd once");
 }
 
 Result<StationSummary> StationView::Summary() {
@@ -170,12 +184,7 @@ Result<std::vector<QuarantineRow>> StationView::Quarantine(const std::string& ki
 
 Result<DiscrepancyList> StationView::Discrepancies(const DiscrepancyFilter& filter) {
   if (filter.states.size() > 4) return Status::InvalidArgument("discrepancy filter", "more than four states");
-  auto version = db_.QueryInt("PRAGMA user_version");
-  if (!version.ok()) return version.status();
-  if (*version < kDiscrepanciesSchema) {
-    return Status::NotFound("no discrepancies in this station database",
-                            "its schema " + std::to_string(*version) + " predates them; start the newer stationd once");
-  }
+  if (Status s = RequireSchema(kDiscrepanciesSchema, "discrepancies"); !s.ok()) return s;
   // One snapshot for the counts and the rows: stationd may write between.
   if (Status s = db_.Exec("BEGIN"); !s.ok()) return s;
   struct EndRead {
@@ -230,6 +239,144 @@ Result<DiscrepancyList> StationView::Discrepancies(const DiscrepancyFilter& filt
   });
   if (!s.ok()) return s;
   return list;
+}
+
+namespace {
+
+// The columns ProblemCaseOf reads, in its order.
+constexpr const char* kProblemCaseColumns =
+    "SELECT c.case_no, c.waybill, c.reason, c.origin_station, c.state, c.opened_by, c.note,"
+    " coalesce(c.suggestion, ''), c.opened_ms, c.answer_due_ms, c.close_due_ms, c.problem_scans, c.weight_g,"
+    " c.reference_weight_g, c.answer_late, c.close_late, coalesce(c.resolution, ''),"
+    " coalesce(c.resolution_address, ''), coalesce(c.answer_note, ''), coalesce(c.answered_by, ''),"
+    " coalesce(c.resolution_phone, ''), coalesce(c.answered_ms, 0), coalesce(c.closed_ms, 0),"
+    " coalesce(c.closed_by, ''), coalesce(c.close_note, ''), c.closed_by_scan_id,"
+    " coalesce((SELECT m.recipient_phone FROM manifest m WHERE m.waybill = c.waybill), '')"
+    " FROM problem_cases c";
+
+ProblemCaseRow ProblemCaseOf(const sql::Stmt& row) {
+  const auto optional_int = [&row](int col) {
+    return row.ColumnIsNull(col) ? std::nullopt : std::optional<std::int64_t>(row.ColumnInt(col));
+  };
+  ProblemCaseRow c;
+  c.case_no = row.ColumnText(0);
+  c.waybill = row.ColumnText(1);
+  c.reason = row.ColumnText(2);
+  c.origin_station = row.ColumnText(3);
+  c.state = row.ColumnText(4);
+  c.opened_by = row.ColumnText(5);
+  c.note = row.ColumnText(6);
+  c.suggestion = row.ColumnText(7);
+  c.opened_ms = row.ColumnInt(8);
+  c.answer_due_ms = row.ColumnInt(9);
+  c.close_due_ms = row.ColumnInt(10);
+  c.problem_scans = row.ColumnInt(11);
+  c.weight_g = optional_int(12);
+  c.reference_weight_g = optional_int(13);
+  c.answer_late = row.ColumnInt(14) != 0;
+  c.close_late = row.ColumnInt(15) != 0;
+  c.resolution = row.ColumnText(16);
+  c.resolution_address = row.ColumnText(17);
+  c.answer_note = row.ColumnText(18);
+  c.answered_by = row.ColumnText(19);
+  c.resolution_phone = row.ColumnText(20);
+  c.answered_ms = row.ColumnInt(21);
+  c.closed_ms = row.ColumnInt(22);
+  c.closed_by = row.ColumnText(23);
+  c.close_note = row.ColumnText(24);
+  c.closed_by_scan_id = optional_int(25);
+  const std::string phone = row.ColumnText(26);
+  if (!phone.empty()) c.recipient_phone_masked = MaskPhone(phone);
+  return c;
+}
+
+std::optional<problems::CaseState> CaseStateOf(const std::string& key) {
+  for (int i = 0; i < problems::kCaseStateCount; ++i) {
+    const auto state = static_cast<problems::CaseState>(i);
+    if (key == problems::CaseStateKey(state)) return state;
+  }
+  return std::nullopt;
+}
+
+// Escalated by the desk, or past a deadline at `late_at_ms` by the same
+// rule the desk applies (problems::LateAt).
+bool Overdue(const ProblemCaseRow& c, std::optional<std::int64_t> late_at_ms) {
+  if (c.escalated()) return true;
+  const auto state = CaseStateOf(c.state);
+  if (!late_at_ms || !state) return false;
+  return problems::LateAt(*state, {c.answer_due_ms, c.close_due_ms}, *late_at_ms).any();
+}
+
+}  // namespace
+
+Result<ProblemCaseList> StationView::Problems(const ProblemFilter& filter) {
+  if (Status s = RequireSchema(kProblemsSchema, "problem cases"); !s.ok()) return s;
+  // Cases are few (tens a day at a busy station): the state and reason are
+  // filtered here, lateness and the limit in C++ with the desk's own rule.
+  const std::string select = std::string(kProblemCaseColumns) +
+                             " WHERE (?1 = '' OR c.reason = ?1) ORDER BY c.opened_ms DESC, c.id DESC";
+  auto stmt = sql::Stmt::Prepare(db_, select.c_str());
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, filter.reason);
+  ProblemCaseList list;
+  Status s = stmt->ForEachRow([&](const sql::Stmt& row) {
+    ProblemCaseRow c = ProblemCaseOf(row);
+    if (!filter.states.empty() &&
+        std::find(filter.states.begin(), filter.states.end(), c.state) == filter.states.end()) {
+      return;
+    }
+    if (filter.overdue && !Overdue(c, filter.late_at_ms)) return;
+    ++list.matched;
+    ++list.by_state[c.state];
+    if (filter.limit == 0 || list.rows.size() < filter.limit) list.rows.push_back(std::move(c));
+  });
+  if (!s.ok()) return s;
+  return list;
+}
+
+Result<ProblemCaseDetail> StationView::ProblemCase(const std::string& case_no) {
+  if (Status s = RequireSchema(kProblemsSchema, "problem cases"); !s.ok()) return s;
+  // One snapshot for the case and its trail: stationd may write between.
+  if (Status s = db_.Exec("BEGIN"); !s.ok()) return s;
+  struct EndRead {
+    sql::Db& db;
+    ~EndRead() { db.Exec("COMMIT").ok(); }  // read-only: nothing to lose
+  } end_read{db_};
+  const std::string select = std::string(kProblemCaseColumns) + " WHERE c.case_no = ?1";
+  auto stmt = sql::Stmt::Prepare(db_, select.c_str());
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, case_no);
+  std::optional<ProblemCaseDetail> detail;
+  Status s = stmt->ForEachRow([&](const sql::Stmt& row) { detail = ProblemCaseDetail{ProblemCaseOf(row), {}}; });
+  if (!s.ok()) return s;
+  if (!detail) return Status::NotFound("no problem case " + case_no);
+  auto events = sql::Stmt::Prepare(db_,
+                                   "SELECT e.at_ms, e.actor, e.event, e.detail FROM problem_events e"
+                                   " JOIN problem_cases c ON c.id = e.case_id WHERE c.case_no = ?1 ORDER BY e.id");
+  if (!events.ok()) return events.status();
+  events->Bind(1, case_no);
+  s = events->ForEachRow([&](const sql::Stmt& row) {
+    detail->events.push_back({row.ColumnInt(0), row.ColumnText(1), row.ColumnText(2), row.ColumnText(3)});
+  });
+  if (!s.ok()) return s;
+  return std::move(*detail);
+}
+
+Result<std::vector<ProblemAlertRow>> StationView::ProblemAlerts() {
+  if (Status s = RequireSchema(kProblemsSchema, "problem alerts"); !s.ok()) return s;
+  auto stmt = sql::Stmt::Prepare(db_,
+                                 "SELECT case_no, from_station, waybill, reason, state, coalesce(resolution, ''),"
+                                 " coalesce(answered_by, ''), body, received_ms, coalesce(answered_ms, 0),"
+                                 " coalesce(closed_ms, 0) FROM problem_alerts ORDER BY received_ms DESC, case_no DESC");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<ProblemAlertRow> out;
+  Status s = stmt->ForEachRow([&](const sql::Stmt& row) {
+    out.push_back({row.ColumnText(0), row.ColumnText(1), row.ColumnText(2), row.ColumnText(3), row.ColumnText(4),
+                   row.ColumnText(5), row.ColumnText(6), row.ColumnText(7), row.ColumnInt(8), row.ColumnInt(9),
+                   row.ColumnInt(10)});
+  });
+  if (!s.ok()) return s;
+  return out;
 }
 
 }  // namespace station

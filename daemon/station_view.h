@@ -80,6 +80,62 @@ struct DiscrepancyList {
   std::map<std::string, std::int64_t> by_kind, by_state;
 };
 
+// Which problem cases to list. Values are the database's own (state
+// 'open', reason 'wrong_phone'); the caller checks them.
+struct ProblemFilter {
+  std::vector<std::string> states;  // empty: every state
+  std::string reason;               // empty: every reason
+  // Only cases past a deadline: those stationd's desk has escalated, and,
+  // when late_at_ms is set, those past a deadline at that time (the desk
+  // marks them within a tick while it runs; it may run on a test clock).
+  bool overdue = false;
+  std::optional<std::int64_t> late_at_ms;
+  std::size_t limit = 0;  // rows returned at most; 0: no limit
+};
+
+// A problem case as stored (schema 6, daemon/schema.cc). Times are Unix
+// ms, 0 when not yet; text is '' when not set.
+struct ProblemCaseRow {
+  std::string case_no, waybill, reason, origin_station, state, opened_by, note, suggestion;
+  std::int64_t opened_ms = 0, answer_due_ms = 0, close_due_ms = 0, problem_scans = 0;
+  std::optional<std::int64_t> weight_g, reference_weight_g;
+  bool answer_late = false, close_late = false;  // escalated past that deadline
+  std::string resolution, resolution_address, answer_note, answered_by;
+  std::string resolution_phone;  // in full: whoever shows it masks it but for the case's own clerk (DESIGN §7)
+  std::int64_t answered_ms = 0, closed_ms = 0;
+  std::string closed_by, close_note;
+  std::optional<std::int64_t> closed_by_scan_id;  // nullopt on a closed case: closed by hand
+  // The recipient's number from the manifest, already masked (138****5678):
+  // no clerk's command shows it in full. '' when the manifest has none.
+  std::string recipient_phone_masked;
+  bool escalated() const { return answer_late || close_late; }
+};
+
+struct ProblemCaseList {
+  std::vector<ProblemCaseRow> rows;  // newest opened first, at most filter.limit
+  std::int64_t matched = 0;          // every row the filter matches, the limit aside
+  std::map<std::string, std::int64_t> by_state;
+};
+
+// One line of a case's audit trail.
+struct ProblemEventRow {
+  std::int64_t at_ms = 0;
+  std::string actor, event, detail;
+};
+
+struct ProblemCaseDetail {
+  ProblemCaseRow fields;
+  std::vector<ProblemEventRow> events;  // oldest first
+};
+
+// An alert another station sent about a parcel this station shipped (its
+// side as the origin), with how this station answered.
+struct ProblemAlertRow {
+  std::string case_no, from_station, waybill, reason, state, resolution, answered_by;
+  std::string body;  // the alert's JSON as it came (written by the other station: check it)
+  std::int64_t received_ms = 0, answered_ms = 0, closed_ms = 0;
+};
+
 class StationView {
  public:
   // Opens the database of `data_dir` read-only; kNotFound when there is none.
@@ -93,8 +149,19 @@ class StationView {
   // Discrepancies the reconciliation holds, newest opened first, and their
   // counts. kNotFound when the database predates them (schema below 3).
   Result<DiscrepancyList> Discrepancies(const DiscrepancyFilter& filter);
+  // Problem cases (issue 5), newest opened first. kNotFound when the
+  // database predates them (schema below 6).
+  Result<ProblemCaseList> Problems(const ProblemFilter& filter);
+  // One case with its whole audit trail; kNotFound when there is no such case.
+  Result<ProblemCaseDetail> ProblemCase(const std::string& case_no);
+  // Every problem alert held, newest received first. kNotFound when the
+  // database predates them.
+  Result<std::vector<ProblemAlertRow>> ProblemAlerts();
 
  private:
+  // kNotFound naming `what` when the schema is older than `version`.
+  Status RequireSchema(int version, const std::string& what);
+
   StationView(sql::Db db, bool has_index) : db_(std::move(db)), has_index_(has_index) {}
   sql::Db db_;
   bool has_index_;

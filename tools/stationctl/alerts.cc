@@ -5,6 +5,7 @@
 
 #include "daemon/run_file.h"
 #include "daemon/sqlite.h"
+#include "tools/stationctl/problem_alerts.h"
 #include "tools/stationctl/table.h"
 
 namespace station {
@@ -81,12 +82,23 @@ int CmdAlerts(const CtlOptions& options) {
     std::cerr << "stationctl: " << s.ToString() << "\n";
     return 1;
   }
-  const std::size_t total = lines.size();
+  auto problem_alerts = ReadProblemAlerts(options.data_dir);
+  if (!problem_alerts.ok()) {
+    std::cerr << "stationctl: " << problem_alerts.status().ToString() << "\n";
+    return 1;
+  }
+  std::vector<ProblemAlertLine>& problems = problem_alerts->lines;
+  // --limit caps each kind on its own, so problems waiting for an answer
+  // are never crowded out by digest lines.
+  const std::size_t total = lines.size(), problems_total = problems.size();
   if (options.limit > 0 && lines.size() > options.limit) lines.resize(options.limit);
+  if (options.limit > 0 && problems.size() > options.limit) problems.resize(options.limit);
   if (options.json) {
     json out = json::array();
+    for (const ProblemAlertLine& p : problems) out.push_back(ProblemAlertJson(p));
     for (const AlertLine& a : lines) {
-      out.push_back({{"inbox_seq", a.seq},
+      out.push_back({{"kind", "missing_digest"},
+                     {"inbox_seq", a.seq},
                      {"from", a.from},
                      {"received_ms", a.received_ms},
                      {"run", a.run},
@@ -96,12 +108,24 @@ int CmdAlerts(const CtlOptions& options) {
                      {"dispatched_ms", a.dispatched_ms},
                      {"parcels", a.parcels}});
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return 0;
   }
-  if (lines.empty()) {
-    std::cout << "No alerts from other stations.\n";
-  } else {
+  // Worded as `discrepancies --limit` words it; here 0 means no limit.
+  const auto left_out = [](std::size_t shown, std::size_t of) {
+    if (shown < of) {
+      std::cout << "(newest " << shown << " of " << of << " shown; --limit N for more, --limit 0 for all)\n";
+    }
+  };
+  if (lines.empty() && problems.empty()) std::cout << "No alerts from other stations.\n";
+  if (!problems.empty()) {
+    std::cout << "Problem parcels this station shipped, as the stations holding them report them"
+                 " (waiting for an answer first):\n";
+    PrintProblemAlerts(problems, std::cout);
+    left_out(problems.size(), problems_total);
+    if (!lines.empty()) std::cout << "\n";
+  }
+  if (!lines.empty()) {
     std::cout << "Parcels this station shipped, as their destinations report them (newest first):\n";
     Table table({"received", "from", "status", "waybill", "bag", "dispatched"});
     for (const AlertLine& a : lines) {
@@ -110,12 +134,12 @@ int CmdAlerts(const CtlOptions& options) {
                     LocalTime(a.dispatched_ms)});
     }
     table.Print(std::cout);
-  }
-  // Worded as `discrepancies --limit` words it; here 0 means no limit.
-  if (lines.size() < total) {
-    std::cout << "(newest " << lines.size() << " of " << total << " shown; --limit N for more, --limit 0 for all)\n";
+    left_out(lines.size(), total);
   }
   if (unreadable > 0) std::cerr << "stationctl: " << unreadable << " message(s) in the inbox could not be read\n";
+  if (problem_alerts->unreadable > 0) {
+    std::cerr << "stationctl: " << problem_alerts->unreadable << " problem alert(s) could not be read in full\n";
+  }
   return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "scanner/identifiers.h"
 #include "scanner/scan.h"
 #include "tools/stationctl/control_client.h"
+#include "tools/stationctl/labels.h"
 #include "tools/stationctl/table.h"
 #include "tools/stationctl/upload.h"
 
@@ -22,20 +23,10 @@ namespace {
 
 using json = nlohmann::json;
 
-int Fail(const Status& s) {
-  std::cerr << "stationctl: " << s.ToString() << "\n";
-  return 1;
-}
-
 // Chinese label after the key, for the clerk: "arrival 到件".
 std::string TypeLabel(const std::string& key) {
   auto type = ParseScanType(key);
   return type ? key + " " + ScanTypeLabel(*type) : key;
-}
-
-std::string ReasonLabel(const std::string& key) {
-  auto reason = ParseProblemReason(key);
-  return reason ? key + " " + ProblemReasonLabel(*reason) : key;
 }
 
 json DocksJson(const std::vector<DockSummary>& docks) {
@@ -69,6 +60,11 @@ Result<LookupCounts> Lookups(const std::string& data_dir) {
 }
 
 }  // namespace
+
+int Fail(const Status& s) {
+  std::cerr << "stationctl: " << s.ToString() << "\n";
+  return 1;
+}
 
 int CmdStatus(const CtlOptions& options) {
   auto daemon = FindRunningDaemon(options.data_dir);
@@ -179,7 +175,7 @@ int CmdScans(const CtlOptions& options, const std::string& waybill_text) {
   for (const ScanRow& r : *history) {
     table.AddRow({r.scan_time, LocalTime(r.received_ms), TypeLabel(r.type) + (r.bag_scan ? " (bag)" : ""),
                   r.peer_station, r.bag, r.weight_g ? std::to_string(*r.weight_g) : "", r.courier, r.device,
-                  r.reason.empty() ? "" : ReasonLabel(r.reason), r.note});
+                  r.reason.empty() ? "" : ReasonWithLabel(r.reason), r.note});
   }
   table.Print(std::cout);
   return 0;

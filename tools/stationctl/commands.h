@@ -6,22 +6,31 @@
 #include <optional>
 #include <string>
 
+#include "scanner/status.h"
+
 namespace station {
 
 struct CtlOptions {
   std::string data_dir;
   bool json = false;
   std::string kind;         // quarantine, discrepancies --kind
-  std::size_t limit = 100;  // quarantine, discrepancies, alerts --limit
+  std::size_t limit = 100;  // quarantine, discrepancies, problems, alerts --limit
   std::string origin;       // discrepancies --origin
-  std::string state;        // discrepancies --state; empty: open and notified
-  std::string csv;          // discrepancies --csv FILE
-  bool force = false;       // discrepancies --csv: overwrite FILE
-  std::optional<std::string> note;  // discrepancies close --note
-  std::optional<std::string> by;    // discrepancies close --by; default $USER, else "clerk"
+  std::string state;        // discrepancies, problems --state; empty: those not done with
+  std::string csv;          // discrepancies, problems --csv FILE
+  bool force = false;       // --csv: overwrite FILE
+  std::string reason;       // problems --reason (filter), problems open --reason
+  bool overdue = false;     // problems --overdue
+  std::optional<std::string> note;  // discrepancies close, problems open/close, alerts answer --note
+  std::optional<std::string> by;    // who does it (--by); default $USER, else "clerk"
+  std::string resolution;           // alerts answer --resolution
+  std::string phone, address;       // alerts answer --phone, --address
   bool no_wait = false;     // upload --no-wait
   int timeout_s = 600;      // upload: give up waiting after this
 };
+
+// Prints "stationctl: <what went wrong>" to stderr and returns 1.
+int Fail(const Status& s);
 
 int CmdStatus(const CtlOptions& options);
 int CmdScans(const CtlOptions& options, const std::string& waybill);

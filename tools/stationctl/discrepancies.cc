@@ -1,17 +1,7 @@
 #include "tools/stationctl/discrepancies.h"
 
-#include <fcntl.h>
-#include <stdio.h>  // renameat2
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <array>
-#include <cerrno>
 #include <charconv>
-#include <chrono>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -20,10 +10,10 @@
 #include "daemon/control_protocol.h"
 #include "daemon/station_view.h"
 #include "scanner/command_line.h"
-#include "scanner/csv.h"
 #include "scanner/identifiers.h"
 #include "scanner/utf8.h"
-#include "tools/stationctl/control_client.h"
+#include "tools/stationctl/clerk_request.h"
+#include "tools/stationctl/csv_file.h"
 #include "tools/stationctl/table.h"
 
 namespace station {
@@ -52,11 +42,6 @@ const char* KindLabel(const std::string& key) {
     if (key == k.key) return k.label;
   }
   return "";
-}
-
-int Fail(const Status& s) {
-  std::cerr << "stationctl: " << s.ToString() << "\n";
-  return 1;
 }
 
 // The filter the flags ask for, or the exit code of a usage error.
@@ -139,79 +124,17 @@ json RowJson(const DiscrepancyRow& d) {
           {"closed_by", d.closed_by}};
 }
 
-// The whole file: a BOM so that Excel reads UTF-8 (Chinese would come out
-// garbled without it), then RFC 4180 records ending in CRLF.
-std::string CsvText(const std::vector<DiscrepancyRow>& rows) {
-  std::string out = "\xEF\xBB\xBF";
-  const auto record = [&out](const std::vector<std::string>& fields) {
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendCsvField(out, fields[i]);
-    }
-    out += "\r\n";
-  };
+CsvDocument CsvOf(const std::vector<DiscrepancyRow>& rows) {
+  CsvDocument csv;
   const auto time = [](std::int64_t ms) { return ms == 0 ? std::string() : LocalTime(ms); };
-  record({"id", "kind", "kind_label", "waybill", "bag", "origin_station", "dest_station", "dispatched", "count",
-          "state", "opened", "changed", "note", "closed_by"});
+  csv.AddRecord({"id", "kind", "kind_label", "waybill", "bag", "origin_station", "dest_station", "dispatched", "count",
+                 "state", "opened", "changed", "note", "closed_by"});
   for (const DiscrepancyRow& d : rows) {
-    record({std::to_string(d.id), d.kind, KindLabel(d.kind), d.waybill, d.bag, d.origin_station, d.dest_station,
-            time(d.dispatched_ms), std::to_string(d.count), d.state, time(d.opened_ms), time(d.changed_ms), d.note,
-            d.closed_by});
+    csv.AddRecord({std::to_string(d.id), d.kind, KindLabel(d.kind), d.waybill, d.bag, d.origin_station,
+                   d.dest_station, time(d.dispatched_ms), std::to_string(d.count), d.state, time(d.opened_ms),
+                   time(d.changed_ms), d.note, d.closed_by});
   }
-  return out;
-}
-
-Status SyncFd(int fd, const std::string& what) {
-  if (::fsync(fd) != 0) return Status::IOError("fsync " + what, std::strerror(errno));
-  return Status::OK();
-}
-
-// Writes `bytes` to a temporary file beside `path`, syncs it and renames
-// it over `path`, so a reader sees the old file or the whole new one. Without
-// `overwrite`, an existing `path` is refused, also one created meanwhile.
-Status WriteFileAtomically(const std::string& path, const std::string& bytes, bool overwrite) {
-  struct stat st;
-  if (!overwrite && ::stat(path.c_str(), &st) == 0) {
-    return Status::Conflict(path + " exists", "add --force to overwrite it");
-  }
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) return Status::IOError("create " + tmp, std::strerror(errno));
-  Status s;
-  for (std::size_t done = 0; done < bytes.size() && s.ok();) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      s = Status::IOError("write " + tmp, std::strerror(errno));
-    } else {
-      done += static_cast<std::size_t>(n);
-    }
-  }
-  if (s.ok()) s = SyncFd(fd, tmp);
-  if (::close(fd) != 0 && s.ok()) s = Status::IOError("close " + tmp, std::strerror(errno));
-  if (s.ok()) {
-    int rc = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), overwrite ? 0 : RENAME_NOREPLACE);
-    if (rc != 0 && errno == EINVAL && !overwrite) {
-      // A file system without RENAME_NOREPLACE: the check above has to do.
-      rc = ::rename(tmp.c_str(), path.c_str());
-    }
-    if (rc != 0 && errno == EEXIST) {
-      s = Status::Conflict(path + " exists", "add --force to overwrite it");
-    } else if (rc != 0) {
-      s = Status::IOError("rename " + tmp + " to " + path, std::strerror(errno));
-    }
-  }
-  if (!s.ok()) {
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  // The rename itself survives a crash once the folder is synced.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return Status::IOError("open " + dir, std::strerror(errno));
-  s = SyncFd(dir_fd, dir);
-  ::close(dir_fd);
-  return s;
+  return csv;
 }
 
 void PrintTable(const DiscrepancyList& list) {
@@ -237,12 +160,6 @@ std::optional<std::int64_t> ParseId(const std::string& text) {
   return id;
 }
 
-// Who closes it when --by is not given: the login name, else "clerk".
-std::string DefaultCloser() {
-  const char* user = std::getenv("USER");
-  return user && *user ? user : "clerk";
-}
-
 // "missing ZT7730012345678 from 310001": what, which, and from where.
 std::string Describe(const ClosedDiscrepancy& d) {
   std::string text = d.kind + " " + (d.waybill.empty() ? d.bag : d.waybill);
@@ -263,21 +180,10 @@ int CmdDiscrepancyClose(const CtlOptions& options, const std::string& id_text) {
   request.cmd = "discrepancy_close";
   request.id = *id;
   request.note = *options.note;
-  request.by = options.by ? *options.by : DefaultCloser();
-  std::string raw;
-  // stationd may wait up to 5 s for a reconciliation run's write lock.
-  auto reply = CallDaemon(options.data_dir, request, "", std::chrono::seconds(15), &raw);
-  if (!reply.ok()) return Fail(reply.status());
-  if (!reply->ok) {
-    std::cerr << "stationctl: " << reply->code << ": " << reply->error << "\n";
-    return 1;
-  }
-  if (options.json) {
-    std::cout << raw << "\n";
-  } else {
-    std::cout << "closed discrepancy " << reply->discrepancy.id << " (" << Describe(reply->discrepancy) << ")\n";
-  }
-  return 0;
+  request.by = ClerkName(options);
+  return SendClerkRequest(options, request, [](const ControlReply& reply) {
+    return "closed discrepancy " + std::to_string(reply.discrepancy.id) + " (" + Describe(reply.discrepancy) + ")";
+  });
 }
 
 int CmdDiscrepancies(const CtlOptions& options) {
@@ -288,12 +194,7 @@ int CmdDiscrepancies(const CtlOptions& options) {
   auto list = (*view)->Discrepancies(filter);
   if (!list.ok()) return Fail(list.status());
 
-  if (!options.csv.empty()) {
-    if (Status s = WriteFileAtomically(options.csv, CsvText(list->rows), options.force); !s.ok()) return Fail(s);
-    std::cout << list->rows.size() << (list->rows.size() == 1 ? " row" : " rows") << " written to " << options.csv
-              << "\n";
-    return 0;
-  }
+  if (!options.csv.empty()) return WriteCsvReport(CsvOf(list->rows), options.csv, options.force);
   if (options.json) {
     json out = json::array();
     for (const DiscrepancyRow& d : list->rows) out.push_back(RowJson(d));

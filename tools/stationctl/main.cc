@@ -9,6 +9,8 @@
 #include "tools/stationctl/commands.h"
 #include "tools/stationctl/discrepancies.h"
 #include "tools/stationctl/alerts.h"
+#include "tools/stationctl/problem_requests.h"
+#include "tools/stationctl/problems.h"
 #include "tools/stationctl/reconcile.h"
 #include "tools/stationctl/upload.h"
 
@@ -30,8 +32,25 @@ constexpr const char* kUsage =
     "  discrepancies close ID --note TEXT [--by NAME]\n"
     "                    close an open or notified one with the clerk's note (reconciliation then leaves\n"
     "                    it closed); NAME defaults to $USER, else clerk\n"
-    "  alerts            what other stations reported about parcels this station shipped (missing, arrived late)\n"
-    "                    [--limit N]\n"
+    "  problems          problem parcels (问题件): the cases at this station, those not closed unless --state\n"
+    "                    says otherwise [--state open|notified|answered|closed|all] [--reason R] [--limit N]\n"
+    "                    [--overdue]: only cases past a deadline (answer, close); stationd escalates them\n"
+    "                    [--csv FILE [--force]]: every match to FILE, UTF-8 with BOM; phone numbers masked\n"
+    "  problems show CASE\n"
+    "                    one case: its fields, the origin's new phone number in full, the whole audit trail\n"
+    "  problems open WAYBILL --reason R [--note TEXT] [--by NAME]\n"
+    "                    report a problem parcel; R: wrong_phone, unreachable, out_of_area, refused_pickup,\n"
+    "                    address_unclear, damaged, missent, refused. Opens a case (or adds to the parcel's\n"
+    "                    open one) and stationd sends it to the origin station\n"
+    "  problems close CASE --note TEXT [--by NAME]\n"
+    "                    close a case by hand (a claim, or work done without its scan)\n"
+    "  alerts            what other stations reported about parcels this station shipped: problem parcels\n"
+    "                    waiting for this station's answer, parcels missing or arrived late\n"
+    "                    [--limit N]: at most N lines of each\n"
+    "  alerts answer CASE --resolution R [--phone N] [--address TEXT] [--note TEXT] [--by NAME]\n"
+    "                    answer a problem alert; R: new_phone (with --phone), new_address (with --address),\n"
+    "                    redeliver, retry_later, self_pickup, transfer_out, forward, return_to_sender,\n"
+    "                    rewrap_deliver, claim\n"
     "  reconcile         run a reconciliation now (arrivals against the manifest) and show what it found\n"
     "                    [--timeout SEC]\n"
     "  upload            upload to the national system now, with a progress bar until every scan is up\n"
@@ -58,16 +77,26 @@ int main(int argc, char** argv) {
       ("json", po::bool_switch(&options.json), "print JSON for scripts instead of a table")
       ("kind", po::value(&options.kind), "quarantine, discrepancies: only this kind")
       ("limit", po::value(&options.limit)->default_value(options.limit),
-       "quarantine, discrepancies: at most N rows; alerts: at most N lines (0: all)")
+       "quarantine, discrepancies, problems: at most N rows; alerts: at most N lines of each kind (0: all)")
       ("origin", po::value(&options.origin), "discrepancies: only those from this origin station (six digits)")
       ("state", po::value(&options.state),
-       "discrepancies: open, notified, resolved, closed or all (default: open and notified)")
+       "discrepancies: open, notified, resolved, closed or all (default: open and notified); "
+       "problems: open, notified, answered, closed or all (default: all but closed)")
+      ("reason", po::value(&options.reason)->value_name("R"),
+       "problems: only this problem reason; problems open: the reason reported")
+      ("overdue", po::bool_switch(&options.overdue), "problems: only cases past a deadline")
       ("csv", po::value(&options.csv)->value_name("FILE"),
-       "discrepancies: write every match to FILE (no --limit), UTF-8 with BOM")
-      ("force", po::bool_switch(&options.force), "discrepancies --csv: overwrite FILE if it exists")
+       "discrepancies, problems: write every match to FILE (no --limit), UTF-8 with BOM")
+      ("force", po::bool_switch(&options.force), "--csv: overwrite FILE if it exists")
       ("note", po::value<std::string>()->value_name("TEXT"),
-       "discrepancies close: why it is closed (required; at most 1000 bytes)")
-      ("by", po::value<std::string>()->value_name("NAME"), "discrepancies close: who closes it (default: $USER)")
+       "discrepancies close, problems close (required), problems open, alerts answer: the clerk's note "
+       "(at most 1000 bytes)")
+      ("by", po::value<std::string>()->value_name("NAME"),
+       "discrepancies close, problems open/close, alerts answer: who does it (default: $USER, else clerk)")
+      ("resolution", po::value(&options.resolution)->value_name("R"), "alerts answer: the origin station's answer")
+      ("phone", po::value(&options.phone)->value_name("N"), "alerts answer new_phone: the recipient's new number")
+      ("address", po::value(&options.address)->value_name("TEXT"),
+       "alerts answer new_address: the corrected address")
       ("no-wait", po::bool_switch(&options.no_wait), "upload: ask and return at once")
       ("timeout", po::value(&options.timeout_s)->default_value(options.timeout_s),
        "upload, reconcile: stop waiting after this many seconds");
@@ -77,7 +106,8 @@ int main(int argc, char** argv) {
   if (auto exit_code = station::ParseCommandLine(argc, argv, "stationctl", desc, vm, &hidden)) return *exit_code;
   if (words.empty()) {
     return station::UsageError("stationctl",
-                               "a command is required: status, scans, quarantine, discrepancies, upload or manifest import");
+                               "a command is required: status, scans, quarantine, discrepancies, problems, alerts, reconcile, upload"
+                               " or manifest import");
   }
   if (vm.count("note")) options.note = vm["note"].as<std::string>();
   if (vm.count("by")) options.by = vm["by"].as<std::string>();
@@ -89,7 +119,28 @@ int main(int argc, char** argv) {
   if (command == "discrepancies" && words.size() == 3 && words[1] == "close") {
     return station::CmdDiscrepancyClose(options, words[2]);
   }
+  if (command == "problems" && words.size() == 1) return station::CmdProblems(options);
+  if (command == "problems" && words.size() == 3 && words[1] == "show") {
+    return station::CmdProblemShow(options, words[2]);
+  }
+  if (command == "problems" && words.size() == 3 && words[1] == "open") {
+    return station::CmdProblemOpen(options, words[2]);
+  }
+  if (command == "problems" && words.size() == 3 && words[1] == "close") {
+    return station::CmdProblemClose(options, words[2]);
+  }
+  if (command == "problems") {
+    return station::UsageError("stationctl",
+                               "usage: problems [--state S] [--reason R] [--overdue], problems show CASE,"
+                               " problems open WAYBILL --reason R, problems close CASE --note TEXT");
+  }
   if (command == "alerts" && words.size() == 1) return station::CmdAlerts(options);
+  if (command == "alerts" && words.size() == 3 && words[1] == "answer") {
+    return station::CmdAlertAnswer(options, words[2]);
+  }
+  if (command == "alerts") {
+    return station::UsageError("stationctl", "usage: alerts [--limit N], alerts answer CASE --resolution R");
+  }
   if (command == "reconcile" && words.size() == 1) {
     if (options.timeout_s < 1) return station::UsageError("stationctl", "--timeout must be at least 1 second");
     return station::CmdReconcile(options);
