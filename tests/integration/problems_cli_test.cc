@@ -239,7 +239,7 @@ TEST_CASE("stationctl problems --csv writes every case for Excel and --json pars
   CHECK(CtlJson(data, {"problems", "--reason", "wrong_phone"}).empty());
 }
 
-TEST_CASE("--overdue: stationd's escalation on its clock while it runs, this machine's clock when it does not",
+TEST_CASE("problems --overdue: stationd's escalation on its clock while it runs, this machine's clock when it does not",
           "[integration][cli][problems]") {
   TempDir dir;
   const std::string data = dir.Path("data");
