@@ -156,6 +156,90 @@ if [ "$alerts" -eq 0 ]; then
   exit 1
 fi
 
+
+# Problem parcels (DESIGN §4): a case crosses from Hangzhou to Shanghai and back.
+# Each wait below is bounded: poll every 0.2 s, give up with a message.
+wait_until() {  # $1: seconds, $2: what did not happen, then a command that succeeds once it has
+  local deadline=$((SECONDS + $1)) limit=$1 what=$2
+  shift 2
+  until "$@"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "demo: $what after $limit s; see $demo/*.log" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+# A field of the (only) case with reason $2 at data dir $1, from stationctl's JSON:
+# at Hangzhou the case itself, at Shanghai the alert about it.
+case_field() {  # $1: data dir, $2: reason, $3: field
+  local listing=(problems --state all --reason "$2")
+  [ "$1" = "$sh_data" ] && listing=(alerts)
+  "$ctl" --data-dir "$1" "${listing[@]}" --json |
+    awk -v reason="$2" -v field="$3" -F'"' '
+      /^  \{/ {r = ""; v = ""} $2 == "reason" {r = $4} $2 == field {v = $4}
+      /^  \}/ && r == reason && !done {found = v; done = 1} END {print found}'
+}
+case_in() {  # $1: data dir, $2: reason, $3: state: true when that case (or alert) is in it
+  [ "$(case_field "$1" "$2" state)" = "$3" ]
+}
+both_are() {  # $1: data dir, $2: state: true when the wrong_phone and the damaged case (or alert) are in it
+  case_in "$1" wrong_phone "$2" && case_in "$1" damaged "$2"
+}
+problem_alerts() {  # Shanghai's alerts, only the problem parcels (the missing ones are above)
+  "$ctl" --data-dir "$sh_data" alerts | sed '/^$/,$d'
+}
+deliveries() {  # $1: round
+  "$bin/tools/gun-sim" --lade "$lade" --city Shanghai --couriers 3 --station "$origin" \
+    --deliveries-at "$station" --round "$1" --out "$demo/deliveries" | sed -n 's/^  planted: /  /p'
+  "$bin/scanner/scanner-dock" --station "$hz_endpoint" --spool "$demo/deliveries/PDA-$station-03" --once \
+    --log-level warn
+}
+
+echo
+echo "== Problem parcels 问题件: Hangzhou's courier (gun PDA-$station-03) delivers from bag 3; his gun docks"
+deliveries 1
+wait_until 5 "Hangzhou's problem desk has not sent the 2 cases to Shanghai" both_are "$hz_data" notified
+phone_case=$(case_field "$hz_data" wrong_phone case)
+damage_case=$(case_field "$hz_data" damaged case)
+echo "Each problem scan opened a case, sent to the parcel's origin station: stationctl --data-dir $hz_data problems"
+"$ctl" --data-dir "$hz_data" problems
+
+echo
+echo "== Shanghai's clerk gets them, phone masked (through national-sim): stationctl --data-dir $sh_data alerts"
+wait_until 20 "Shanghai has not received Hangzhou's 2 problem alerts" both_are "$sh_data" alerted
+problem_alerts
+echo
+echo "== Shanghai's clerk answers: the sender gave a new number; the damaged box is a claim"
+echo "\$ stationctl --data-dir $sh_data alerts answer $phone_case --resolution new_phone --phone 13900001234 --note 寄件人提供新号码"
+"$ctl" --data-dir "$sh_data" alerts answer "$phone_case" --resolution new_phone --phone 13900001234 \
+  --note "寄件人提供新号码" --by "Shanghai clerk"
+echo "\$ stationctl --data-dir $sh_data alerts answer $damage_case --resolution claim --note 按申报价值理赔"
+"$ctl" --data-dir "$sh_data" alerts answer "$damage_case" --resolution claim --note "按申报价值理赔" \
+  --by "Shanghai clerk"
+
+echo
+echo "== Back at Hangzhou: stationctl --data-dir $hz_data problems"
+wait_until 20 "Hangzhou has not received Shanghai's 2 answers" both_are "$hz_data" answered
+"$ctl" --data-dir "$hz_data" problems
+echo
+echo "== The courier calls the new number (problems show $phone_case has it in full) and goes out again; his gun docks"
+deliveries 2
+wait_until 5 "the out_for_delivery scan did not close case $phone_case" case_in "$hz_data" wrong_phone closed
+echo "== Hangzhou's clerk files the claim and closes its case by hand"
+echo "\$ stationctl --data-dir $hz_data problems close $damage_case --note 理赔已登记,包裹留仓"
+"$ctl" --data-dir "$hz_data" problems close "$damage_case" --note "理赔已登记,包裹留仓" --by "Hangzhou clerk"
+echo
+echo "== Both closed: stationctl --data-dir $hz_data problems --state all"
+"$ctl" --data-dir "$hz_data" problems --state all
+echo
+echo "== The wrong phone case and its audit trail: stationctl --data-dir $hz_data problems show $phone_case"
+"$ctl" --data-dir "$hz_data" problems show "$phone_case"
+echo
+echo "== Shanghai hears both are closed: stationctl --data-dir $sh_data alerts"
+wait_until 20 "Shanghai has not heard that Hangzhou closed the 2 cases" both_are "$sh_data" closed
+problem_alerts
+
 for pid in "$sh_daemon" "$hz_daemon" "$national"; do kill -TERM "$pid"; done
 for pid in "$sh_daemon" "$hz_daemon" "$national"; do wait "$pid" || true; done
 trap - EXIT
@@ -181,11 +265,15 @@ echo "  $(kinds surplus) surplus 有到无发: arrived, but no manifest row"
 echo "  $(kinds misrouted) misrouted 错发: arrived here, but manifested to another station ($elsewhere)"
 echo "  $(kinds duplicate_arrival) duplicate arrival 重复到件: one parcel scanned in twice"
 echo "Shanghai was told through the national system what it shipped that never came ($alerts alert lines above)."
+echo "Problem parcels 问题件: Hangzhou's gun reported a dead phone number (case $phone_case) and a damaged, short"
+echo "  box (case $damage_case); Shanghai got both (phone masked) and answered new_phone and claim; the courier's"
+echo "  out_for_delivery scan closed the first by itself, Hangzhou's clerk closed the claim; Shanghai heard both closed."
 echo
 echo "Explore it yourself (add --json to any listing):"
 echo "  $ctl --data-dir $hz_data discrepancies --kind missing      # or --origin $origin, --state all, --csv FILE"
 echo "  $ctl --data-dir $hz_data scans ${twice:-ZT...}             # the parcel scanned twice"
 echo "  $ctl --data-dir $sh_data alerts"
+echo "  $ctl --data-dir $hz_data problems --state all                      # or show CASE, --reason R, --overdue"
 echo "  $ctl --data-dir $sh_data status"
 echo "  $ctl --data-dir $sh_data quarantine"
 echo "  $ctl --data-dir $sh_data scans $first"

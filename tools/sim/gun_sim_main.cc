@@ -19,15 +19,20 @@ namespace fs = std::filesystem;
 int main(int argc, char** argv) {
   station::sim::LadeOptions options;
   station::sim::ShipmentOptions shipment;
-  std::string input, out_dir, arrivals_at, manifest_file;
+  std::string input, out_dir, arrivals_at, manifest_file, deliveries_at;
+  int round = 1;
   po::options_description desc(
       "gun-sim: writes gun batch files made from real LaDe pickup records, one spool folder a gun.\n\n"
       "Usage: gun-sim --lade FILE --out DIR [--couriers N] [--station CODE]\n"
-      "       gun-sim --lade FILE --out DIR --arrivals-at CODE --manifest FILE [--couriers N] [--station CODE]\n\n"
+      "       gun-sim --lade FILE --out DIR --arrivals-at CODE --manifest FILE [--couriers N] [--station CODE]\n"
+      "       gun-sim --lade FILE --out DIR --deliveries-at CODE --round 1|2 [--couriers N] [--station CODE]\n\n"
       "The first form makes the couriers' pickup guns docking at --station. The second ships the same\n"
       "parcels from --station to --arrivals-at in bags on the night truck: it writes the manifest\n"
       "(pre-advice, DESIGN §8) to --manifest and the arrival guns of --arrivals-at the next morning to\n"
-      "--out, with one discrepancy of each kind made on purpose (listed on stdout; tools/sim/lade_guns.h).\n\n"
+      "--out, with one discrepancy of each kind made on purpose (listed on stdout; tools/sim/lade_guns.h).\n"
+      "The third is a courier of --deliveries-at delivering those parcels: round 1 has a damaged parcel\n"
+      "(weighed short) and a dead phone number (problem scans, DESIGN §4), round 2 the parcel with the\n"
+      "dead number going out again; one batch a round, same gun (listed on stdout; tools/sim/lade_guns.h).\n\n"
       "Options");
   desc.add_options()
       ("help,h", "show this help and exit")
@@ -41,7 +46,9 @@ int main(int argc, char** argv) {
       ("manifest", po::value(&manifest_file), "arrivals: write the manifest CSV here")
       ("misrouted-to", po::value(&shipment.misrouted_to)->default_value(shipment.misrouted_to),
        "arrivals: the station the misrouted parcel's manifest row names")
-      ("bag-size", po::value(&shipment.bag_size)->default_value(shipment.bag_size), "arrivals: parcels to a bag");
+      ("bag-size", po::value(&shipment.bag_size)->default_value(shipment.bag_size), "arrivals, deliveries: parcels to a bag")
+      ("deliveries-at", po::value(&deliveries_at), "make a delivery courier's gun of this station instead")
+      ("round", po::value(&round)->default_value(round), "deliveries: 1 (the problems) or 2 (the parcel goes out again)");
   po::variables_map vm;
   if (auto exit_code = station::ParseCommandLine(argc, argv, "gun-sim", desc, vm)) return *exit_code;
   if (input.empty() || out_dir.empty()) {
@@ -50,8 +57,17 @@ int main(int argc, char** argv) {
   if (!arrivals_at.empty() && manifest_file.empty()) {
     return station::UsageError("gun-sim", "--arrivals-at needs --manifest FILE");
   }
-  if (arrivals_at.empty() && (vm.count("manifest") || !vm["misrouted-to"].defaulted() || !vm["bag-size"].defaulted())) {
-    return station::UsageError("gun-sim", "--manifest, --misrouted-to and --bag-size go with --arrivals-at");
+  if (!arrivals_at.empty() && !deliveries_at.empty()) {
+    return station::UsageError("gun-sim", "--arrivals-at and --deliveries-at do not go together");
+  }
+  if (arrivals_at.empty() && (vm.count("manifest") || !vm["misrouted-to"].defaulted())) {
+    return station::UsageError("gun-sim", "--manifest and --misrouted-to go with --arrivals-at");
+  }
+  if (arrivals_at.empty() && deliveries_at.empty() && !vm["bag-size"].defaulted()) {
+    return station::UsageError("gun-sim", "--bag-size goes with --arrivals-at or --deliveries-at");
+  }
+  if (deliveries_at.empty() && !vm["round"].defaulted()) {
+    return station::UsageError("gun-sim", "--round goes with --deliveries-at");
   }
   if (options.couriers < 1 || options.bad_rows < 0) {
     return station::UsageError("gun-sim", "--couriers must be at least 1 and --bad-rows not negative");
@@ -64,7 +80,16 @@ int main(int argc, char** argv) {
   std::stringstream text;
   text << in.rdbuf();
   std::vector<station::sim::LadeGun> guns;
-  if (arrivals_at.empty()) {
+  if (!deliveries_at.empty()) {
+    shipment.dest = deliveries_at;
+    auto made = station::sim::DeliveryRoundFromLade(text.str(), options, shipment, round);
+    if (!made.ok()) {
+      std::cerr << "gun-sim: " << made.status().ToString() << "\n";
+      return 1;
+    }
+    for (const std::string& line : made->planted) std::cout << "  planted: " << line << "\n";
+    guns.push_back(std::move(made->gun));
+  } else if (arrivals_at.empty()) {
     auto made = station::sim::GunsFromLade(text.str(), options);
     if (!made.ok()) {
       std::cerr << "gun-sim: " << made.status().ToString() << "\n";

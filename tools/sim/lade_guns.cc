@@ -58,6 +58,86 @@ std::string WaybillOf(const Pickup& p) {
   return waybill;
 }
 
+// LaDe has no weights or phone numbers; the manifest's are made up from the
+// order id (lade_guns.h), the phone with "0000" in the middle so that it is
+// plainly not a real one.
+std::int64_t DeclaredWeightOf(const Pickup& p) { return 300 + (std::atoll(p.order_id.c_str()) % 47) * 100; }
+
+std::string PhoneOf(const Pickup& p) {
+  char phone[32];
+  std::snprintf(phone, sizeof phone, "1370000%04lld", std::atoll(p.order_id.c_str()) % 10000);
+  return phone;
+}
+
+// The shipment's layout, shared by the arrivals and the delivery rounds.
+struct Plan {
+  std::vector<Courier> couriers;
+  std::vector<const Pickup*> parcels;  // to dest, in pickup-gun order; parcel i is in bag i / bag_size
+  std::size_t bag_size = 0, bag_count = 0;
+  std::int64_t dispatched_ms = 0;
+};
+
+Result<Plan> PlanShipment(const std::string& csv_text, const LadeOptions& options, const ShipmentOptions& shipment) {
+  auto read = ReadCouriers(csv_text, options);
+  if (!read.ok()) return read.status();
+  Plan plan;
+  plan.couriers = std::move(*read);
+  const auto shipped_couriers = static_cast<std::size_t>(std::max(options.couriers, 1));
+  if (plan.couriers.size() <= shipped_couriers || plan.couriers[shipped_couriers].second.size() < 2) {
+    return Status::InvalidArgument("LaDe file", "needs one more courier with 2 parcels than --couriers, "
+                                                "for the surplus and misrouted parcels");
+  }
+  for (std::size_t c = 0; c < shipped_couriers; ++c) {
+    for (const Pickup& p : plan.couriers[c].second) plan.parcels.push_back(&p);
+  }
+  plan.bag_size = static_cast<std::size_t>(std::max(shipment.bag_size, 0));
+  plan.bag_count = plan.bag_size == 0 ? 0 : (plan.parcels.size() + plan.bag_size - 1) / plan.bag_size;
+  if (plan.bag_size < 3 || plan.bag_count < 4) {
+    return Status::InvalidArgument("shipment", "the parcels make " + std::to_string(plan.bag_count) +
+                                                   " bags; at least 4 of at least 3 parcels are needed");
+  }
+  // Dispatched an hour after the day's last pickup.
+  std::int64_t last_pickup_ms = 0;
+  for (const Pickup* p : plan.parcels) {
+    auto ms = ParseIsoInstant(IsoFromLade(p->pickup_time));
+    if (!ms.ok()) return ms.status();
+    last_pickup_ms = std::max(last_pickup_ms, *ms);
+  }
+  plan.dispatched_ms = last_pickup_ms + 3600 * 1000;
+  return plan;  // moved (never copied): `parcels` points into `couriers`
+}
+
+std::string IsoSeconds(std::int64_t ms) {
+  std::string t = FormatIsoInstant(ms);
+  if (auto dot = t.find(".000"); dot != std::string::npos) t.erase(dot, 4);
+  return t;
+}
+
+std::string BagOf(std::size_t bag_index, const std::string& origin) {  // 0-based
+  char bag[32];
+  std::snprintf(bag, sizeof bag, "BG%s%04zu", origin.c_str(), bag_index + 1);
+  return bag;
+}
+
+// A gun of `dest` with its batch header; `n` is its two-digit number.
+LadeGun DestGun(const std::string& dest, const std::string& n, const std::string& what, const std::string& batch) {
+  LadeGun gun;
+  gun.device = "PDA-" + dest + "-" + n;
+  gun.courier = "C" + dest + n;
+  gun.city = what;
+  gun.file_name = gun.device + "-" + batch + ".csv";
+  gun.text = "# device=" + gun.device + " courier=" + gun.courier + " station=" + dest + " batch=" + batch +
+             "\nseq,waybill,type,time,peer_station,bag,weight_g,reason,note\n";
+  return gun;
+}
+
+std::string BatchOn(std::int64_t ms, int n) {  // "20260608-0001"
+  const std::string day = IsoSeconds(ms).substr(0, 10);
+  char number[8];
+  std::snprintf(number, sizeof number, "-%04d", n);
+  return day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2) + number;
+}
+
 }  // namespace
 
 Result<std::vector<LadeGun>> GunsFromLade(const std::string& csv_text, const LadeOptions& options) {
@@ -103,50 +183,24 @@ Result<std::vector<LadeGun>> GunsFromLade(const std::string& csv_text, const Lad
 
 Result<Shipment> ShipmentFromLade(const std::string& csv_text, const LadeOptions& options,
                                   const ShipmentOptions& shipment) {
-  auto read = ReadCouriers(csv_text, options);
-  if (!read.ok()) return read.status();
-  const std::vector<Courier>& couriers = *read;
+  auto planned = PlanShipment(csv_text, options, shipment);
+  if (!planned.ok()) return planned.status();
+  const Plan& plan = *planned;
+  const std::vector<Courier>& couriers = plan.couriers;
+  const std::vector<const Pickup*>& parcels = plan.parcels;
   const auto shipped_couriers = static_cast<std::size_t>(std::max(options.couriers, 1));
-  if (couriers.size() <= shipped_couriers || couriers[shipped_couriers].second.size() < 2) {
-    return Status::InvalidArgument("LaDe file", "needs one more courier with 2 parcels than --couriers, "
-                                                "for the surplus and misrouted parcels");
-  }
-  std::vector<const Pickup*> parcels;
-  for (std::size_t c = 0; c < shipped_couriers; ++c) {
-    for (const Pickup& p : couriers[c].second) parcels.push_back(&p);
-  }
-  const auto bag_size = static_cast<std::size_t>(shipment.bag_size);
-  const std::size_t bag_count = bag_size == 0 ? 0 : (parcels.size() + bag_size - 1) / bag_size;
-  if (bag_size < 3 || bag_count < 4) {
-    return Status::InvalidArgument("shipment", "the parcels make " + std::to_string(bag_count) +
-                                                   " bags; at least 4 of at least 3 parcels are needed");
-  }
-  // Dispatched an hour after the day's last pickup; the truck is unloaded
-  // 8 hours later.
-  std::int64_t last_pickup_ms = 0;
-  for (const Pickup* p : parcels) {
-    auto ms = ParseIsoInstant(IsoFromLade(p->pickup_time));
-    if (!ms.ok()) return ms.status();
-    last_pickup_ms = std::max(last_pickup_ms, *ms);
-  }
-  const std::int64_t dispatched_ms = last_pickup_ms + 3600 * 1000;
-  const auto iso = [](std::int64_t ms) {
-    std::string t = FormatIsoInstant(ms);
-    if (auto dot = t.find(".000"); dot != std::string::npos) t.erase(dot, 4);
-    return t;
-  };
+  const std::size_t bag_size = plan.bag_size, bag_count = plan.bag_count;
+  const std::int64_t dispatched_ms = plan.dispatched_ms;
+  const auto iso = IsoSeconds;
   const std::string dispatched = iso(dispatched_ms);
-  const auto bag_of = [&](std::size_t bag_index, const std::string& origin) {  // 0-based
-    char bag[32];
-    std::snprintf(bag, sizeof bag, "BG%s%04zu", origin.c_str(), bag_index + 1);
-    return std::string(bag);
-  };
+  const auto bag_of = BagOf;
 
   Shipment out;
   out.manifest = "waybill,origin_station,dest_station,dispatched_at,bag,declared_weight_g,recipient_phone,"
                  "recipient_district\n";
   const auto manifest_row = [&](const Pickup& p, const std::string& dest, const std::string& bag) {
-    out.manifest += WaybillOf(p) + "," + options.station + "," + dest + "," + dispatched + "," + bag + ",,,\n";
+    out.manifest += WaybillOf(p) + "," + options.station + "," + dest + "," + dispatched + "," + bag + "," +
+                    std::to_string(DeclaredWeightOf(p)) + "," + PhoneOf(p) + ",\n";
   };
   for (std::size_t i = 0; i < parcels.size(); ++i) manifest_row(*parcels[i], shipment.dest, bag_of(i / bag_size, options.station));
   out.parcels = static_cast<int>(parcels.size());
@@ -156,19 +210,11 @@ Result<Shipment> ShipmentFromLade(const std::string& csv_text, const LadeOptions
   const Pickup& misrouted = couriers[shipped_couriers].second[1];
   manifest_row(misrouted, shipment.misrouted_to, bag_of(bag_count, options.station));
 
-  // The two arrival guns.
+  // The two arrival guns; the truck is unloaded 8 hours after dispatch.
   std::int64_t at = dispatched_ms + 8 * 3600 * 1000;
-  const std::string day = iso(at).substr(0, 10);
-  const std::string batch = day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2) + "-0001";
+  const std::string batch = BatchOn(at, 1);
   const auto make_gun = [&](const std::string& n, const std::string& what) {
-    LadeGun gun;
-    gun.device = "PDA-" + shipment.dest + "-" + n;
-    gun.courier = "C" + shipment.dest + n;
-    gun.city = what;
-    gun.file_name = gun.device + "-" + batch + ".csv";
-    gun.text = "# device=" + gun.device + " courier=" + gun.courier + " station=" + shipment.dest + " batch=" +
-               batch + "\nseq,waybill,type,time,peer_station,bag,weight_g,reason,note\n";
-    return gun;
+    return DestGun(shipment.dest, n, what, batch);
   };
   const auto add = [&](LadeGun& gun, const std::string& waybill, const char* type, const std::string& bag) {
     at += 7000;  // a scan every 7 s
@@ -207,6 +253,51 @@ Result<Shipment> ShipmentFromLade(const std::string& csv_text, const LadeOptions
   out.planted.push_back("bag " + bag_of(0, options.station) + " is not opened: its bag scan counts for its parcels");
   out.guns.push_back(std::move(unloader));
   out.guns.push_back(std::move(sorter));
+  return out;
+}
+
+Result<DeliveryRound> DeliveryRoundFromLade(const std::string& csv_text, const LadeOptions& options,
+                                            const ShipmentOptions& shipment, int round) {
+  if (round != 1 && round != 2) return Status::InvalidArgument("round " + std::to_string(round), "1 or 2");
+  auto planned = PlanShipment(csv_text, options, shipment);
+  if (!planned.ok()) return planned.status();
+  const Plan& plan = *planned;
+  if (plan.bag_size < 4) return Status::InvalidArgument("bag size " + std::to_string(plan.bag_size), "at least 4 for deliveries");
+  // Bag 3 came in parcel by parcel; its first parcel is the one scanned twice.
+  const std::size_t bag = 2;
+  const Pickup& dead_phone = *plan.parcels[bag * plan.bag_size + 1];
+  const Pickup& damaged = *plan.parcels[bag * plan.bag_size + 2];
+  const Pickup& plain = *plan.parcels[bag * plan.bag_size + 3];
+  // The courier goes out 5 hours after the truck is unloaded, and again
+  // 4 hours later.
+  std::int64_t at = plan.dispatched_ms + (round == 1 ? 13 : 17) * 3600LL * 1000;
+  DeliveryRound out;
+  out.gun = DestGun(shipment.dest, "03", round == 1 ? "delivery round" : "delivery round, again", BatchOn(at, round));
+  LadeGun& gun = out.gun;
+  const auto add = [&](const Pickup& p, const char* type, const std::string& weight, const char* reason,
+                       const char* note) {
+    at += 5 * 60 * 1000;  // a scan every 5 minutes
+    gun.text += std::to_string(++gun.rows) + "," + WaybillOf(p) + "," + type + "," + IsoSeconds(at) + ",,," + weight +
+                "," + reason + ",";
+    AppendCsvField(gun.text, note);  // quoted when it holds a comma
+    gun.text += "\n";
+  };
+  if (round == 1) {
+    add(damaged, "problem", std::to_string(DeclaredWeightOf(damaged) * 55 / 100), "damaged", "外箱破损, 内物疑似短少");
+    add(plain, "out_for_delivery", "", "", "");
+    add(dead_phone, "out_for_delivery", "", "", "");
+    add(plain, "signed", "", "", "本人签收");
+    add(dead_phone, "problem", "", "wrong_phone", "空号, 无法联系收件人");
+    out.planted.push_back(WaybillOf(damaged) + " is damaged: weighed " +
+                          std::to_string(DeclaredWeightOf(damaged) * 55 / 100) + " g, " +
+                          std::to_string(DeclaredWeightOf(damaged)) + " g declared");
+    out.planted.push_back(WaybillOf(plain) + " is delivered and signed for");
+    out.planted.push_back(WaybillOf(dead_phone) + " goes out, but its phone number is dead: wrong_phone");
+  } else {
+    add(dead_phone, "out_for_delivery", "", "", "新号码已联系");
+    add(dead_phone, "signed", "", "", "本人签收");
+    out.planted.push_back(WaybillOf(dead_phone) + " goes out again (the new number) and is signed for");
+  }
   return out;
 }
 

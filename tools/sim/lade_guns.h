@@ -41,7 +41,10 @@ Result<std::vector<LadeGun>> GunsFromLade(const std::string& csv_text, const Lad
 // so that anyone can check it:
 //   manifest  one row a parcel, origin -> dest, in pickup-gun order, bag_size
 //             to a bag (BG<origin><4-digit seq>), dispatched an hour after the
-//             day's last pickup (no weight, phone or district: LaDe has none)
+//             day's last pickup. LaDe has no weights or phones, so they are
+//             made up from the order id: declared_weight_g 300 + (id % 47) *
+//             100, recipient_phone 1370000 and the id's last 4 digits (plainly
+//             not a real number); no district
 //   arrivals  two guns at dest, from dispatch + 8 h: the unloader scans each
 //             bag (bag-level arrival), the sorter opens bag 2 (unpack scans)
 //             and scans bags 3.. parcel by parcel (arrival). On purpose, one
@@ -73,5 +76,25 @@ struct Shipment {
 // make fewer than 4 bags of at least 3.
 Result<Shipment> ShipmentFromLade(const std::string& csv_text, const LadeOptions& options,
                                   const ShipmentOptions& shipment);
+
+// A courier of `dest` (gun PDA-<dest>-03) delivers from bag 3, which came in
+// parcel by parcel; each round is one batch (<day>-000<round>), for the
+// problem cases of the demo (DESIGN §4). Also stated for anyone to check:
+//   round 1  (dispatch + 13 h, a scan every 5 min) bag 3's third parcel is
+//            damaged: a problem scan, reason damaged, weighed at 55 % of its
+//            declared weight (short: the case suggests a claim); its fourth
+//            goes out and is signed for; its second goes out, but the phone
+//            is dead: a problem scan, reason wrong_phone
+//   round 2  (dispatch + 17 h) the second goes out again (out_for_delivery:
+//            the scan that carries out a new_phone answer) and is signed for
+struct DeliveryRound {
+  LadeGun gun;
+  std::vector<std::string> planted;  // what happens to which parcel, for people
+};
+
+// kInvalidArgument as ShipmentFromLade, when `round` is not 1 or 2, or when
+// bags hold fewer than 4 parcels.
+Result<DeliveryRound> DeliveryRoundFromLade(const std::string& csv_text, const LadeOptions& options,
+                                            const ShipmentOptions& shipment, int round);
 
 }  // namespace station::sim
