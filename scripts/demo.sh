@@ -10,6 +10,11 @@
 #    discrepancy is there (missing, a missing bag, surplus, misrouted, a
 #    duplicate arrival; tools/sim/lade_guns.h says how each was made), and
 #    Shanghai is told, through national-sim, what it shipped that never came.
+#  - Problem parcels (issue 5): a Hangzhou courier's gun reports a dead phone
+#    number and a damaged box weighed short (gun-sim --deliveries-at); the
+#    cases go to Shanghai (phone masked), whose clerk answers new_phone and
+#    claim; the courier's next out_for_delivery scan closes the first, the
+#    Hangzhou clerk closes the claim by hand, and Shanghai hears both closed.
 # Safe to run again: each run starts from a fresh demo folder
 # ($STATION_DEMO_DIR, default ./demo-run). STATION_DEMO_SKIP_BUILD=1 skips the
 # build (tests that run the demo after building) and STATION_DEMO_BIN=DIR runs
