@@ -204,7 +204,7 @@ deliveries() {  # $1: round
 echo
 echo "== Problem parcels 问题件: Hangzhou's courier (gun PDA-$station-03) delivers from bag 3; his gun docks"
 deliveries 1
-wait_until 5 "Hangzhou's problem desk has not sent the 2 cases to Shanghai" both_are "$hz_data" notified
+wait_until 10 "Hangzhou's problem desk has not sent the 2 cases to Shanghai" both_are "$hz_data" notified
 phone_case=$(case_field "$hz_data" wrong_phone case)
 damage_case=$(case_field "$hz_data" damaged case)
 echo "Each problem scan opened a case, sent to the parcel's origin station: stationctl --data-dir $hz_data problems"
@@ -230,7 +230,7 @@ wait_until 20 "Hangzhou has not received Shanghai's 2 answers" both_are "$hz_dat
 echo
 echo "== The courier calls the new number (problems show $phone_case has it in full) and goes out again; his gun docks"
 deliveries 2
-wait_until 5 "the out_for_delivery scan did not close case $phone_case" case_in "$hz_data" wrong_phone closed
+wait_until 10 "the out_for_delivery scan did not close case $phone_case" case_in "$hz_data" wrong_phone closed
 echo "== Hangzhou's clerk files the claim and closes its case by hand"
 echo "\$ stationctl --data-dir $hz_data problems close $damage_case --note 理赔已登记,包裹留仓"
 "$ctl" --data-dir "$hz_data" problems close "$damage_case" --note "理赔已登记,包裹留仓" --by "Hangzhou clerk"
