@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
+  clang  # the ASan/UBSan pass of scripts/test.sh
   libzmq3-dev cppzmq-dev
   libsqlite3-dev sqlite3
   libboost-program-options-dev

@@ -28,6 +28,23 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+// stationd's memory bound in T6. AddressSanitizer's shadow memory and
+// quarantine take clang's instrumented stationd to about 380 MB here: the
+// bound is the real build's, with room for ASan when it is on.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STATION_UNDER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define STATION_UNDER_ASAN 1
+#endif
+#ifdef STATION_UNDER_ASAN
+constexpr long kMaxStationdRssKb = 800 * 1024;
+#else
+constexpr long kMaxStationdRssKb = 200 * 1024;
+#endif
+
 namespace {
 
 int EnvInt(const char* name, int fallback) {
@@ -253,7 +270,7 @@ TEST_CASE("T6: guns dock through a national outage with SIGKILLs, and the backlo
                 static_cast<long long>(batches), outage_lasted_s, kills, drain_s, batches / drain_s, acked / drain_s,
                 max_rss_kb);
   CheckAndPrint("T6", acked, Compare(data, nat), extra);
-  CHECK(max_rss_kb < 200 * 1024);
+  CHECK(max_rss_kb < kMaxStationdRssKb);
   // T6's drain of at least 500 batches/s is a speed: printed above, and
   // measured where speed is measured, by bench_uplink.
 }
