@@ -27,7 +27,7 @@ std::string StationCode(std::int32_t n) {
 // A stored discrepancy with the figures a run may change.
 struct Held {
   std::int64_t id = 0;
-  std::string state, kind, bag, origin, dest;
+  std::string state, kind, waybill, bag, origin, dest;
   std::int64_t dispatched_ms = 0, count = 0, first_scan_id = 0, bag_missing = 0;
   bool found = false;
 };
@@ -40,6 +40,7 @@ Held ReadHeld(const sql::Stmt& row) {
   Held h;
   h.id = row.ColumnInt(0);
   h.kind = row.ColumnText(1);
+  h.waybill = row.ColumnText(2);
   h.bag = row.ColumnText(3);
   h.state = row.ColumnText(4);
   h.count = row.ColumnInt(5);
@@ -143,8 +144,11 @@ class Writer {
     if (held.state != "open" && held.state != "notified") return Status::OK();
     // Only a parcel's own arrival is news for its origin: a whole bag stops
     // being "missing" as soon as one of its parcels turns up, while the
-    // others may still be missing (and are reported so, parcel by parcel).
-    if (held.state == "notified" && held.kind == "missing") changes.resolved_after_notice.push_back(held.id);
+    // others may still be missing (and are reported so, parcel by parcel);
+    // and a parcel whose row went elsewhere has not arrived.
+    if (held.state == "notified" && held.kind == "missing" && names_.arrived && names_.arrived(held.waybill)) {
+      changes.resolved_after_notice.push_back(held.id);
+    }
     resolve_->Reset();
     resolve_->Bind(1, held.id).Bind(2, now_ms_).Bind(3, run_id_);
     if (Status s = resolve_->Run(); !s.ok()) return s;

@@ -6,6 +6,7 @@
 // outbox (RELIABILITY.md §3c).
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,15 @@
 
 namespace station {
 
-// The texts behind the engine's numbers.
+// The texts behind the engine's numbers, and whether a parcel arrived.
 struct DiscrepancyNames {
   const reconcile::WaybillKeys& waybills;
   const std::vector<std::string>& bags;  // by BagId; [0] is ""
+  // True when the parcel with this waybill has arrived here: only then is
+  // its origin told that a parcel reported missing came after all (a
+  // missing parcel also stops being missing when its manifest row goes to
+  // another station or is withdrawn, or the clock is set back).
+  std::function<bool(const std::string& waybill)> arrived;
 };
 
 struct StoredChanges {

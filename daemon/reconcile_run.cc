@@ -172,10 +172,18 @@ struct ReconcileRunner::Memory {
 
 Status ReconcileRunner::Tidy(sql::Db& db) {
   if (!memory_) return Status::OK();
-  auto applied = sql::Stmt::Prepare(db, "DELETE FROM manifest_changes WHERE id <= ?1");
+  // In slices, each its own short transaction: after an import of a
+  // million rows one DELETE would hold the write lock the docks need.
+  auto applied = sql::Stmt::Prepare(
+      db, "DELETE FROM manifest_changes WHERE id IN (SELECT id FROM manifest_changes WHERE id <= ?1 ORDER BY id LIMIT 10000)");
   if (!applied.ok()) return applied.status();
-  applied->Bind(1, memory_->changes_upto);
-  return applied->Run();
+  for (int slice = 0; slice < 100'000; ++slice) {
+    applied->Reset();
+    applied->Bind(1, memory_->changes_upto);
+    if (Status s = applied->Run(); !s.ok()) return s;
+    if (db.Changes() == 0) break;
+  }
+  return Status::OK();
 }
 
 ReconcileRunner::ReconcileRunner(const ReconcileSettings& settings, const reconcile::Config& config)
@@ -240,7 +248,9 @@ Result<ReconcileRunSummary> ReconcileRunner::RunOnce(sql::Db& db, const std::str
   auto next_id = db.QueryInt("SELECT coalesce(max(id), 0) + 1 FROM reconcile_runs");
   if (!next_id.ok()) return next_id.status();
   summary.run_id = *next_id;
-  const DiscrepancyNames names{memory.waybills, memory.bag_names};
+  const DiscrepancyNames names{memory.waybills, memory.bag_names, [&memory](const std::string& waybill) {
+                                  return memory.ledger.Arrived(memory.waybills.Key(waybill));
+                                }};
   // A full run's first Update looked at every waybill and bag: what it
   // found is everything there is.
   auto stored = summary.full ? StoreAllFound(db, names, changes.found, summary.run_id, now_ms)

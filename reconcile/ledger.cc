@@ -365,6 +365,11 @@ Report Ledger::Current() const {
   return report;
 }
 
+bool Ledger::Arrived(WaybillKey waybill) const {
+  auto it = entries_.find(waybill);
+  return it != entries_.end() && it->second.arrival == Arrival::kArrived;
+}
+
 Report Ledger::Figures() const {
   Report report;
   for (int k = 0; k < kKindCount; ++k) report.counts[k] = counts_[k];

@@ -65,6 +65,8 @@ class Ledger {
   Report Figures() const;
 
   std::size_t waybills() const { return entries_.size(); }
+  // True when the parcel is manifested here and arrived, as of the last Update.
+  bool Arrived(WaybillKey waybill) const;
 
  private:
   enum class Arrival : std::uint8_t { kNotToStation, kArrived, kWithinGrace, kMissing };

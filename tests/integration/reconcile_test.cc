@@ -225,7 +225,25 @@ TEST_CASE("reconcile through stationctl: each kind found, stored open, and a lat
   // Applied, then dropped (just after the run, so the clerk does not wait for it).
   CHECK(WaitFor([&] { return QueryInt(data, "SELECT count(*) FROM manifest_changes") == 0; }, 10s));
 
-  // A restarted stationd reads everything once more and agrees.
+  // ZT..22, reported missing to 200001, is re-addressed to another station:
+  // no longer missing here, but it did not arrive, so 200001 is not told it came.
+  WriteFileAtomically(dir.Path("readdress.csv"), std::string(kManifestHeader) +
+                                                     ManifestRow("ZT7730000000022", "200001", "100001", kLongAgo,
+                                                                 "BG2000010002"));
+  auto readdress =
+      RunCommand({StationctlPath(), "--data-dir", data, "manifest", "import", dir.Path("readdress.csv")}, 30s);
+  INFO(readdress.out << readdress.err);
+  REQUIRE(readdress.exit_code == 0);
+  const auto digests_before = Outbox(data, "200001").size();
+  auto readdressed = Reconcile(data);
+  CHECK(readdressed["resolved"] == 1);
+  CHECK(readdressed["notices"] == 0);
+  CHECK(Outbox(data, "200001").size() == digests_before);
+  CHECK(StateOf(data, "missing", "ZT7730000000022") == "resolved");
+  CHECK(QueryInt(data, "SELECT count FROM discrepancies WHERE kind = 'missing_bag' AND bag = 'BG2000010002'") == 1);
+  fixed = readdressed;
+
+    // A restarted stationd reads everything once more and agrees.
   station.process.Signal(SIGTERM);
   REQUIRE(station.process.Wait(30s) == 0);
   station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*",
