@@ -20,6 +20,17 @@ constexpr const char* kScans =
     "      OR s.waybill IN (SELECT waybill FROM problem_cases WHERE state != 'closed'))"
     " ORDER BY s.id";
 
+// Whether a pass would do anything at `?1` (now): new scans or mail, an
+// open case whose alert can go, a case past a deadline not yet marked.
+constexpr const char* kAnythingToDo =
+    "SELECT (SELECT coalesce(max(id), 0) FROM scans) > d.scans_upto"
+    " OR (SELECT coalesce(max(seq), 0) FROM inbox) > d.inbox_upto"
+    " OR EXISTS (SELECT 1 FROM problem_cases c WHERE c.state = 'open'"
+    "            AND (c.origin_station != '' OR EXISTS (SELECT 1 FROM manifest m WHERE m.waybill = c.waybill)))"
+    " OR EXISTS (SELECT 1 FROM problem_cases WHERE state != 'closed' AND ((answer_late = 0 AND answer_due_ms < ?1"
+    "            AND state IN ('open', 'notified')) OR (close_late = 0 AND close_due_ms < ?1)))"
+    " FROM problem_desk d WHERE d.one = 1";
+
 }  // namespace
 
 std::int64_t ProblemClock::Now() const {
@@ -33,6 +44,14 @@ std::int64_t ProblemClock::Now() const {
 
 Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::int64_t now_ms) {
   DeskPass pass;
+  // Most passes find nothing: a read says so without taking the write lock
+  // (which the docks' commits need) or syncing a commit twice a second.
+  auto work = sql::Stmt::Prepare(db, kAnythingToDo);
+  if (!work.ok()) return work.status();
+  work->Bind(1, now_ms);
+  bool anything = true;
+  if (Status s = work->ForEachRow([&](const sql::Stmt& r) { anything = r.ColumnInt(0) != 0; }); !s.ok()) return s;
+  if (!anything) return pass;
   auto txn = sql::Txn::Begin(db);
   if (!txn.ok()) return txn.status();
   std::int64_t scans_upto = 0, inbox_upto = 0;
@@ -48,12 +67,35 @@ Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::
   auto newest_scan = db.QueryInt("SELECT coalesce(max(id), 0) FROM scans");
   if (!newest_scan.ok()) return newest_scan.status();
 
+  // Messages first: an answer never waits for a scan, while the scan that
+  // carries an answer out must find the case answered (a backlog may hold both).
+  auto mail = sql::Stmt::Prepare(db, "SELECT seq, from_station, kind, body FROM inbox WHERE seq > ?1 ORDER BY seq");
+  if (!mail.ok()) return mail.status();
+  mail->Bind(1, inbox_upto);
+  struct Message {
+    std::int64_t seq;
+    std::string from, kind, body;
+  };
+  std::vector<Message> messages;
+  Status s = mail->ForEachRow([&](const sql::Stmt& r) {
+    messages.push_back({r.ColumnInt(0), r.ColumnText(1), r.ColumnText(2), r.ColumnText(3)});
+  });
+  if (!s.ok()) return s;
+  for (const Message& m : messages) {
+    inbox_upto = m.seq;
+    if (m.kind != kProblemAlert && m.kind != kProblemAnswer && m.kind != kProblemClosed) continue;
+    auto applied = ApplyProblemMessage(db, settings, m.from, m.kind, m.body, now_ms);
+    if (!applied.ok()) return applied.status();
+    ++pass.messages;
+    spdlog::info("problem message seq={} from={} kind={}: {}", m.seq, m.from, m.kind, *applied);
+  }
+
   if (*newest_scan > scans_upto) {
     std::vector<ProblemScan> scans;
     auto read = sql::Stmt::Prepare(db, kScans);
     if (!read.ok()) return read.status();
     read->Bind(1, scans_upto).Bind(2, *newest_scan);
-    Status s = read->ForEachRow([&](const sql::Stmt& r) {
+    s = read->ForEachRow([&](const sql::Stmt& r) {
       ProblemScan scan;
       scan.id = r.ColumnInt(0);
       scan.waybill = r.ColumnText(1);
@@ -81,27 +123,6 @@ Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::
       }
     }
     scans_upto = *newest_scan;
-  }
-
-  auto mail = sql::Stmt::Prepare(db, "SELECT seq, from_station, kind, body FROM inbox WHERE seq > ?1 ORDER BY seq");
-  if (!mail.ok()) return mail.status();
-  mail->Bind(1, inbox_upto);
-  struct Message {
-    std::int64_t seq;
-    std::string from, kind, body;
-  };
-  std::vector<Message> messages;
-  Status s = mail->ForEachRow([&](const sql::Stmt& r) {
-    messages.push_back({r.ColumnInt(0), r.ColumnText(1), r.ColumnText(2), r.ColumnText(3)});
-  });
-  if (!s.ok()) return s;
-  for (const Message& m : messages) {
-    inbox_upto = m.seq;
-    if (m.kind != kProblemAlert && m.kind != kProblemAnswer && m.kind != kProblemClosed) continue;
-    auto applied = ApplyProblemMessage(db, settings, m.from, m.kind, m.body, now_ms);
-    if (!applied.ok()) return applied.status();
-    ++pass.messages;
-    spdlog::info("problem message seq={} from={} kind={}: {}", m.seq, m.from, m.kind, *applied);
   }
 
   auto sent = SendAlerts(db, settings, now_ms);

@@ -174,7 +174,7 @@ Status Close(sql::Db& db, const ProblemSettings& settings, const CaseRef& c, con
   json body = {{"type", kProblemClosed}, {"v", 1},         {"case", c.case_no},
                {"from", settings.station}, {"to", c.origin}, {"waybill", c.waybill},
                {"closed_ms", now_ms},      {"how", scan_id ? "scan" : "clerk"}, {"resolution", c.resolution},
-               {"note", note}};
+               {"note", scan_id ? note : MaskPhonesIn(note)}};
   return Post(db, "pc-" + c.case_no, c.origin, kProblemClosed, body, now_ms);
 }
 
@@ -265,6 +265,27 @@ Status CloseCaseByClerk(sql::Db& db, const ProblemSettings& settings, const std:
 }
 
 Result<int> SendAlerts(sql::Db& db, const ProblemSettings& settings, std::int64_t now_ms) {
+  // Cases opened before their parcel's manifest row came (a late sync, a
+  // national lookup of a surplus parcel) learn their origin now.
+  auto unknown = Prepare(db,
+                         "SELECT c.id, m.origin_station FROM problem_cases c JOIN manifest m ON m.waybill = c.waybill"
+                         " WHERE c.state = 'open' AND c.origin_station = '' AND m.origin_station != ''");
+  if (!unknown.ok()) return unknown.status();
+  std::vector<std::pair<std::int64_t, std::string>> found;
+  if (Status s = unknown->ForEachRow([&](const sql::Stmt& r) { found.emplace_back(r.ColumnInt(0), r.ColumnText(1)); });
+      !s.ok()) {
+    return s;
+  }
+  for (const auto& [id, origin] : found) {
+    auto set = Prepare(db, "UPDATE problem_cases SET origin_station = ?2 WHERE id = ?1");
+    if (!set.ok()) return set.status();
+    set->Bind(1, id).Bind(2, origin);
+    if (Status s = set->Run(); !s.ok()) return s;
+    if (Status s = AddEvent(db, id, now_ms, "stationd", "origin_found", "origin " + origin + " from the manifest");
+        !s.ok()) {
+      return s;
+    }
+  }
   auto open = Prepare(db,
                       "SELECT c.id, c.case_no, c.waybill, c.reason, c.origin_station, c.opened_ms, c.note, c.weight_g,"
                       " c.reference_weight_g, coalesce(c.suggestion, ''), c.answer_due_ms, c.problem_scans,"
@@ -283,7 +304,8 @@ Result<int> SendAlerts(sql::Db& db, const ProblemSettings& settings, std::int64_
                  {"case", r.ColumnText(1)},    {"from", settings.station},
                  {"to", r.ColumnText(4)},      {"waybill", r.ColumnText(2)},
                  {"reason", r.ColumnText(3)},  {"opened_ms", r.ColumnInt(5)},
-                 {"note", r.ColumnText(6)},    {"answer_due_ms", r.ColumnInt(10)},
+                 {"note", MaskPhonesIn(r.ColumnText(6))},  // a courier may have typed the number
+                 {"answer_due_ms", r.ColumnInt(10)},
                  {"problem_scans", r.ColumnInt(11)},
                  // Masked: the origin knows its sender's parcel; the full number stays here (DESIGN §7).
                  {"recipient_phone", MaskPhone(r.ColumnText(12))},

@@ -171,4 +171,22 @@ std::string MaskPhone(std::string_view phone) {
   return std::string(n - shown, '*') + digits.substr(n - shown);
 }
 
+std::string MaskPhonesIn(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] < '0' || text[i] > '9') {
+      out.push_back(text[i++]);
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+    const std::string_view run = text.substr(i, end - i);
+    out += run.size() >= 7 ? MaskPhone(run) : std::string(run);
+    i = end;
+  }
+  return out;
+}
+
 }  // namespace station

@@ -57,4 +57,9 @@ void AppendManifestRow(std::string& csv, const ManifestRow& row);
 // last 4; 7 to 10 digits keep the last 4; shorter ones the last 2 at most.
 std::string MaskPhone(std::string_view phone);
 
+// Free text (a courier's note, a clerk's) with every run of 7 or more
+// digits masked as MaskPhone does: "13812345678 空号" -> "138****5678 空号".
+// For notes that leave the station, where a number may have been typed.
+std::string MaskPhonesIn(std::string_view text);
+
 }  // namespace station

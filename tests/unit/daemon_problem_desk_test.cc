@@ -60,11 +60,12 @@ struct StationDb {
   }
   // A gun's scan; weight and reason only when given.
   void Scan(const std::string& waybill, const std::string& type, const std::string& reason = "",
-            const std::string& weight = "NULL") {
+            const std::string& weight = "NULL", const std::string& note = "") {
     ++seq;
-    Exec("INSERT INTO scans (batch_id, seq, waybill, type, scan_time, scan_time_ms, received_ms, reason, weight_g, line)"
-         " VALUES (1, " + std::to_string(seq) + ", '" + waybill + "', '" + type + "', '2026-12-01T08:00:00+08:00', 0, 0, " +
-         (reason.empty() ? "NULL" : "'" + reason + "'") + ", " + weight + ", " + std::to_string(seq + 2) + ")");
+    Exec("INSERT INTO scans (batch_id, seq, waybill, type, scan_time, scan_time_ms, received_ms, reason, weight_g, note,"
+         " line) VALUES (1, " + std::to_string(seq) + ", '" + waybill + "', '" + type +
+         "', '2026-12-01T08:00:00+08:00', 0, 0, " + (reason.empty() ? "NULL" : "'" + reason + "'") + ", " + weight +
+         ", " + (note.empty() ? "NULL" : "'" + note + "'") + ", " + std::to_string(seq + 2) + ")");
   }
   void Manifest(const std::string& waybill, const std::string& origin, const std::string& weight = "1200") {
     Exec("INSERT INTO manifest (waybill, origin_station, dest_station, dispatched_at, dispatched_ms, bag,"
@@ -282,4 +283,26 @@ TEST_CASE("problem desk: a clerk's case is stored as a scan and not counted twic
   CHECK(OpenCaseByClerk(here.db, settings, "ZT77", "damaged", "", "clerk", kT0).status().code() == Code::kInvalidArgument);
   CHECK(OpenCaseByClerk(here.db, settings, "ZT7730000000017", "lost_in_space", "", "clerk", kT0).status().code() ==
         Code::kInvalidArgument);
+}
+
+TEST_CASE("problem desk: a case opened before its manifest row came learns its origin and is alerted then",
+          "[problems][desk]") {
+  StationDb here;
+  const ProblemSettings settings = Settings("571001");
+  here.Scan("ZT7730000000018", "problem", "wrong_phone", "NULL", "13812345678 空号, 已联系寄件人");
+  DeskPass first = here.Pass(settings, kT0);
+  CHECK(first.opened_or_added == 1);
+  CHECK(first.alerts_sent == 0);  // no origin known: nobody to tell
+  CHECK(here.Text("SELECT state FROM problem_cases") == "open");
+  CHECK(here.Text("SELECT origin_station FROM problem_cases") == "");
+  CHECK(here.Pass(settings, kT0 + kMinute).alerts_sent == 0);
+
+  here.Manifest("ZT7730000000018", "310001");  // a late sync, or a national lookup
+  CHECK(here.Pass(settings, kT0 + 2 * kMinute).alerts_sent == 1);
+  CHECK(here.Text("SELECT origin_station FROM problem_cases") == "310001");
+  CHECK(here.Text("SELECT state FROM problem_cases") == "notified");
+  CHECK(here.Int("SELECT count(*) FROM problem_events WHERE event = 'origin_found'") == 1);
+  // The courier typed the number into the note: it leaves the station masked.
+  CHECK(here.Outbox(kProblemAlert)["note"] == "138****5678 空号, 已联系寄件人");
+  CHECK(here.Text("SELECT note FROM problem_cases") == "13812345678 空号, 已联系寄件人");  // kept whole here
 }
