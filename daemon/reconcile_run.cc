@@ -36,14 +36,19 @@ std::int32_t StationNumber(std::string_view code) {
   return n + 1;
 }
 
-// The scan types that prove a parcel arrived here (engine.h). Not pickups
-// and dispatches, nor problem, held, returned or transferred: those are
-// also scanned on parcels this station picked up and is sending out, which
-// would then show up as arrivals without a manifest row (surplus).
+// What each scan type says about a parcel's presence here (engine.h).
+// Pickups, dispatches, problems, held, returned and transferred are also
+// scanned on parcels this station picked up and is sending out: they show
+// that a parcel manifested here has arrived (a damaged box scanned only as
+// a problem was here), but never make a surplus or a misroute.
 std::optional<SeenType> PresenceType(std::string_view type) {
   if (type == "arrival") return SeenType::kArrival;
   if (type == "unpack") return SeenType::kUnpack;
   if (type == "out_for_delivery" || type == "signed") return SeenType::kOtherPresence;
+  if (type == "problem" || type == "held" || type == "returned" || type == "transferred" || type == "dispatch" ||
+      type == "pickup") {
+    return SeenType::kWeakPresence;
+  }
   return std::nullopt;
 }
 

@@ -68,7 +68,10 @@ Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<See
       if (s.waybill != 0 && s.type == SeenType::kUnpack) bags.itemised[s.bag] = 1;
     }
     if (s.waybill != 0) {
-      parcels.push_back({s.waybill, static_cast<std::uint32_t>(i), s.type == SeenType::kArrival ? 1u : 0u});
+      // aux: bit 0 an arrival, bit 1 a scan that can make a surplus or a misroute.
+      const std::uint32_t arrival = s.type == SeenType::kArrival ? 1u : 0u;
+      const std::uint32_t strong = s.type != SeenType::kWeakPresence ? 2u : 0u;
+      parcels.push_back({s.waybill, static_cast<std::uint32_t>(i), arrival | strong});
     }
   }
   SortByKey(parcels, scratch);
@@ -96,15 +99,17 @@ Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<See
 
     const std::size_t run_start = p;
     std::int32_t arrivals = 0;
-    for (; p < np && parcels[p].key == key; ++p) arrivals += static_cast<std::int32_t>(parcels[p].aux);
+    bool strong = false;
+    for (; p < np && parcels[p].key == key; ++p) {
+      arrivals += static_cast<std::int32_t>(parcels[p].aux & 1u);
+      strong = strong || (parcels[p].aux & 2u);
+    }
     // One of the bag's parcels was here, whoever it was addressed to (a
     // misrouted parcel is usually in the wrong station's bag): the bag came.
     if (row) bags.mentioned[row->aux >> 1] = 1;  // bag 0 is a slot of its own
     const bool to_station = row && (row->aux & 1);
-    if (to_station) {
-      row_flags[row->index] |= kSeen;
-      if (arrivals < 2) continue;
-    }
+    if (to_station) row_flags[row->index] |= kSeen;
+    if ((to_station || !strong) && arrivals < 2) continue;
 
     // A discrepancy (rare): now the inputs are worth reading.
     Discrepancy d;
@@ -125,7 +130,7 @@ Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<See
     } else {
       d.bag = scan_bag;
     }
-    if (!to_station) add(row ? Kind::kMisrouted : Kind::kSurplus, d);
+    if (!to_station && strong) add(row ? Kind::kMisrouted : Kind::kSurplus, d);
     if (arrivals >= 2) {
       d.count = arrivals;
       add(Kind::kDuplicateArrival, d);

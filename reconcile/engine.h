@@ -22,8 +22,9 @@
 //    parcels seen); each such bag is also reported once as kMissingBag
 //    with the number of its parcels missing, and the origin, destination
 //    and dispatch time of its missing parcel with the lowest key.
-//  - surplus: seen at S, no manifest row at all.
-//  - misrouted: seen at S, its manifest row is to another station.
+//  - surplus: seen at S by a scan of another type than kWeakPresence, no
+//    manifest row at all.
+//  - misrouted: seen so at S, its manifest row is to another station.
 //  - duplicate arrival: two or more parcel-level arrival scans at S.
 //    Reported besides any other kind the parcel has.
 
@@ -51,6 +52,12 @@ enum class SeenType : std::uint8_t {
   kArrival,
   kUnpack,
   kOtherPresence,  // another scan that proves the parcel is here (stationd: out for delivery, signed)
+  // A scan made here that proves the parcel is here, but not that it came
+  // here to be delivered (stationd: problem, held, returned, transferred,
+  // dispatch, pickup): a parcel manifested here has arrived; any other
+  // parcel is not surplus or misrouted for it (this station's own outgoing
+  // parcels get such scans too).
+  kWeakPresence,
 };
 
 struct SeenItem {

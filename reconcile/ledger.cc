@@ -107,6 +107,7 @@ void Ledger::AddSeen(const SeenItem& scan) {
     ++e.scans;
   }
   if (scan.type == SeenType::kArrival) ++e.arrivals;
+  if (scan.type != SeenType::kWeakPresence) ++e.strong;
   if (e.scan_bag == 0) e.scan_bag = scan.bag;
   MarkDirty(scan.waybill, e);
 }
@@ -162,6 +163,7 @@ void Ledger::Load(const std::vector<ManifestItem>& manifest, const std::vector<S
       e.first_scan_id = e.scans == 0 ? s.scan_id : std::min(e.first_scan_id, s.scan_id);
       ++e.scans;
       if (s.type == SeenType::kArrival) ++e.arrivals;
+      if (s.type != SeenType::kWeakPresence) ++e.strong;
       if (e.scan_bag == 0) e.scan_bag = s.bag;
     }
     built.emplace_back(key, e);
@@ -212,7 +214,7 @@ void Ledger::Reclassify(WaybillKey waybill, Entry& e, std::int64_t now_ms, Ledge
     e.bag_missing = e.bag != 0 && !bags_[e.bag].Mentioned();
   }
   e.flags = 0;
-  if (e.scans > 0 && !to_station) e.flags |= e.has_row ? kMisroutedFlag : kSurplusFlag;
+  if (e.strong > 0 && !to_station) e.flags |= e.has_row ? kMisroutedFlag : kSurplusFlag;
   if (e.arrivals >= 2) e.flags |= kDuplicateFlag;
   Count(e, +1);
 

@@ -78,6 +78,7 @@ class Ledger {
     std::int32_t origin_station = 0;
     std::int32_t dest_station = 0;
     std::int32_t scans = 0;     // parcel-level scans (any presence type)
+    std::int32_t strong = 0;    // of those, not kWeakPresence: they can make a surplus or a misroute
     std::int32_t arrivals = 0;  // of those, arrival scans
     BagId bag = 0;              // the manifest's bag
     BagId scan_bag = 0;         // the first bag its scans name

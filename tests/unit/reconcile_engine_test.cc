@@ -539,17 +539,19 @@ Report ReferenceClassify(const std::vector<ManifestItem>& manifest, const std::v
     std::int64_t first = scans.front()->scan_id;
     std::int32_t arrivals = 0;
     BagId scan_bag = 0;
+    bool strong = false;  // a scan that can make a surplus or a misroute
     for (const SeenItem* s : scans) {
       first = std::min(first, s->scan_id);
       if (s->type == SeenType::kArrival) ++arrivals;
+      if (s->type != SeenType::kWeakPresence) strong = true;
       if (s->bag != 0) scan_bag = s->bag;
     }
     auto row = rows.find(waybill);
     if (row == rows.end()) {
-      items.push_back(Surplus(waybill, first, scan_bag));
+      if (strong) items.push_back(Surplus(waybill, first, scan_bag));
       if (arrivals >= 2) items.push_back(Duplicate(waybill, arrivals, first, scan_bag));
     } else {
-      if (row->second.dest_station != config.station) items.push_back(Misrouted(row->second, first));
+      if (row->second.dest_station != config.station && strong) items.push_back(Misrouted(row->second, first));
       if (arrivals >= 2) items.push_back(Duplicate(row->second, arrivals, first));
     }
   }
@@ -692,8 +694,11 @@ Scenario RandomScenario(std::uint64_t seed) {
     SeenItem s;
     s.waybill = waybill;
     s.bag = chance(60) ? scan_bag : 0;
-    const int t = static_cast<int>(rng() % 10);
-    s.type = t < 5 ? SeenType::kArrival : (t < 7 && may_unpack ? SeenType::kUnpack : SeenType::kOtherPresence);
+    const int t = static_cast<int>(rng() % 12);
+    s.type = t < 5                  ? SeenType::kArrival
+             : (t < 7 && may_unpack) ? SeenType::kUnpack
+             : t >= 10               ? SeenType::kWeakPresence
+                                     : SeenType::kOtherPresence;
     seen.push_back(s);
   };
   // Bag fates: 0 never seen; 1 bag arrival, not itemised; 2 bag arrival and itemised;
@@ -779,4 +784,22 @@ TEST_CASE("reconcile: randomized scenarios agree with the reference rules", "[re
   }
   CHECK(bag_missing_parcels > 100);
   CHECK(within_grace > 100);
+}
+
+TEST_CASE("reconcile: a weak presence scan shows a manifested parcel arrived, and makes no surplus or misroute",
+          "[reconcile]") {
+  const Config config = StationConfig();
+  const std::vector<ManifestItem> manifest = {Row(12001, kStation, kNow - 48 * kHour),
+                                              Row(12002, kOther, kNow - 48 * kHour)};
+  const std::vector<SeenItem> seen = {Scan(12001, SeenType::kWeakPresence, 1),   // a damaged box, scanned as a problem
+                                      Scan(12002, SeenType::kWeakPresence, 2),   // another station's parcel, held here
+                                      Scan(12003, SeenType::kWeakPresence, 3),   // our own pickup, not manifested
+                                      Scan(12004, SeenType::kWeakPresence, 4), Scan(12004, SeenType::kArrival, 5)};
+  const Report report = Classify(manifest, seen, 0, config);
+  CHECK(report.arrived == 1);
+  CHECK(report.counts[static_cast<int>(Kind::kMissing)] == 0);
+  CHECK(report.counts[static_cast<int>(Kind::kMisrouted)] == 0);
+  REQUIRE(report.counts[static_cast<int>(Kind::kSurplus)] == 1);  // 12004 also arrived: that one counts
+  CHECK(report.items[0].waybill == 12004);
+  CHECK(report.items[0].first_scan_id == 4);
 }

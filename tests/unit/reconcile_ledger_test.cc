@@ -148,8 +148,8 @@ TEST_CASE("ledger: random histories agree with the batch engine after every step
           }
           default: {
             const SeenType types[] = {SeenType::kArrival, SeenType::kArrival, SeenType::kUnpack,
-                                      SeenType::kOtherPresence};
-            const SeenItem s = Scan(waybill, types[pick(0, 3)], ++scan_id, bag);
+                                      SeenType::kOtherPresence, SeenType::kWeakPresence};
+            const SeenItem s = Scan(waybill, types[pick(0, 4)], ++scan_id, bag);
             seen.push_back(s);
             ledger.AddSeen(s);
             break;
@@ -205,8 +205,9 @@ TEST_CASE("ledger: a bulk Load holds what one row and one scan at a time would, 
     const auto random_scan = [&] {
       const BagId bag = pick(0, 2) ? static_cast<BagId>(pick(1, bag_count)) : 0;
       if (pick(0, 5) == 0) return Scan(0, pick(0, 2) ? SeenType::kArrival : SeenType::kUnpack, ++scan_id, bag ? bag : 1);
-      const SeenType types[] = {SeenType::kArrival, SeenType::kArrival, SeenType::kUnpack, SeenType::kOtherPresence};
-      return Scan(static_cast<WaybillKey>(pick(1, waybills)), types[pick(0, 3)], ++scan_id, bag);
+      const SeenType types[] = {SeenType::kArrival, SeenType::kArrival, SeenType::kUnpack, SeenType::kOtherPresence,
+                                SeenType::kWeakPresence};
+      return Scan(static_cast<WaybillKey>(pick(1, waybills)), types[pick(0, 4)], ++scan_id, bag);
     };
     for (std::int64_t i = pick(0, 80); i > 0; --i) manifest.push_back(random_row());
     for (std::int64_t i = pick(0, 80); i > 0; --i) seen.push_back(random_scan());
