@@ -1,6 +1,9 @@
 #include "daemon/problem_desk.h"
 
 #include <fstream>
+#include <map>
+#include <optional>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -31,6 +34,40 @@ constexpr const char* kAnythingToDo =
     "            AND state IN ('open', 'notified')) OR (close_late = 0 AND close_due_ms < ?1)))"
     " FROM problem_desk d WHERE d.one = 1";
 
+// The parcels of new gun problem scans that have no manifest row but were
+// picked up here (with their pickup weight, if weighed). Read before the
+// write lock: without a waybill index in station.db, finding a pickup
+// reads the scans table, which must not hold up the docks' commits. Only
+// these rare parcels are looked for.
+Result<std::map<std::string, std::optional<std::int64_t>>> PickupsHere(sql::Db& db) {
+  std::map<std::string, std::optional<std::int64_t>> pickups;
+  std::vector<std::string> unmanifested;
+  auto find = sql::Stmt::Prepare(
+      db,
+      "SELECT DISTINCT s.waybill FROM scans s JOIN batches b ON b.id = s.batch_id"
+      " WHERE s.id > (SELECT scans_upto FROM problem_desk WHERE one = 1) AND s.type = 'problem'"
+      " AND b.device != 'CLERK' AND s.waybill IS NOT NULL"
+      " AND NOT EXISTS (SELECT 1 FROM manifest m WHERE m.waybill = s.waybill)"
+      " AND NOT EXISTS (SELECT 1 FROM problem_cases c WHERE c.waybill = s.waybill AND c.state != 'closed')");
+  if (!find.ok()) return find.status();
+  if (Status s = find->ForEachRow([&](const sql::Stmt& r) { unmanifested.push_back(r.ColumnText(0)); }); !s.ok()) {
+    return s;
+  }
+  if (unmanifested.empty()) return pickups;
+  auto pickup = sql::Stmt::Prepare(
+      db, "SELECT weight_g FROM scans WHERE waybill = ?1 AND type = 'pickup' ORDER BY id LIMIT 1");
+  if (!pickup.ok()) return pickup.status();
+  for (const std::string& waybill : unmanifested) {
+    pickup->Reset();
+    pickup->Bind(1, waybill);
+    Status s = pickup->ForEachRow([&](const sql::Stmt& r) {
+      pickups[waybill] = r.ColumnIsNull(0) ? std::nullopt : std::optional<std::int64_t>(r.ColumnInt(0));
+    });
+    if (!s.ok()) return s;
+  }
+  return pickups;
+}
+
 }  // namespace
 
 std::int64_t ProblemClock::Now() const {
@@ -52,6 +89,8 @@ Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::
   bool anything = true;
   if (Status s = work->ForEachRow([&](const sql::Stmt& r) { anything = r.ColumnInt(0) != 0; }); !s.ok()) return s;
   if (!anything) return pass;
+  auto pickups = PickupsHere(db);
+  if (!pickups.ok()) return pickups.status();
   auto txn = sql::Txn::Begin(db);
   if (!txn.ok()) return txn.status();
   std::int64_t scans_upto = 0, inbox_upto = 0;
@@ -105,6 +144,10 @@ Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::
       scan.courier = r.ColumnText(5);
       scan.device = r.ColumnText(6);
       if (!r.ColumnIsNull(7)) scan.weight_g = r.ColumnInt(7);
+      if (auto it = pickups->find(scan.waybill); it != pickups->end()) {
+        scan.picked_up_here = true;
+        scan.pickup_weight_g = it->second;
+      }
       scans.push_back(std::move(scan));
     });
     if (!s.ok()) return s;

@@ -37,8 +37,16 @@ Status AddEvent(sql::Db& db, std::int64_t case_id, std::int64_t now_ms, const st
   return insert->Run();
 }
 
-Status Post(sql::Db& db, const std::string& msg_id, const std::string& to, const char* kind, const json& body,
-            std::int64_t now_ms) {
+// A message to station `to`: through the outbox and national's mailbox, or,
+// when `to` is this station (a parcel it picked up itself), applied here at once.
+Status Deliver(sql::Db& db, const ProblemSettings& settings, const std::string& msg_id, const std::string& to,
+               const char* kind, const json& body, std::int64_t now_ms) {
+  if (to == settings.station) {
+    auto applied = ApplyProblemMessage(db, settings, settings.station, kind, Dump(body), now_ms);
+    if (!applied.ok()) return applied.status();
+    spdlog::info("problem message to this station kind={}: {}", kind, *applied);
+    return Status::OK();
+  }
   auto post = Prepare(db,
                       "INSERT INTO outbox (msg_id, to_station, kind, body, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)"
                       " ON CONFLICT (msg_id) DO NOTHING");
@@ -89,25 +97,33 @@ Result<std::string> OpenCase(sql::Db& db, const ProblemSettings& settings, const
                              std::int64_t now_ms) {
   auto facts = FactsOf(db, scan.waybill);
   if (!facts.ok()) return facts.status();
+  std::string origin_how = "";
+  if (facts->origin.empty() && scan.picked_up_here) {
+    facts->origin = settings.station;
+    origin_how = " (picked up here)";
+  }
+  // The weight at pickup, measured, before the sender's declared one.
+  std::optional<std::int64_t> reference = scan.pickup_weight_g ? scan.pickup_weight_g : facts->declared_weight_g;
+  const char* reference_is = scan.pickup_weight_g ? " g at pickup" : " g declared";
   auto case_no = NextCaseNo(db, settings.station, now_ms);
   if (!case_no.ok()) return case_no.status();
   const problems::Deadlines due = problems::DeadlinesFor(now_ms, settings.deadlines);
   std::string detail = "reason " + ReasonText(scan.reason) + "; origin " +
-                       (facts->origin.empty() ? std::string("unknown (no manifest row)") : facts->origin);
+                       (facts->origin.empty() ? std::string("unknown (no manifest row)") : facts->origin + origin_how);
   std::optional<problems::DamageCheck> damage;
   if (scan.reason == ProblemReasonKey(ProblemReason::kDamaged)) {
-    damage = problems::CheckDamage(scan.weight_g, facts->declared_weight_g, settings.damage);
+    damage = problems::CheckDamage(scan.weight_g, reference, settings.damage);
     switch (damage->verdict) {
       case problems::DamageVerdict::kUnweighed:
         detail += "; damaged, no weight to compare: a clerk decides";
         break;
       case problems::DamageVerdict::kWithinTolerance:
-        detail += "; weighed " + std::to_string(*scan.weight_g) + " g against " + std::to_string(*facts->declared_weight_g) +
-                  " g declared, within " + std::to_string(damage->tolerance_g) + " g: rewrap and deliver";
+        detail += "; weighed " + std::to_string(*scan.weight_g) + " g against " + std::to_string(*reference) +
+                  reference_is + ", within " + std::to_string(damage->tolerance_g) + " g: rewrap and deliver";
         break;
       case problems::DamageVerdict::kShort:
-        detail += "; weighed " + std::to_string(*scan.weight_g) + " g against " + std::to_string(*facts->declared_weight_g) +
-                  " g declared, " + std::to_string(damage->missing_g) + " g short: claim";
+        detail += "; weighed " + std::to_string(*scan.weight_g) + " g against " + std::to_string(*reference) +
+                  reference_is + ", " + std::to_string(damage->missing_g) + " g short: claim";
         break;
     }
   }
@@ -120,7 +136,7 @@ Result<std::string> OpenCase(sql::Db& db, const ProblemSettings& settings, const
   if (!insert.ok()) return insert.status();
   insert->Bind(1, *case_no).Bind(2, scan.waybill).Bind(3, scan.reason).Bind(4, facts->origin).Bind(5, now_ms);
   insert->Bind(6, ActorOf(scan)).Bind(7, scan.id).Bind(8, scan.note).BindOptional(9, scan.weight_g);
-  insert->BindOptional(10, facts->declared_weight_g);
+  insert->BindOptional(10, reference);
   if (damage && damage->suggestion) insert->Bind(11, problems::ResolutionKey(*damage->suggestion));
   insert->Bind(12, due.answer_due_ms).Bind(13, due.close_due_ms);
   if (Status s = insert->Run(); !s.ok()) return s;
@@ -175,7 +191,7 @@ Status Close(sql::Db& db, const ProblemSettings& settings, const CaseRef& c, con
                {"from", settings.station}, {"to", c.origin}, {"waybill", c.waybill},
                {"closed_ms", now_ms},      {"how", scan_id ? "scan" : "clerk"}, {"resolution", c.resolution},
                {"note", scan_id ? note : MaskPhonesIn(note)}};
-  return Post(db, "pc-" + c.case_no, c.origin, kProblemClosed, body, now_ms);
+  return Deliver(db, settings, "pc-" + c.case_no, c.origin, kProblemClosed, body, now_ms);
 }
 
 }  // namespace
@@ -325,7 +341,9 @@ Result<int> SendAlerts(sql::Db& db, const ProblemSettings& settings, std::int64_
   auto notified = Prepare(db, "UPDATE problem_cases SET state = 'notified' WHERE id = ?1");
   if (!notified.ok()) return notified.status();
   for (const Alert& a : alerts) {
-    if (Status st = Post(db, "pa-" + a.case_no, a.origin, kProblemAlert, a.body, now_ms); !st.ok()) return st;
+    if (Status st = Deliver(db, settings, "pa-" + a.case_no, a.origin, kProblemAlert, a.body, now_ms); !st.ok()) {
+      return st;
+    }
     notified->Reset();
     notified->Bind(1, a.id);
     if (Status st = notified->Run(); !st.ok()) return st;
@@ -502,7 +520,8 @@ Status AnswerAlert(sql::Db& db, const ProblemSettings& settings, const ProblemAn
   // The new number goes in full to the station that needs it, for this case only (DESIGN §7).
   if (!answer.phone.empty()) body["phone"] = answer.phone;
   if (!answer.address.empty()) body["address"] = answer.address;
-  if (Status st = Post(db, "pans-" + answer.case_no + "-" + std::to_string(now_ms), *from, kProblemAnswer, body, now_ms);
+  if (Status st = Deliver(db, settings, "pans-" + answer.case_no + "-" + std::to_string(now_ms), *from, kProblemAnswer,
+                          body, now_ms);
       !st.ok()) {
     return st;
   }

@@ -30,6 +30,11 @@ struct ProblemScan {
   std::int64_t id = 0;
   std::string waybill, type, reason, note, courier, device;
   std::optional<std::int64_t> weight_g;
+  // This station picked the parcel up (a pickup scan here): it is then the
+  // origin when the manifest has no row, and the pickup's weight is what a
+  // damaged parcel is weighed against.
+  bool picked_up_here = false;
+  std::optional<std::int64_t> pickup_weight_g;
 };
 
 // The message kinds of a case between stations (docs/protocol.md).

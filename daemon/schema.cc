@@ -263,7 +263,7 @@ CREATE TABLE problem_cases (
   problem_scans      INTEGER NOT NULL,  -- problem scans of the parcel while the case was open
   note               TEXT    NOT NULL,
   weight_g           INTEGER,           -- damaged: weighed here
-  reference_weight_g INTEGER,           -- damaged: the declared weight (manifest)
+  reference_weight_g INTEGER,           -- damaged: the weight at pickup here, else the declared weight
   suggestion         TEXT,              -- damaged: rewrap_deliver (within tolerance) or claim (short)
   answer_due_ms      INTEGER NOT NULL,
   close_due_ms       INTEGER NOT NULL,

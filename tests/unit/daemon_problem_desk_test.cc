@@ -306,3 +306,28 @@ TEST_CASE("problem desk: a case opened before its manifest row came learns its o
   CHECK(here.Outbox(kProblemAlert)["note"] == "138****5678 空号, 已联系寄件人");
   CHECK(here.Text("SELECT note FROM problem_cases") == "13812345678 空号, 已联系寄件人");  // kept whole here
 }
+
+TEST_CASE("problem desk: a parcel picked up here and not manifested has this station as its origin",
+          "[problems][desk]") {
+  StationDb here;
+  const ProblemSettings settings = Settings("571001");
+  here.Scan("ZT7730000000019", "pickup", "", "2000");
+  here.Scan("ZT7730000000019", "problem", "damaged", "1500");
+  here.Pass(settings, kT0);
+  CHECK(here.Text("SELECT origin_station FROM problem_cases") == "571001");
+  CHECK(here.Int("SELECT reference_weight_g FROM problem_cases") == 2000);  // weighed at pickup
+  CHECK(here.Text("SELECT suggestion FROM problem_cases") == "claim");
+  CHECK(here.Text("SELECT detail FROM problem_events WHERE event = 'opened'").find("571001 (picked up here)") !=
+        std::string::npos);
+  // The alert is this station's own: kept here at once, nothing sent out.
+  CHECK(here.Text("SELECT state FROM problem_cases") == "notified");
+  CHECK(here.Int("SELECT count(*) FROM problem_alerts WHERE from_station = '571001'") == 1);
+  CHECK(here.Int("SELECT count(*) FROM outbox") == 0);
+  const std::string case_no = here.Text("SELECT case_no FROM problem_cases");
+  // Its clerk answers as the origin; the answer applies here at once too.
+  REQUIRE(AnswerAlert(here.db, settings, {case_no, "claim", "", "", "寄件人申请理赔", "clerk-li"}, kT0 + kMinute).ok());
+  CHECK(here.Text("SELECT state FROM problem_cases") == "answered");
+  REQUIRE(CloseCaseByClerk(here.db, settings, case_no, "理赔已受理", "clerk-wang", kT0 + 2 * kMinute).ok());
+  CHECK(here.Text("SELECT state FROM problem_alerts") == "closed");
+  CHECK(here.Int("SELECT count(*) FROM outbox") == 0);
+}
