@@ -34,14 +34,6 @@ namespace {
 constexpr const char* kHere = "571001";
 constexpr const char* kOrigin = "310001";
 
-// A gun file of `rows` ("waybill,type,time,peer,bag,weight,reason,note"), seq from 1.
-std::string GunFile(const std::string& device, const std::string& batch, const std::vector<std::string>& rows) {
-  std::string text = "# device=" + device + " courier=C1001 station=571001 batch=" + batch +
-                     "\nseq,waybill,type,time,peer_station,bag,weight_g,reason,note\n";
-  int seq = 0;
-  for (const std::string& r : rows) text += std::to_string(++seq) + "," + r + "\n";
-  return text;
-}
 
 std::string Row(const std::string& waybill, const std::string& type, const std::string& reason = "",
                 const std::string& weight = "", const std::string& peer = "") {
@@ -49,10 +41,7 @@ std::string Row(const std::string& waybill, const std::string& type, const std::
 }
 
 int Dock(const RunningStation& station, const TempDir& dir, const std::string& name, const std::string& text) {
-  const std::string spool = dir.Path("spool-" + name);
-  fs::create_directories(spool);
-  WriteFileAtomically(spool + "/" + name + ".csv", text);
-  return DockOnce(station.endpoint, spool, 30s);
+  return DockText(station.endpoint, dir.Path("spool-" + name), name, text);
 }
 
 RunResult Ctl(const std::string& data, std::vector<std::string> args) {
@@ -61,7 +50,10 @@ RunResult Ctl(const std::string& data, std::vector<std::string> args) {
 }
 
 std::string Text(const std::string& data, const std::string& sql) {
-  auto db = station::sql::Db::Open(data + "/station.db", {true, false});
+  station::sql::OpenOptions read_only;
+  read_only.read_only = true;
+  read_only.create = false;
+  auto db = station::sql::Db::Open(data + "/station.db", read_only);
   if (!db.ok()) return "";
   auto v = db->QueryText(sql.c_str());
   return v.ok() ? *v : "";
@@ -131,7 +123,7 @@ TEST_CASE("every problem reason goes from the gun's scan to the origin's answer 
     problem_rows.push_back(Row(p.waybill, "problem", p.reason, p.weight));
   }
   stations.Manifest(waybills);
-  REQUIRE(Dock(stations.hangzhou, stations.dir, "problems", GunFile("PDA-0042", "20261201-0001", problem_rows)) == 0);
+  REQUIRE(Dock(stations.hangzhou, stations.dir, "problems", GunFileWith("PDA-0042", "20261201-0001", problem_rows)) == 0);
 
   // Each case opens at Hangzhou and its alert reaches Shanghai.
   std::map<std::string, std::string> cases;
@@ -176,7 +168,7 @@ TEST_CASE("every problem reason goes from the gun's scan to the origin's answer 
   for (const Parcel& p : parcels) {
     if (!p.closing_type.empty()) work.push_back(Row(p.waybill, p.closing_type, "", "", p.closing_type == "dispatch" ? "200002" : ""));
   }
-  REQUIRE(Dock(stations.hangzhou, stations.dir, "work", GunFile("PDA-0043", "20261201-0002", work)) == 0);
+  REQUIRE(Dock(stations.hangzhou, stations.dir, "work", GunFileWith("PDA-0043", "20261201-0002", work)) == 0);
   auto claim = Ctl(stations.here, {"problems", "close", cases["ZT7730000000107"], "--note", "理赔已受理", "--by", "clerk-wang"});
   INFO(claim.out << claim.err);
   CHECK(claim.exit_code == 0);
@@ -224,7 +216,7 @@ TEST_CASE("an alert sent while the origin station is down arrives once it is bac
   stations.shanghai.process.Signal(SIGTERM);
   REQUIRE(stations.shanghai.process.Wait(30s) == 0);
 
-  REQUIRE(Dock(stations.hangzhou, stations.dir, "p", GunFile("PDA-0042", "20261201-0003",
+  REQUIRE(Dock(stations.hangzhou, stations.dir, "p", GunFileWith("PDA-0042", "20261201-0003",
                                                              {Row("ZT7730000000201", "problem", "wrong_phone")})) == 0);
   // Hangzhou sends it; national holds it in Shanghai's mailbox.
   REQUIRE(WaitFor([&] {
@@ -269,7 +261,7 @@ TEST_CASE("a case nobody answers escalates when the controllable clock passes it
   set_clock(kT0);
   TwoStations stations({"--problem-clock-file", clock});
   stations.Manifest({"ZT7730000000301"});
-  REQUIRE(Dock(stations.hangzhou, stations.dir, "p", GunFile("PDA-0042", "20261201-0004",
+  REQUIRE(Dock(stations.hangzhou, stations.dir, "p", GunFileWith("PDA-0042", "20261201-0004",
                                                              {Row("ZT7730000000301", "problem", "unreachable")})) == 0);
   REQUIRE(WaitFor([&] { return !CaseOf(stations.here, "ZT7730000000301").empty(); }, 15s));
   const std::string case_no = CaseOf(stations.here, "ZT7730000000301");

@@ -39,11 +39,7 @@ std::string ManifestRow(const std::string& waybill, const std::string& origin, c
 }
 
 std::string GunFile(const std::string& batch, const std::vector<std::string>& rows) {
-  std::string text = "# device=PDA-0042 courier=C1001 station=571001 batch=" + batch +
-                     "\nseq,waybill,type,time,peer_station,bag,weight_g,reason,note\n";
-  int seq = 0;
-  for (const std::string& r : rows) text += std::to_string(++seq) + "," + r + "\n";
-  return text;
+  return GunFileWith("PDA-0042", batch, rows);
 }
 
 // A parcel-level arrival of `waybill`, or a bag-level one when it is empty.
@@ -52,10 +48,7 @@ std::string Arrival(const std::string& waybill, const std::string& bag = "") {
 }
 
 int Dock(const RunningStation& station, const TempDir& dir, const std::string& name, const std::string& text) {
-  const std::string spool = dir.Path("spool-" + name);
-  fs::create_directories(spool);
-  WriteFileAtomically(spool + "/" + name + ".csv", text);
-  return DockOnce(station.endpoint, spool, 30s);
+  return DockText(station.endpoint, dir.Path("spool-" + name), name, text);
 }
 
 nlohmann::json Reconcile(const std::string& data) {
