@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "daemon/ingest_server.h"
@@ -36,35 +37,43 @@ constexpr const char* kAnythingToDo =
 
 // The parcels of new gun problem scans that have no manifest row but were
 // picked up here (with their pickup weight, if weighed). Read before the
-// write lock: without a waybill index in station.db, finding a pickup
-// reads the scans table, which must not hold up the docks' commits. Only
-// these rare parcels are looked for.
+// write lock, in one query a pass: station.db has no waybill index (it
+// would cost the ingest commits), so pickups are looked for among the last
+// kPickupWindow scans only (a parcel picked up and reported here is
+// reported within days), for at most kPickupsAPass parcels. Under a flood
+// of problem scans this bounds the cost of a pass; a parcel not found
+// keeps an unknown origin until a manifest row comes.
+constexpr std::int64_t kPickupWindow = 500'000;
+constexpr std::size_t kPickupsAPass = 64;
+
 Result<std::map<std::string, std::optional<std::int64_t>>> PickupsHere(sql::Db& db) {
   std::map<std::string, std::optional<std::int64_t>> pickups;
-  std::vector<std::string> unmanifested;
+  nlohmann::json unmanifested = nlohmann::json::array();
   auto find = sql::Stmt::Prepare(
       db,
       "SELECT DISTINCT s.waybill FROM scans s JOIN batches b ON b.id = s.batch_id"
       " WHERE s.id > (SELECT scans_upto FROM problem_desk WHERE one = 1) AND s.type = 'problem'"
       " AND b.device != 'CLERK' AND s.waybill IS NOT NULL"
       " AND NOT EXISTS (SELECT 1 FROM manifest m WHERE m.waybill = s.waybill)"
-      " AND NOT EXISTS (SELECT 1 FROM problem_cases c WHERE c.waybill = s.waybill AND c.state != 'closed')");
+      " AND NOT EXISTS (SELECT 1 FROM problem_cases c WHERE c.waybill = s.waybill AND c.state != 'closed')"
+      " LIMIT ?1");
   if (!find.ok()) return find.status();
+  find->Bind(1, static_cast<std::int64_t>(kPickupsAPass));
   if (Status s = find->ForEachRow([&](const sql::Stmt& r) { unmanifested.push_back(r.ColumnText(0)); }); !s.ok()) {
     return s;
   }
   if (unmanifested.empty()) return pickups;
   auto pickup = sql::Stmt::Prepare(
-      db, "SELECT weight_g FROM scans WHERE waybill = ?1 AND type = 'pickup' ORDER BY id LIMIT 1");
+      db,
+      "SELECT waybill, weight_g FROM scans WHERE id > (SELECT coalesce(max(id), 0) FROM scans) - ?1"
+      " AND type = 'pickup' AND waybill IN (SELECT value FROM json_each(?2)) ORDER BY id DESC");
   if (!pickup.ok()) return pickup.status();
-  for (const std::string& waybill : unmanifested) {
-    pickup->Reset();
-    pickup->Bind(1, waybill);
-    Status s = pickup->ForEachRow([&](const sql::Stmt& r) {
-      pickups[waybill] = r.ColumnIsNull(0) ? std::nullopt : std::optional<std::int64_t>(r.ColumnInt(0));
-    });
-    if (!s.ok()) return s;
-  }
+  pickup->Bind(1, kPickupWindow).Bind(2, unmanifested.dump());
+  // Newest first, so the first pickup of a parcel (written last) wins.
+  Status s = pickup->ForEachRow([&](const sql::Stmt& r) {
+    pickups[r.ColumnText(0)] = r.ColumnIsNull(1) ? std::nullopt : std::optional<std::int64_t>(r.ColumnInt(1));
+  });
+  if (!s.ok()) return s;
   return pickups;
 }
 
