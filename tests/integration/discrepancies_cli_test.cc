@@ -112,10 +112,8 @@ void MakeStation(const std::string& data_dir) {
 
 // stationctl over `data_dir` in China's time zone, so local times are known.
 RunResult Ctl(const std::string& data_dir, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"/usr/bin/env", "TZ=CST-8", StationctlPath(),
-                                   "--data-dir",   data_dir,   "discrepancies"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv, 30s);
+  args.insert(args.begin(), "discrepancies");
+  return RunStationctl(data_dir, args);
 }
 
 std::vector<std::int64_t> Ids(const RunResult& run) {

@@ -43,11 +43,8 @@ std::int64_t Ms(const char* iso) {
   return *ms;
 }
 
-// stationctl over `data_dir` in China's time zone.
-RunResult Ctl(const std::string& data_dir, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"/usr/bin/env", "TZ=CST-8", StationctlPath(), "--data-dir", data_dir};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv, 30s);
+RunResult Ctl(const std::string& data_dir, const std::vector<std::string>& args) {
+  return RunStationctl(data_dir, args);
 }
 
 json CtlJson(const std::string& data_dir, std::vector<std::string> args) {

@@ -44,10 +44,7 @@ int Dock(const RunningStation& station, const TempDir& dir, const std::string& n
   return DockText(station.endpoint, dir.Path("spool-" + name), name, text);
 }
 
-RunResult Ctl(const std::string& data, std::vector<std::string> args) {
-  args.insert(args.begin(), {StationctlPath(), "--data-dir", data});
-  return RunCommand(args, 30s);
-}
+RunResult Ctl(const std::string& data, const std::vector<std::string>& args) { return RunStationctl(data, args); }
 
 std::string Text(const std::string& data, const std::string& sql) {
   station::sql::OpenOptions read_only;

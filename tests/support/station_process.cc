@@ -122,4 +122,10 @@ std::int64_t CountScans(const std::string& data_dir, const std::string& where) {
   return QueryInt(data_dir, "SELECT count(*) FROM scans_full WHERE " + where);
 }
 
+RunResult RunStationctl(const std::string& data_dir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/env", "TZ=CST-8", StationctlPath(), "--data-dir", data_dir};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, std::chrono::seconds(30));
+}
+
 }  // namespace station::test

@@ -48,6 +48,10 @@ int DockOnce(const std::string& endpoint, const std::string& spool, std::chrono:
 // The files in `dir` whose names end with `suffix`.
 std::vector<std::string> FilesIn(const std::string& dir, const std::string& suffix);
 
+// stationctl over `data_dir` with `args`, in China's time zone (TZ=CST-8)
+// so the local times it prints are known; bounded to 30 s.
+RunResult RunStationctl(const std::string& data_dir, const std::vector<std::string>& args);
+
 // Scans stored in the station database of `data_dir` (read-only open).
 std::int64_t CountScans(const std::string& data_dir, const std::string& where = "1");
 // One integer from a query against the station database.
