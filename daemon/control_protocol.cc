@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scanner/iso_time.h"
+#include "scanner/json_integer.h"
 
 namespace station {
 namespace {
@@ -113,28 +114,28 @@ json RunJson(const ReconcileRunSummary& r) {
 
 ReconcileRunSummary RunFromJson(const json& j) {
   ReconcileRunSummary r;
-  r.run_id = j.value("run_id", std::int64_t{0});
+  r.run_id = IntegerValue(j, "run_id", std::int64_t{0});
   r.trigger = j.value("trigger", std::string());
-  r.started_ms = j.value("started_ms", std::int64_t{0});
-  r.finished_ms = j.value("finished_ms", std::int64_t{0});
-  r.manifest_to_station = j.value("manifest_to_station", std::int64_t{0});
-  r.arrived = j.value("arrived", std::int64_t{0});
-  r.within_grace = j.value("within_grace", std::int64_t{0});
-  r.scans_read = j.value("scans_read", std::int64_t{0});
+  r.started_ms = IntegerValue(j, "started_ms", std::int64_t{0});
+  r.finished_ms = IntegerValue(j, "finished_ms", std::int64_t{0});
+  r.manifest_to_station = IntegerValue(j, "manifest_to_station", std::int64_t{0});
+  r.arrived = IntegerValue(j, "arrived", std::int64_t{0});
+  r.within_grace = IntegerValue(j, "within_grace", std::int64_t{0});
+  r.scans_read = IntegerValue(j, "scans_read", std::int64_t{0});
   r.full = j.value("full", false);
-  r.manifest_read = j.value("manifest_read", std::int64_t{0});
+  r.manifest_read = IntegerValue(j, "manifest_read", std::int64_t{0});
   const json found = j.value("found", json::object());
   for (int k = 0; k < reconcile::kKindCount; ++k) {
-    r.found[k] = found.value(reconcile::KindName(static_cast<reconcile::Kind>(k)), std::int64_t{0});
+    r.found[k] = IntegerValue(found, reconcile::KindName(static_cast<reconcile::Kind>(k)), std::int64_t{0});
   }
-  r.found_total = j.value("found_total", std::int64_t{0});
-  r.opened = j.value("opened", std::int64_t{0});
-  r.resolved = j.value("resolved", std::int64_t{0});
-  r.notices = j.value("notices", std::int64_t{0});
-  r.load_ms = j.value("load_ms", std::int64_t{0});
-  r.engine_ms = j.value("engine_ms", std::int64_t{0});
-  r.store_ms = j.value("store_ms", std::int64_t{0});
-  r.total_ms = j.value("total_ms", std::int64_t{0});
+  r.found_total = IntegerValue(j, "found_total", std::int64_t{0});
+  r.opened = IntegerValue(j, "opened", std::int64_t{0});
+  r.resolved = IntegerValue(j, "resolved", std::int64_t{0});
+  r.notices = IntegerValue(j, "notices", std::int64_t{0});
+  r.load_ms = IntegerValue(j, "load_ms", std::int64_t{0});
+  r.engine_ms = IntegerValue(j, "engine_ms", std::int64_t{0});
+  r.store_ms = IntegerValue(j, "store_ms", std::int64_t{0});
+  r.total_ms = IntegerValue(j, "total_ms", std::int64_t{0});
   return r;
 }
 
@@ -176,36 +177,36 @@ Result<ControlReply> DecodeControlReply(std::string_view text) {
     reply.code = j.value("code", std::string());
     reply.error = j.value("error", std::string());
     reply.station = j.value("station", std::string());
-    reply.import.stored = j.value("stored", 0);
-    reply.import.updated = j.value("updated", 0);
-    reply.import.unchanged = j.value("unchanged", 0);
+    reply.import.stored = IntegerValue(j, "stored", 0);
+    reply.import.updated = IntegerValue(j, "updated", 0);
+    reply.import.unchanged = IntegerValue(j, "unchanged", 0);
     for (const json& r : j.value("rejected", json::array())) {
-      reply.import.rejected.push_back({r.value("line", 0), std::string(), r.value("reason", std::string())});
+      reply.import.rejected.push_back({IntegerValue(r, "line", 0), std::string(), r.value("reason", std::string())});
     }
     if (auto u = j.find("uplink"); u != j.end() && u->is_object()) {
       UplinkStatus& s = reply.uplink;
       s.configured = u->value("configured", false);
       s.endpoint = u->value("national", std::string());
       s.link_up = u->value("link_up", false);
-      s.link_changed_ms = u->value("link_changed_ms", std::int64_t{0});
-      s.last_contact_ms = u->value("last_contact_ms", std::int64_t{0});
-      s.last_upload_ms = u->value("last_upload_ms", std::int64_t{0});
-      s.uploaded_upto = u->value("uploaded_upto", std::int64_t{0});
-      s.newest_scan_id = u->value("newest_scan_id", std::int64_t{0});
-      s.backlog = u->value("backlog", std::int64_t{0});
-      s.oldest_waiting_ms = u->value("oldest_waiting_ms", std::int64_t{0});
-      s.uploaded_this_run = u->value("uploaded_this_run", std::int64_t{0});
-      s.resends = u->value("resends", std::int64_t{0});
+      s.link_changed_ms = IntegerValue(*u, "link_changed_ms", std::int64_t{0});
+      s.last_contact_ms = IntegerValue(*u, "last_contact_ms", std::int64_t{0});
+      s.last_upload_ms = IntegerValue(*u, "last_upload_ms", std::int64_t{0});
+      s.uploaded_upto = IntegerValue(*u, "uploaded_upto", std::int64_t{0});
+      s.newest_scan_id = IntegerValue(*u, "newest_scan_id", std::int64_t{0});
+      s.backlog = IntegerValue(*u, "backlog", std::int64_t{0});
+      s.oldest_waiting_ms = IntegerValue(*u, "oldest_waiting_ms", std::int64_t{0});
+      s.uploaded_this_run = IntegerValue(*u, "uploaded_this_run", std::int64_t{0});
+      s.resends = IntegerValue(*u, "resends", std::int64_t{0});
       s.last_error = u->value("last_error", std::string());
-      s.manifest_rows_received = u->value("manifest_rows_received", std::int64_t{0});
-      s.mail_received = u->value("mail_received", std::int64_t{0});
+      s.manifest_rows_received = IntegerValue(*u, "manifest_rows_received", std::int64_t{0});
+      s.mail_received = IntegerValue(*u, "mail_received", std::int64_t{0});
     }
     if (auto r = j.find("reconcile"); r != j.end() && r->is_object()) {
       reply.reconciler = true;
-      reply.ticket = r->value("ticket", std::int64_t{0});
+      reply.ticket = IntegerValue(*r, "ticket", std::int64_t{0});
       reply.reconcile.running = r->value("running", false);
-      reply.reconcile.requested = r->value("requested", std::int64_t{0});
-      reply.reconcile.completed = r->value("completed", std::int64_t{0});
+      reply.reconcile.requested = IntegerValue(*r, "requested", std::int64_t{0});
+      reply.reconcile.completed = IntegerValue(*r, "completed", std::int64_t{0});
       reply.reconcile.last_error = r->value("last_error", std::string());
       if (auto last = r->find("last"); last != r->end() && last->is_object()) reply.reconcile.last = RunFromJson(*last);
     }
@@ -218,7 +219,7 @@ Result<ControlReply> DecodeControlReply(std::string_view text) {
     }
     if (auto d = j.find("discrepancy"); d != j.end() && d->is_object()) {
       ClosedDiscrepancy& c = reply.discrepancy;
-      c.id = d->value("id", std::int64_t{0});
+      c.id = IntegerValue(*d, "id", std::int64_t{0});
       c.kind = d->value("kind", std::string());
       c.waybill = d->value("waybill", std::string());
       c.bag = d->value("bag", std::string());
@@ -226,7 +227,7 @@ Result<ControlReply> DecodeControlReply(std::string_view text) {
       c.state = d->value("state", std::string());
       c.note = d->value("note", std::string());
       c.closed_by = d->value("closed_by", std::string());
-      c.changed_ms = d->value("changed_ms", std::int64_t{0});
+      c.changed_ms = IntegerValue(*d, "changed_ms", std::int64_t{0});
     }
     return reply;
   } catch (const json::exception& e) {

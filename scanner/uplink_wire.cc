@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scanner/identifiers.h"
+#include "scanner/json_integer.h"
 
 namespace station {
 namespace {
@@ -159,8 +160,8 @@ Result<SyncReply> DecodeSyncReply(std::string_view text) {
       r.error = j->value("error", std::string());
       return r;
     }
-    r.now_ms = j->value("now_ms", std::int64_t{0});
-    r.manifest_to = j->value("manifest_to", std::int64_t{0});
+    r.now_ms = IntegerValue(*j, "now_ms", std::int64_t{0});
+    r.manifest_to = IntegerValue(*j, "manifest_to", std::int64_t{0});
     r.manifest_more = j->value("manifest_more", false);
     r.mail_more = j->value("mail_more", false);
     auto mail = j->find("mail");
@@ -169,12 +170,12 @@ Result<SyncReply> DecodeSyncReply(std::string_view text) {
       std::int64_t last = 0;
       for (const json& m : *mail) {
         MailItem item;
-        item.seq = m.at("seq").get<std::int64_t>();
+        item.seq = IntegerOf<std::int64_t>(m.at("seq"));
         item.from = m.at("from").get<std::string>();
         item.msg_id = m.at("msg_id").get<std::string>();
         item.kind = m.at("kind").get<std::string>();
         item.body = m.at("body").get<std::string>();
-        item.posted_ms = m.value("posted_ms", std::int64_t{0});
+        item.posted_ms = IntegerValue(m, "posted_ms", std::int64_t{0});
         if (item.seq <= last) return Status::InvalidArgument("sync_ack", "mail seq must increase");
         last = item.seq;
         r.mail.push_back(std::move(item));
@@ -223,7 +224,7 @@ Result<PostAck> DecodePostAck(std::string_view text) {
     a.msg_id = j->value("msg_id", std::string());
     a.code = j->value("code", std::string());
     a.error = j->value("error", std::string());
-    a.seq = j->value("seq", std::int64_t{0});
+    a.seq = IntegerValue(*j, "seq", std::int64_t{0});
     a.duplicate = j->value("duplicate", false);
   } catch (const json::exception& e) {
     return Status::InvalidArgument("post_ack", e.what());

@@ -6,6 +6,7 @@
 
 #include "scanner/csv.h"
 #include "scanner/identifiers.h"
+#include "scanner/json_integer.h"
 #include "scanner/utf8.h"
 
 namespace station {
@@ -136,9 +137,9 @@ Result<UploadAck> DecodeUploadAck(std::string_view text) {
     ack.ok = j.value("ok", false);
     ack.code = j.value("code", std::string());
     ack.error = j.value("error", std::string());
-    ack.last_id = j.value("last_id", std::int64_t{0});
-    ack.stored = j.value("stored", 0);
-    ack.duplicates = j.value("duplicates", 0);
+    ack.last_id = IntegerValue(j, "last_id", std::int64_t{0});
+    ack.stored = IntegerValue(j, "stored", 0);
+    ack.duplicates = IntegerValue(j, "duplicates", 0);
     return ack;
   } catch (const json::exception& e) {
     return Status::InvalidArgument("upload ack", e.what());

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scanner/json_integer.h"
 namespace station {
 namespace {
 
@@ -27,7 +28,7 @@ bool RowsFromJson(const json& in, std::vector<AckRow>& rows) {
     if (!r.is_object() || !r.value("line", json()).is_number_integer() || !r.value("reason", json()).is_string()) {
       return false;
     }
-    rows.push_back({r["line"].get<int>(), r.value("seq", std::int64_t{0}), r["reason"].get<std::string>()});
+    rows.push_back({r["line"].get<int>(), IntegerValue(r, "seq", std::int64_t{0}), r["reason"].get<std::string>()});
   }
   return true;
 }

@@ -269,3 +269,28 @@ TEST_CASE("lookup requests that break the rules are refused, naming the rule", "
   std::string huge = R"({"type":"lookup","v":1,"pad":")" + std::string(kMaxLookupHeader, 'x') + "\"}";
   CHECK_THAT(DecodeLookupRequest(huge).status().message(), Catch::Contains("longer than 65536"));
 }
+
+// Issue 6, found by fuzz_national_wire: a number JSON holds as a float (one
+// with a fraction or an exponent, or an integer past 2^64) reached int64 by a
+// plain cast, undefined behaviour out of range (UBSan: "1.79548e+80 is
+// outside the range of representable values of type 'long'").
+TEST_CASE("issue 6: sync and post acks whose numbers are not integers are refused, not cast", "[scanner][uplink]") {
+  const std::string sync = R"({"type":"sync_ack","v":1,"req":"s","ok":true,)";
+  const std::string mail = R"("mail":[{"seq":SEQ,"from":"200001","msg_id":"m","kind":"k","body":"","posted_ms":POSTED}])";
+  const auto with = [](std::string text, const std::string& key, const std::string& value) {
+    return text.replace(text.find(key), key.size(), value);
+  };
+  REQUIRE(DecodeSyncReply(sync + with(with(mail, "SEQ", "1"), "POSTED", "2") + "}").ok());
+  for (const std::string& text :
+       {sync + R"("now_ms":179547666666666666666666666666668292000})", sync + R"("manifest_to":1e300})",
+        sync + with(with(mail, "SEQ", "1e300"), "POSTED", "2") + "}",
+        sync + with(with(mail, "SEQ", "1"), "POSTED", "-1e300") + "}"}) {
+    INFO(text);
+    auto reply = DecodeSyncReply(text);
+    REQUIRE_FALSE(reply.ok());
+    CHECK_THAT(reply.status().message(), Catch::Contains("integer"));
+  }
+  auto post = DecodePostAck(R"({"type":"post_ack","v":1,"req":"p","ok":true,"msg_id":"m","seq":1e300})");
+  REQUIRE_FALSE(post.ok());
+  CHECK_THAT(post.status().message(), Catch::Contains("integer"));
+}

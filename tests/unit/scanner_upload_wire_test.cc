@@ -54,3 +54,14 @@ TEST_CASE("a broken upload is refused whole, naming the row", "[scanner][upload]
   CHECK(ack->last_id == 99);
   CHECK(ack->duplicates == 2);
 }
+
+// Issue 6, found by fuzzing: a number JSON holds as a float reached int64 or
+// int by a plain cast, undefined behaviour out of range.
+TEST_CASE("issue 6: an upload ack whose counts are not integers is refused, not cast", "[scanner][upload]") {
+  for (const char* field : {R"("last_id":1e300)", R"("stored":1e10)", R"("duplicates":99999999999999999999)"}) {
+    INFO(field);
+    auto ack = DecodeUploadAck(std::string(R"({"type":"upload_ack","v":1,"req":"u","ok":true,)") + field + "}");
+    REQUIRE_FALSE(ack.ok());
+    CHECK_THAT(ack.status().message(), Catch::Contains("integer"));
+  }
+}

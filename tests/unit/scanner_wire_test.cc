@@ -46,3 +46,21 @@ TEST_CASE("batch acks round-trip with their rejected rows", "[scanner][wire]") {
   CHECK(error->code == "Unavailable");
   CHECK(error->error == "storage failed");
 }
+
+// Issue 6, found by fuzz_dock_wire: a number JSON holds as a float (one with
+// a fraction or an exponent, or an integer past 2^64) reached int64 by a
+// plain cast, undefined behaviour out of range (UBSan: "4.8e+20 is outside
+// the range of representable values of type 'long'").
+TEST_CASE("issue 6: a batch ack whose seq is not an integer is refused, not cast", "[scanner][wire]") {
+  const auto ack_with_seq = [](const std::string& seq) {
+    return R"({"type":"batch_ack","v":1,"req":"r","ok":true,"accepted":1,"duplicates":0,)"
+           R"("rejected":[{"line":5,"seq":)" + seq + R"(,"reason":"unknown scan type 'x'"}]})";
+  };
+  REQUIRE(DecodeBatchAck(ack_with_seq("48")).ok());
+  for (const char* seq : {"480000000000000000000", "1e300", "2.5"}) {
+    INFO(seq);
+    auto ack = DecodeBatchAck(ack_with_seq(seq));
+    REQUIRE_FALSE(ack.ok());
+    CHECK_THAT(ack.status().message(), Catch::Contains("integer"));
+  }
+}
