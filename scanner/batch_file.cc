@@ -233,7 +233,10 @@ Result<Batch> ReadBatch(std::string_view text, int first_row_line, std::size_t m
   Batch batch;
   batch.origin = std::move(pre->origin);
 
-  CsvReader reader(text.substr(pre->rows_offset), first_row_line > 0 ? first_row_line : pre->rows_line);
+  // The rows never start the file: a BOM before a row is that row's data,
+  // whether or not the row is the first of a part (SplitBatchFile).
+  CsvReader reader(text.substr(pre->rows_offset), first_row_line > 0 ? first_row_line : pre->rows_line,
+                   /*starts_file=*/false);
   CsvRecord record;
   std::unordered_set<std::int64_t> seen_seq;
   std::size_t rows = 0;
@@ -263,7 +266,7 @@ Result<SplitBatch> SplitBatchFile(std::string_view text, std::size_t max_rows) {
   SplitBatch split;
   split.preamble = text.substr(0, pre->rows_offset);
   std::string_view rows = text.substr(pre->rows_offset);
-  CsvReader reader(rows, pre->rows_line);
+  CsvReader reader(rows, pre->rows_line, /*starts_file=*/false);
   CsvRecord record;
   BatchSlice current;
   std::size_t slice_start = 0;

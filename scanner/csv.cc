@@ -2,8 +2,8 @@
 
 namespace station {
 
-CsvReader::CsvReader(std::string_view text, int first_line) : text_(text), line_(first_line) {
-  if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;  // a spreadsheet's UTF-8 BOM
+CsvReader::CsvReader(std::string_view text, int first_line, bool starts_file) : text_(text), line_(first_line) {
+  if (starts_file && text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;  // a spreadsheet's UTF-8 BOM
 }
 
 void CsvReader::SkipToNextLine(std::size_t from) {

@@ -29,8 +29,11 @@ inline constexpr std::size_t kMaxCsvFields = 64;
 // the one it started on, so one broken row costs only itself.
 class CsvReader {
  public:
-  // `first_line` is the line number of text's first line.
-  explicit CsvReader(std::string_view text, int first_line = 1);
+  // `first_line` is the line number of text's first line. A UTF-8 BOM at
+  // the start of `text` is skipped when `text` starts a file (a spreadsheet
+  // writes one there); in text that continues a file, such as the rows after
+  // a header, it is a row's data.
+  explicit CsvReader(std::string_view text, int first_line = 1, bool starts_file = true);
 
   // Fills `record` with the next record; false at the end of the text.
   // Empty lines are skipped.

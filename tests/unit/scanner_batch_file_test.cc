@@ -179,3 +179,39 @@ TEST_CASE("a message with more rows than the limit is refused whole, quickly", "
   REQUIRE_FALSE(batch.ok());
   CHECK_THAT(batch.status().message(), Catch::Contains("more than 500 rows"));
 }
+
+// Issue 6, found by fuzz_gun_batch: the CSV reader skipped a UTF-8 BOM at the
+// start of whatever text it was given, so a row starting with one lost it
+// when it was the first row of a part: stationd took the row from a part
+// (seq 5) and refused it read whole (seq "\xEF\xBB\xBF5"), depending on
+// where the dock cut the file.
+TEST_CASE("issue 6: a BOM before a row is the row's data, whichever part the row starts", "[scanner][batch]") {
+  const std::string bom = "\xEF\xBB\xBF";
+  std::string text = std::string(kHeader) + "4,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,,,,,\n" + bom +
+                     "5,ZT7730012345686,arrival,2026-11-24T07:58:13+08:00,,,,,\n";
+  auto whole = ReadBatch(text);
+  REQUIRE(whole.ok());
+  CHECK(whole->rows.size() == 1);
+  REQUIRE(whole->problems.size() == 1);
+  CHECK(whole->problems[0].line == 4);
+  CHECK(whole->problems[0].raw.substr(0, 3) == bom);
+
+  auto split = SplitBatchFile(text, 1);
+  REQUIRE(split.ok());
+  REQUIRE(split->slices.size() == 2);
+  auto part = ReadBatch(std::string(split->preamble) + std::string(split->slices[1].text), split->slices[1].first_line);
+  REQUIRE(part.ok());
+  CHECK(part->rows.empty());
+  REQUIRE(part->problems.size() == 1);
+  CHECK(part->problems[0].line == 4);
+  CHECK(part->problems[0].raw == whole->problems[0].raw);
+
+  // Before the first row too: only the file's own start may carry a BOM.
+  auto first = ReadBatch(std::string(kHeader) + bom + "5,ZT7730012345686,arrival,2026-11-24T07:58:13+08:00,,,,,\n");
+  REQUIRE(first.ok());
+  CHECK(first->rows.empty());
+  CHECK(first->problems.size() == 1);
+  auto file_bom = ReadBatch(bom + kHeader + "5,ZT7730012345686,arrival,2026-11-24T07:58:13+08:00,,,,,\n");
+  REQUIRE(file_bom.ok());
+  CHECK(file_bom->rows.size() == 1);
+}
