@@ -14,7 +14,10 @@
 namespace station::fuzz {
 
 [[noreturn]] inline void Fail(const char* what, const std::string& why) {
-  std::fprintf(stderr, "\n== property failed: %s: %s\n", what, why.c_str());
+  // Written whole: an input may hold NUL bytes, which %s would stop at.
+  std::fprintf(stderr, "\n== property failed: %s: ", what);
+  std::fwrite(why.data(), 1, why.size(), stderr);
+  std::fputc('\n', stderr);
   std::abort();
 }
 
