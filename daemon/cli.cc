@@ -41,6 +41,11 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
        "the clerk's control socket for stationctl (default ipc://<data-dir>/control.sock)")
       ("national", po::value(&config.uplink.endpoint),
        "the national system's endpoint (tcp://HOST:PORT); scans are uploaded there and its manifest fetched")
+      ("national-key", po::value(&config.national_key),
+       "national's public key, pinned: its .key file or the 40-character Z85 text (required with a tcp:// --national)")
+      ("insecure", po::bool_switch(&config.insecure),
+       "DEVELOPMENT ONLY: no CURVE authentication or encryption on the dock port and the national link; "
+       "loopback endpoints only")
       ("national-heartbeat-ms", po::value(&config.uplink.heartbeat_ms)->default_value(config.uplink.heartbeat_ms),
        "a sync with national this often; no answer for 3x this (at least 3 s) marks the link down")
       ("national-reply-timeout-ms",

@@ -12,6 +12,11 @@
 #include "daemon/waybill_index.h"
 #include "scanner/command_line.h"
 #include "scanner/identifiers.h"
+#include "security/key_file.h"
+#include "security/key_store.h"
+#include "security/link_security.h"
+#include "security/sessions.h"
+#include "security/zap_handler.h"
 
 namespace station {
 Status ValidateConfig(const DaemonConfig& config) {
@@ -26,7 +31,23 @@ Status ValidateConfig(const DaemonConfig& config) {
   if (config.db.synchronous != "FULL" && config.db.synchronous != "NORMAL") {
     return Status::InvalidArgument("synchronous", "must be FULL (or NORMAL for the power-loss test only)");
   }
+  if (!config.control.empty() && !security::IsIpcEndpoint(config.control) &&
+      !(config.insecure && security::CheckLoopbackOnly(config.control, "--control").ok())) {
+    return Status::InvalidArgument("--control '" + config.control + "'",
+                                   "must be ipc:// (a socket file guarded by the data folder's permissions): the "
+                                   "clerk's commands are not authenticated by key");
+  }
   const UplinkOptions& u = config.uplink;
+  if (config.insecure) {
+    if (Status s = security::CheckLoopbackOnly(config.ingest.endpoint, "--ingest"); !s.ok()) return s;
+    if (!u.endpoint.empty()) {
+      if (Status s = security::CheckLoopbackOnly(u.endpoint, "--national"); !s.ok()) return s;
+    }
+  } else if (!u.endpoint.empty() && !security::IsIpcEndpoint(u.endpoint) && config.national_key.empty()) {
+    return Status::InvalidArgument("--national-key",
+                                   "is required with a tcp:// --national: national's public key (its .key file), "
+                                   "so that this station talks only to the real national system");
+  }
   if (!u.endpoint.empty()) {
     if (u.endpoint.rfind("tcp://", 0) != 0 && u.endpoint.rfind("ipc://", 0) != 0) {
       return Status::InvalidArgument("--national '" + u.endpoint + "'", "must be a tcp:// or ipc:// endpoint");
@@ -116,7 +137,56 @@ int RunDaemon(const DaemonConfig& config) {
   }
 
   zmq::context_t context(1);
-  auto server = IngestServer::Start(context, **store, config.ingest);
+  // Security first: the ZAP handler is bound before any CURVE server binds
+  // (RFC 27), and the station's key pair is made on the first start.
+  IngestOptions ingest = config.ingest;
+  UplinkOptions uplink_options = config.uplink;
+  security::SessionTracker sessions;
+  std::unique_ptr<security::ZapHandler> zap;
+  if (config.insecure) {
+    spdlog::warn("--insecure: the dock port and the national link are NOT authenticated or encrypted; "
+                 "development only");
+  } else {
+    if (Status s = security::CheckLibzmqForCurve(); !s.ok()) {
+      spdlog::critical("cannot start: {}", s.ToString());
+      return 1;
+    }
+    bool created = false;
+    const std::string key_dir = config.data_dir + "/keys";
+    auto own = security::LoadOrCreateKeyPair(key_dir, "station", "station " + config.ingest.station, &created);
+    if (!own.ok()) {
+      spdlog::critical("cannot start: {}", own.status().ToString());
+      return 1;
+    }
+    if (created) {
+      spdlog::warn("created this station's key pair in {}; give {}/station.key to national to enroll "
+                   "(stationctl keys enroll FILE --station {}) and to every dock (scanner-dock --station-key)",
+                   key_dir, key_dir, config.ingest.station);
+    }
+    auto started = security::ZapHandler::Start(context, security::KeyStorePath(config.data_dir),
+                                               [&sessions](const std::string& gun) {
+                                                 const int closed = sessions.Close(gun);
+                                                 spdlog::warn("security: closed {} connection(s) of gun {}", closed,
+                                                              gun);
+                                               });
+    if (!started.ok()) {
+      spdlog::critical("cannot start: {}", started.status().ToString());
+      return 1;
+    }
+    zap = std::move(*started);
+    if (!security::IsIpcEndpoint(ingest.endpoint)) {
+      ingest.security = {true, own->secret_key, security::kGunDomain};
+    }
+    if (!uplink_options.endpoint.empty() && !security::IsIpcEndpoint(uplink_options.endpoint)) {
+      auto national_key = security::ReadPublicKey(config.national_key);
+      if (!national_key.ok()) {
+        spdlog::critical("cannot start: --national-key: {}", national_key.status().ToString());
+        return 1;
+      }
+      uplink_options.security = {true, *national_key, *own};
+    }
+  }
+  auto server = IngestServer::Start(context, **store, ingest);
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", server.status().ToString());
     return 1;
@@ -132,6 +202,7 @@ int RunDaemon(const DaemonConfig& config) {
     return 1;
   }
   (*server)->SetControl(control->get());
+  (*server)->SetAuthentication(zap.get(), &sessions);
   // The run file is on disk before anything unsynced (the waybill index)
   // is written, so a power loss from here on is seen as an unclean stop.
   RunInfo info{static_cast<int>(::getpid()), config.ingest.station, (*server)->endpoint(), (*control)->endpoint(),
@@ -147,8 +218,8 @@ int RunDaemon(const DaemonConfig& config) {
   }
   auto index_thread = std::make_unique<IndexThread>(std::move(*indexer), std::chrono::milliseconds(200));
   std::unique_ptr<Uplink> uplink;
-  if (!config.uplink.endpoint.empty()) {
-    auto started = Uplink::Start(context, config.ingest.station, DatabasePath(config.data_dir), config.uplink,
+  if (!uplink_options.endpoint.empty()) {
+    auto started = Uplink::Start(context, config.ingest.station, DatabasePath(config.data_dir), uplink_options,
                                  config.db.vfs);
     if (!started.ok()) {
       spdlog::critical("cannot start the national uplink: {}", started.status().ToString());

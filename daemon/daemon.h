@@ -13,7 +13,9 @@
 namespace station {
 
 struct DaemonConfig {
-  std::string data_dir;  // holds station.db, stationd.lock, stationd.json
+  // Holds station.db, stationd.lock, stationd.json, keys.db (the enrolled
+  // guns) and keys/ (the station's own key pair).
+  std::string data_dir;
   IngestOptions ingest;  // station code and ingest endpoint
   // The clerk's control socket; empty means ipc://<data_dir>/control.sock.
   std::string control;
@@ -21,6 +23,10 @@ struct DaemonConfig {
   ReconcilerOptions reconcile;  // settings.station is taken from ingest.station
   ProblemDeskOptions problems;  // settings.station is taken from ingest.station
   std::string log_level = "info";
+  // Development only: no CURVE on the dock port or the national link, and
+  // only loopback endpoints allowed. The default is secure.
+  bool insecure = false;
+  std::string national_key;  // national's public key: a .key file or the Z85 text
   sql::OpenOptions db;   // durability settings; defaults are the safe ones
 };
 

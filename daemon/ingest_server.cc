@@ -56,12 +56,30 @@ Result<std::unique_ptr<IngestServer>> IngestServer::Start(zmq::context_t& contex
     s.set(zmq::sockopt::tcp_keepalive_idle, 60);
     s.set(zmq::sockopt::tcp_keepalive_intvl, 10);
     s.set(zmq::sockopt::tcp_keepalive_cnt, 6);
+    security::ApplyServerSecurity(s, options.security);
     s.bind(options.endpoint);
     server->endpoint_ = s.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
     return Status::Unavailable("bind ingest " + options.endpoint, e.what());
   }
   return server;
+}
+
+Result<std::string> IngestServer::Sender(zmq::message_t& frame) {
+  if (!options_.security.curve) return std::string();
+  std::string gun = security::UserIdOf(frame);
+  if (gun.empty()) {
+    // Cannot happen with ZAP enforced; refused all the same (fail closed).
+    spdlog::warn("security: a message without an authenticated gun was refused");
+    return Status::PermissionDenied("message", "not authenticated");
+  }
+  if (sessions_) sessions_->Seen(gun, security::SourceFdOf(frame));
+  if (zap_ && !zap_->Current()->IsActive(security::KeyRole::kGun, gun)) {
+    spdlog::warn("security: gun {} sent a message after its key was revoked; refused, closing its connection", gun);
+    if (sessions_) sessions_->Close(gun);
+    return Status::PermissionDenied("gun " + gun, "its key was revoked at this station");
+  }
+  return gun;
 }
 
 bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>& peers,
@@ -97,6 +115,12 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>&
     return true;
   }
   item.req = header->req;
+  auto gun = Sender(frames.back());
+  if (!gun.ok()) {
+    item.refusal = gun.status();
+    items.push_back(std::move(item));
+    return true;
+  }
   item.body = std::make_unique<zmq::message_t>(std::move(frames[2]));  // the batch's rows point into it
   std::string_view body = item.body->to_string_view();
   if (body.size() > options_.max_message_bytes) {
@@ -113,6 +137,14 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>&
   } else if (batch->origin.station != options_.station) {
     item.refusal = Status::InvalidArgument("batch for station " + batch->origin.station,
                                            "this is station " + options_.station);
+    item.refused_raw = FirstLineOf(body);
+    item.batch.origin = batch->origin;
+  } else if (options_.security.curve && batch->origin.device != *gun) {
+    // A gun speaks only for itself (RELIABILITY.md T10): the name comes
+    // from its key, never from what the file says.
+    spdlog::warn("security: gun {} sent a batch claiming device {}; refused", *gun, batch->origin.device);
+    item.refusal = Status::PermissionDenied("batch of device " + batch->origin.device,
+                                            "this connection is gun " + *gun + "; a gun may send only its own batches");
     item.refused_raw = FirstLineOf(body);
     item.batch.origin = batch->origin;
   } else {

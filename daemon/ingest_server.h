@@ -13,6 +13,9 @@
 #include "daemon/control_server.h"
 #include "daemon/store.h"
 #include "scanner/status.h"
+#include "security/link_security.h"
+#include "security/sessions.h"
+#include "security/zap_handler.h"
 
 namespace station {
 
@@ -24,6 +27,8 @@ struct IngestOptions {
   // to these bounds, so a burst of docks costs one fsync, not one each.
   std::size_t max_group_messages = 64;
   std::size_t max_group_rows = 32'000;
+  // CURVE on the dock port (domain "scanners"); off for ipc:// and --insecure.
+  security::ServerSecurity security;
 };
 
 class IngestServer {
@@ -37,6 +42,13 @@ class IngestServer {
 
   // Serves `control` in the same loop (same thread, same writer); may be null.
   void SetControl(ControlServer* control) { control_ = control; }
+
+  // With CURVE on: whose keys are in force, checked on every message, and
+  // where each gun's connections are noted so a revocation can close them.
+  void SetAuthentication(const security::ZapHandler* zap, security::SessionTracker* sessions) {
+    zap_ = zap;
+    sessions_ = sessions;
+  }
 
   // Called on the ingest thread after each committed group; must be cheap.
   void SetAfterCommit(std::function<void()> after_commit) { after_commit_ = std::move(after_commit); }
@@ -55,6 +67,9 @@ class IngestServer {
   IngestServer(zmq::context_t& context, Store& store, IngestOptions options);
   // Reads one message if one is waiting; false when none is.
   bool ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>& peers, std::size_t& rows);
+  // The gun a message came from; a refusal when it may not send (no
+  // authenticated name, or its key revoked since it connected).
+  Result<std::string> Sender(zmq::message_t& frame);
   void StoreAndAcknowledge(std::vector<IngestItem>& items, std::vector<Peer>& peers);
 
   Store& store_;
@@ -63,6 +78,8 @@ class IngestServer {
   std::string endpoint_;
   std::function<void()> after_commit_;
   ControlServer* control_ = nullptr;
+  const security::ZapHandler* zap_ = nullptr;
+  security::SessionTracker* sessions_ = nullptr;
 };
 
 // The wall clock in Unix milliseconds.

@@ -52,6 +52,12 @@ struct Uplink::Loop {
   std::unique_ptr<zmq::socket_t> socket;
   std::unique_ptr<zmq::socket_t> monitor;
   int monitor_serial = 0;
+  Clock::time_point next_auth_log{};
+  // libzmq gives up on a connection whose key was refused (a protocol
+  // error ends the session, no reconnect); so do we, for a while, then try
+  // afresh with a new socket: the key may have been enrolled meanwhile.
+  std::optional<Clock::time_point> reconnect_at;
+  int auth_backoff_ms = 2000;
   std::mt19937 rng{std::random_device{}()};
 
   UplinkCursors cursors;
@@ -91,6 +97,7 @@ struct Uplink::Loop {
   int HeartbeatTimeoutMs() const { return std::max(3 * options.heartbeat_ms, 3000); }
 
   void Connect() {
+    reconnect_at.reset();
     monitor.reset();
     socket = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
     socket->set(zmq::sockopt::linger, 0);
@@ -106,9 +113,11 @@ struct Uplink::Loop {
     socket->set(zmq::sockopt::tcp_keepalive_idle, 60);
     socket->set(zmq::sockopt::tcp_keepalive_intvl, 10);
     socket->set(zmq::sockopt::tcp_keepalive_cnt, 6);
+    security::ApplyClientSecurity(*socket, options.security);
     // The monitor is connected before the socket connects (RELIABILITY V13).
     const std::string monitor_endpoint = "inproc://uplink-monitor-" + std::to_string(++monitor_serial);
-    if (zmq_socket_monitor(socket->handle(), monitor_endpoint.c_str(), ZMQ_EVENT_DISCONNECTED) == 0) {
+    if (zmq_socket_monitor(socket->handle(), monitor_endpoint.c_str(),
+                           ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0) {
       monitor = std::make_unique<zmq::socket_t>(context, zmq::socket_type::pair);
       monitor->set(zmq::sockopt::linger, 0);
       monitor->connect(monitor_endpoint);
@@ -186,6 +195,8 @@ struct Uplink::Loop {
     status.last_contact_ms = NowMs();
     if (!link_up) {
       link_up = true;
+      auth_backoff_ms = 2000;
+      if (status.last_error.rfind("national refused this station's key", 0) == 0) status.last_error.clear();
       status.link_changed_ms = status.last_contact_ms;
       spdlog::info("national link up endpoint={} waiting={}", options.endpoint, newest_id - cursors.uploaded_upto);
     }
@@ -437,7 +448,21 @@ struct Uplink::Loop {
       if (event.more()) (void)monitor->recv(address, zmq::recv_flags::dontwait);
       std::uint16_t id = 0;
       if (event.size() >= sizeof(id)) std::memcpy(&id, event.data(), sizeof(id));
+      std::uint32_t value = 0;
+      if (event.size() >= 6) std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof(value));
       if (id == ZMQ_EVENT_DISCONNECTED) LinkDown("connection closed");
+      if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+        // libzmq retries by itself; say why nothing gets through, once a
+        // minute at most in the log, always in the clerk's status.
+        status.last_error = "national refused this station's key (ZAP " + std::to_string(value) +
+                            "): enroll keys/station.key at national, or check --national-key";
+        if (Clock::now() >= next_auth_log) {
+          spdlog::error("{}", status.last_error);
+          next_auth_log = Clock::now() + std::chrono::minutes(1);
+        }
+        reconnect_at = Clock::now() + milliseconds(Jitter(auth_backoff_ms));
+        auth_backoff_ms = std::min(auth_backoff_ms * 2, kMaxBackoffMs);
+      }
     }
   }
 
@@ -602,6 +627,10 @@ void Uplink::Run() {
         for (InFlight& f : loop.in_flight) f.resend_at = std::min(f.resend_at, now);
       }
       if (loop.monitor) loop.ReadMonitor();
+      if (loop.reconnect_at && now >= *loop.reconnect_at) {
+        loop.reconnect_at.reset();
+        loop.Connect();
+      }
       loop.ReceiveReplies(now);
       loop.Refresh(now);
       if (loop.link_up && now - loop.last_contact > milliseconds(loop.HeartbeatTimeoutMs())) {

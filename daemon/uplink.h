@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -22,6 +23,7 @@
 
 #include "daemon/uplink_store.h"
 #include "scanner/status.h"
+#include "security/link_security.h"
 
 namespace station {
 
@@ -32,6 +34,8 @@ struct UplinkOptions {
   int window = 32;              // uploads in flight
   int upload_scans = 5000;      // scans per upload
   int reconnect_max_ms = 60'000;  // libzmq's reconnect backoff grows from 1 s to this
+  // CURVE to national: its pinned public key and this station's pair.
+  security::ClientSecurity security;
 };
 
 // What the clerk sees of the link (stationctl status / upload).

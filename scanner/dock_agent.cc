@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <vector>
@@ -78,6 +79,11 @@ class Agent {
   bool loaded_once_ = false;
   int in_flight_ = 0;
   int files_failed_ = 0;  // unreadable, or answered but not filed away
+  int auth_refusals_ = 0;  // handshakes refused in a row (ZAP 400: key not enrolled, or revoked)
+  // libzmq does not reconnect after a refused key (the session ends as a
+  // protocol error): a fresh socket tries again then, for the key may have
+  // been enrolled meanwhile.
+  std::optional<Clock::time_point> reconnect_at_;
   Clock::time_point last_progress_ = Clock::now();
   Clock::time_point last_scan_{};
   DockReport report_;
@@ -104,11 +110,13 @@ void Agent::Connect() {
   socket_->set(zmq::sockopt::tcp_keepalive_idle, 60);
   socket_->set(zmq::sockopt::tcp_keepalive_intvl, 10);
   socket_->set(zmq::sockopt::tcp_keepalive_cnt, 6);
+  security::ApplyClientSecurity(*socket_, options_.security);
   // Connection events tell us when to resend at once rather than wait for
   // the ack timeout. The PAIR must be connected before connect() (V13).
   std::string monitor_endpoint = "inproc://dock-monitor-" + std::to_string(++monitor_serial_);
   if (zmq_socket_monitor(socket_->handle(), monitor_endpoint.c_str(),
-                         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) == 0) {
+                         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) ==
+      0) {
     monitor_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pair);
     monitor_->set(zmq::sockopt::linger, 0);
     monitor_->connect(monitor_endpoint);
@@ -240,6 +248,22 @@ void Agent::HandleAck(const BatchAck& ack) {
       return;
     }
     last_progress_ = Clock::now();
+    if (ack.code == CodeName(Code::kPermissionDenied)) {
+      // Not this gun's to send, or its key was revoked: the file stays in
+      // the spool, untouched, for a gun with the right key. Nothing is lost.
+      spdlog::error("stationd refused batch file name={}: {}; it stays in the spool", file->name, ack.error);
+      report_.key_refused = true;
+      ++files_failed_;
+      for (auto p = parts_.begin(); p != parts_.end();) {
+        if (p->second.file == file) {
+          if (p->second.in_flight) --in_flight_;
+          p = parts_.erase(p);
+        } else {
+          ++p;
+        }
+      }
+      return;
+    }
     FinishFile(*file, ack.code + ": " + ack.error);
     return;
   }
@@ -291,7 +315,16 @@ void Agent::DrainMonitor() {
     if (event.size() < 6) continue;
     std::uint16_t id;
     std::memcpy(&id, event.data(), sizeof id);
-    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+      std::uint32_t code = 0;
+      std::memcpy(&code, static_cast<const char*>(event.data()) + 2, sizeof code);
+      ++auth_refusals_;
+      reconnect_at_ = Clock::now() + std::chrono::milliseconds(auth_refusals_ <= 3 ? 1000 : 30000);
+      spdlog::error("stationd refused this gun's key (ZAP {}): it is not enrolled at this station, or it was "
+                    "revoked; ask the station's IT to enroll it (stationctl keys enroll)",
+                    code);
+    } else if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      auth_refusals_ = 0;
       connected_ = true;
       spdlog::info("connected to stationd endpoint={}", options_.endpoint);
     } else if (id == ZMQ_EVENT_DISCONNECTED) {
@@ -339,7 +372,15 @@ Result<DockReport> Agent::Run(int stop_fd) {
       if (items[1].revents & ZMQ_POLLIN) break;
       if (items[0].revents & ZMQ_POLLIN) ReceiveAcks();
       DrainMonitor();
+      if (reconnect_at_ && Clock::now() >= *reconnect_at_) {
+        reconnect_at_.reset();
+        Connect();
+      }
       ResendTimedOut();
+      if (options_.once && auth_refusals_ >= options_.auth_refusals_to_give_up) {
+        spdlog::error("stationd refused this gun's key {} times; giving up", auth_refusals_);
+        break;
+      }
       if (options_.once && !parts_.empty() && Clock::now() - last_progress_ > options_.give_up) {
         spdlog::error("stationd did not acknowledge for {} ms; giving up", options_.give_up.count());
         break;
@@ -351,6 +392,7 @@ Result<DockReport> Agent::Run(int stop_fd) {
   std::set<FileState*> unfinished;
   for (auto& [req, part] : parts_) unfinished.insert(part.file.get());
   report_.files_unfinished = static_cast<int>(unfinished.size()) + files_failed_;
+  if (auth_refusals_ > 0) report_.key_refused = true;  // the last handshake was refused
   return report_;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "scanner/status.h"
+#include "security/link_security.h"
 
 namespace station {
 
@@ -24,12 +25,17 @@ struct DockOptions {
   // --once: give up when nothing was acknowledged for this long.
   std::chrono::milliseconds give_up{60000};
   std::chrono::milliseconds rescan{500};  // how often to look for new files
+  // CURVE: stationd's public key, pinned, and this gun's own pair.
+  security::ClientSecurity security;
+  // --once: give up after stationd refused the key this many times in a row.
+  int auth_refusals_to_give_up = 3;
 };
 
 struct DockReport {
   int files_done = 0;
   int files_rejected = 0;
   int files_unfinished = 0;  // not acknowledged when it stopped, unreadable, or not filed away
+  bool key_refused = false;  // stationd refused this gun's key, or its batches as another gun's
   std::int64_t accepted = 0;
   std::int64_t duplicates = 0;
   std::int64_t rejected_rows = 0;

@@ -10,6 +10,7 @@ const char* CodeName(Code code) {
     case Code::kConflict: return "Conflict";
     case Code::kIOError: return "IOError";
     case Code::kUnavailable: return "Unavailable";
+    case Code::kPermissionDenied: return "PermissionDenied";
   }
   return "Unknown";
 }

@@ -18,6 +18,7 @@ enum class Code {
   kConflict,     // same key, different content
   kIOError,      // storage failed; nothing was acknowledged
   kUnavailable,  // a peer is away: retry later (the only retryable code)
+  kPermissionDenied,  // the sender may not do this: revoked key, or speaking as someone else
 };
 
 // The wire and log name of a code: "InvalidArgument", "IOError", ...
@@ -42,6 +43,9 @@ class [[nodiscard]] Status {
   }
   static Status Unavailable(std::string_view what, std::string_view why = {}) {
     return Status(Code::kUnavailable, what, why);
+  }
+  static Status PermissionDenied(std::string_view what, std::string_view why = {}) {
+    return Status(Code::kPermissionDenied, what, why);
   }
 
   bool ok() const { return code_ == Code::kOk; }

@@ -105,7 +105,7 @@ std::string IntegrityCheck(const std::string& data_dir) {
 std::vector<ChildProcess> StartDocks(const Guns& guns, const std::string& endpoint, const std::string& log) {
   std::vector<ChildProcess> docks;
   for (const std::string& spool : guns.spools) {
-    docks.push_back(Spawn({DockPath(), "--station", endpoint, "--spool", spool, "--once",
+    docks.push_back(Spawn({DockPath(), "--insecure", "--station", endpoint, "--spool", spool, "--once",
                                          "--give-up-s", "120", "--ack-timeout-ms", "2000", "--log-level", "warn"},
                                         log));
   }

@@ -33,7 +33,8 @@ struct RunningNational {
 };
 
 RunningNational StartNational(const TempDir& dir, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> argv{NATIONAL_SIM_PATH, "--listen", "tcp://127.0.0.1:*", "--data-dir", dir.Path("nat")};
+  std::vector<std::string> argv{NATIONAL_SIM_PATH, "--insecure", "--listen", "tcp://127.0.0.1:*", "--data-dir",
+                                dir.Path("nat")};
   argv.insert(argv.end(), extra.begin(), extra.end());
   RunningNational n{Spawn(argv, dir.Path("national.log")), ""};
   auto deadline = Clock::now() + 10s;

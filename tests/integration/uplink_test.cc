@@ -220,7 +220,7 @@ TEST_CASE("T6: guns dock through a national outage with SIGKILLs, and the backlo
   int kills = 0;
   for (int g = 0; g < guns; ++g) {
     auto station = StartStationd(data, "571001", station_log, nullptr, ingest, LinkFlags(Tcp(port)));
-    auto dock = Spawn({DockPath(), "--station", station.endpoint, "--spool", fleet.spools[g], "--once", "--part-rows",
+    auto dock = Spawn({DockPath(), "--insecure", "--station", station.endpoint, "--spool", fleet.spools[g], "--once", "--part-rows",
                        std::to_string(part_rows), "--log-level", "warn"},
                       dir.Path("dock.log"));
     const auto dock_deadline = Clock::now() + 300s;
@@ -287,7 +287,7 @@ TEST_CASE("T7: national drops 30% of its replies, and every scan is held there o
   Fleet fleet = MakeFleet(dir, guns, files, 1000);
   std::vector<ChildProcess> docks;
   for (const std::string& spool : fleet.spools) {
-    docks.push_back(Spawn({DockPath(), "--station", station.endpoint, "--spool", spool, "--once", "--log-level",
+    docks.push_back(Spawn({DockPath(), "--insecure", "--station", station.endpoint, "--spool", spool, "--once", "--log-level",
                            "warn"},
                           dir.Path("dock.log")));
   }

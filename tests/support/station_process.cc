@@ -45,6 +45,19 @@ std::string WaitForRunFile(ChildProcess& process, const std::string& info_path, 
   throw std::runtime_error(what + " did not come up within 10 s");
 }
 
+// `argv` then `extra`, with --insecure unless `extra` holds kSecure.
+void AddExtra(std::vector<std::string>& argv, const std::vector<std::string>& extra) {
+  bool secure = false;
+  for (const std::string& e : extra) {
+    if (e == kSecure) {
+      secure = true;
+    } else {
+      argv.push_back(e);
+    }
+  }
+  if (!secure) argv.push_back("--insecure");
+}
+
 }  // namespace
 
 RunningNational StartNational(const std::string& data_dir, const std::string& log_path, const std::string& listen,
@@ -53,9 +66,10 @@ RunningNational StartNational(const std::string& data_dir, const std::string& lo
   const std::string info_path = data_dir + "/national-sim.json";
   std::filesystem::remove(info_path);
   std::vector<std::string> argv{NationalSimPath(), "--listen", listen, "--data-dir", data_dir};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  RunningNational running{Spawn(argv, log_path), ""};
+  AddExtra(argv, extra);
+  RunningNational running{Spawn(argv, log_path), "", ""};
   running.endpoint = WaitForRunFile(running.process, info_path, "listen", "national-sim", log_path);
+  running.public_key = WaitForRunFile(running.process, info_path, "public_key", "national-sim", log_path);
   return running;
 }
 
@@ -67,7 +81,7 @@ RunningStation StartStationd(const std::string& data_dir, const std::string& sta
   std::filesystem::remove(info_path);
   std::vector<std::string> argv{program ? program : StationdPath(), "--station", station, "--data-dir", data_dir,
                                 "--ingest", endpoint};
-  argv.insert(argv.end(), extra.begin(), extra.end());
+  AddExtra(argv, extra);
   RunningStation running{Spawn(argv, log_path), ""};
   running.endpoint = WaitForRunFile(running.process, info_path, "ingest", "stationd", log_path);
   return running;
@@ -91,7 +105,7 @@ int FreePort() {
 int DockOnce(const std::string& endpoint, const std::string& spool, std::chrono::seconds timeout,
              const std::vector<std::string>& extra) {
   std::vector<std::string> argv{DockPath(), "--station", endpoint, "--spool", spool, "--once", "--log-level", "warn"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
+  AddExtra(argv, extra);
   return RunCommand(argv, timeout).exit_code;
 }
 

@@ -10,6 +10,13 @@
 
 namespace station::test {
 
+// Pass kSecure among the `extra` arguments of StartStationd, StartNational
+// or DockOnce to run the program as shipped, with CURVE (its keys then
+// come from the test). Without it they run with --insecure, the explicit
+// development switch: most tests are about storage and the protocol, and
+// security.cc is about security.
+inline constexpr const char* kSecure = "(secure)";
+
 // Paths of the built programs, from CMake.
 const char* StationdPath();
 const char* DockPath();
@@ -31,6 +38,7 @@ RunningStation StartStationd(const std::string& data_dir, const std::string& sta
 struct RunningNational {
   ChildProcess process;
   std::string endpoint;
+  std::string public_key;  // national's (Z85), when started with kSecure
 };
 const char* NationalSimPath();
 RunningNational StartNational(const std::string& data_dir, const std::string& log_path = "",

@@ -178,7 +178,7 @@ Result<DockFigures> MeasureDockPath(const BenchConfig& config, const std::vector
   std::vector<ChildProcess> docks;
   const Clock::time_point start = Clock::now();
   for (int g = 0; g < config.guns; ++g) {
-    auto dock = ChildProcess::Start({config.dock, "--once", "--spool", spools[g], "--station", station->endpoint,
+    auto dock = ChildProcess::Start({config.dock, "--insecure", "--once", "--spool", spools[g], "--station", station->endpoint,
                               "--part-rows", part_rows},
                              dir + "/dock-gun" + std::to_string(g + 1) + ".log");
     if (!dock.ok()) return dock.status();

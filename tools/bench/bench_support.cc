@@ -37,7 +37,7 @@ Result<Station> StartStation(const std::string& stationd, const std::string& dat
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
   if (error) return Status::IOError("create " + data_dir, error.message());
-  std::vector<std::string> argv{stationd, "--station", kStationCode, "--data-dir", data_dir, "--ingest",
+  std::vector<std::string> argv{stationd, "--insecure", "--station", kStationCode, "--data-dir", data_dir, "--ingest",
                                 "tcp://127.0.0.1:*"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto child = sim::ChildProcess::Start(argv, log);
@@ -64,7 +64,7 @@ Result<National> StartNational(const std::string& national_sim, const std::strin
   if (error) return Status::IOError("create " + data_dir, error.message());
   const std::string run_file = data_dir + "/national-sim.json";
   std::filesystem::remove(run_file, error);
-  std::vector<std::string> argv{national_sim, "--listen", "tcp://127.0.0.1:*", "--data-dir", data_dir};
+  std::vector<std::string> argv{national_sim, "--insecure", "--listen", "tcp://127.0.0.1:*", "--data-dir", data_dir};
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto child = sim::ChildProcess::Start(argv, log);
   if (!child.ok()) return child.status();

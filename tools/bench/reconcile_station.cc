@@ -204,7 +204,7 @@ Status DockRound(const StationPhaseInput& in, const Station& station, const Roun
     }
     if (Status s = sim::WriteFileAtomically(spool + "/part" + std::to_string(file) + ".csv", text); !s.ok()) return s;
   }
-  auto dock = sim::ChildProcess::Start({in.dock, "--once", "--spool", spool, "--station", station.endpoint},
+  auto dock = sim::ChildProcess::Start({in.dock, "--insecure", "--once", "--spool", spool, "--station", station.endpoint},
                                        in.dir + "/dock-" + std::to_string(number) + ".log");
   if (!dock.ok()) return dock.status();
   if (int code = dock->Wait(std::chrono::seconds(in.timeout_s)); code != 0) {

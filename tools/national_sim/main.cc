@@ -19,6 +19,10 @@
 #include "daemon/logging.h"
 #include "scanner/command_line.h"
 #include "scanner/identifiers.h"
+#include "security/key_file.h"
+#include "security/key_store.h"
+#include "security/link_security.h"
+#include "security/zap_handler.h"
 #include "tools/national_sim/commands.h"
 #include "tools/national_sim/national_server.h"
 
@@ -33,8 +37,8 @@ constexpr const char* kProgram = "national-sim";
 
 // Flags that only the server takes, and those only a command takes: given
 // to the wrong one they would be silently ignored, so they are refused.
-constexpr const char* kServerFlags[] = {"listen",       "manifest",  "drop-replies", "refuse",
-                                        "exit-after",   "silent-after", "silent-ms", "seed"};
+constexpr const char* kServerFlags[] = {"listen",     "manifest",     "drop-replies", "refuse",  "exit-after",
+                                        "silent-after", "silent-ms", "seed",         "insecure"};
 
 bool Given(const po::variables_map& vm, const char* name) { return vm.count(name) && !vm[name].defaulted(); }
 
@@ -48,7 +52,7 @@ std::optional<int> Misplaced(const po::variables_map& vm, const Flags& flags, co
 }
 
 int Serve(const std::string& listen, const std::string& data_dir, const std::vector<std::string>& manifests,
-          const Faults& faults) {
+          const Faults& faults, bool insecure) {
   auto stop_fd = station::OpenStopSignalFd();
   if (!stop_fd.ok()) {
     spdlog::critical("{}", stop_fd.status().ToString());
@@ -74,15 +78,51 @@ int Serve(const std::string& listen, const std::string& data_dir, const std::vec
                  load->counts.changed, load->counts.unchanged, load->rejected.size());
   }
   zmq::context_t context(1);
-  auto server = NationalServer::Start(context, **store, listen, faults);
+  // The ZAP handler is bound before the CURVE server binds (RFC 27).
+  station::security::SessionTracker sessions;
+  std::unique_ptr<station::security::ZapHandler> zap;
+  station::security::ServerSecurity security;
+  std::string public_key;
+  if (insecure) {
+    spdlog::warn("--insecure: stations are NOT authenticated; development only");
+  } else if (!station::security::IsIpcEndpoint(listen)) {
+    if (station::Status s = station::security::CheckLibzmqForCurve(); !s.ok()) {
+      spdlog::critical("cannot start: {}", s.ToString());
+      return 1;
+    }
+    bool created = false;
+    auto own = station::security::LoadOrCreateKeyPair(data_dir + "/keys", "national", "the national system", &created);
+    if (!own.ok()) {
+      spdlog::critical("cannot start: {}", own.status().ToString());
+      return 1;
+    }
+    if (created) spdlog::info("created national's key pair in {}/keys; stations pin national.key", data_dir);
+    auto started = station::security::ZapHandler::Start(
+        context, station::security::KeyStorePath(data_dir), [&sessions](const std::string& station) {
+          spdlog::warn("security: closed {} connection(s) of station {}", sessions.Close(station), station);
+        });
+    if (!started.ok()) {
+      spdlog::critical("cannot start: {}", started.status().ToString());
+      return 1;
+    }
+    zap = std::move(*started);
+    security = {true, own->secret_key, station::security::kStationDomain};
+    public_key = own->public_key;
+  }
+  auto server = NationalServer::Start(context, **store, listen, faults, security);
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", server.status().ToString());
     return 1;
   }
+  (*server)->SetAuthentication(zap.get(), &sessions);
   {
     // Where it listens, for tests and the demo (written whole, then renamed).
     std::string tmp = data_dir + "/national-sim.json.tmp";
-    std::ofstream(tmp) << nlohmann::json{{"pid", ::getpid()}, {"listen", (*server)->endpoint()}}.dump() << "\n";
+    std::ofstream(tmp) << nlohmann::json{{"pid", ::getpid()},
+                                         {"listen", (*server)->endpoint()},
+                                         {"public_key", public_key}}
+                              .dump()
+                       << "\n";
     std::rename(tmp.c_str(), (data_dir + "/national-sim.json").c_str());
   }
   spdlog::info("national-sim started listen={} data_dir={}", (*server)->endpoint(), data_dir);
@@ -104,8 +144,11 @@ int main(int argc, char** argv) {
   Faults faults;
   bool as_json = false;
   std::vector<std::string> words;
+  bool insecure = false;
   po::options_description desc(
-      "national-sim: the national system's side of the link (uploads, sync, post), for development and tests.\n\n"
+      "national-sim: the national system's side of the link (uploads, sync, post), for development and tests.\n"
+      "Stations connect with CURVE keys enrolled in DIR/keys.db (stationctl --data-dir DIR keys enroll ...);\n"
+      "national's own key pair is DIR/keys/national.key(_secret), made on the first start.\n\n"
       "Usage: national-sim --listen ENDPOINT --data-dir DIR [--manifest FILE.csv]... [fault switches]\n"
       "       national-sim manifest-add --data-dir DIR FILE.csv [--json]\n"
       "       national-sim query --data-dir DIR [--station S] [--waybill W] [--json]\n\nOptions");
@@ -125,6 +168,8 @@ int main(int argc, char** argv) {
        "fault: after this many messages (0: from the start), read and answer nothing for --silent-ms, once")
       ("silent-ms", po::value(&faults.silent_ms), "fault: how long --silent-after stays silent, in milliseconds")
       ("seed", po::value(&faults.seed)->default_value(1), "seed for the fault decisions")
+      ("insecure", po::bool_switch(&insecure),
+       "DEVELOPMENT ONLY: no CURVE; any client may speak as any station; loopback endpoints only")
       ("station", po::value(&station_code), "query: only this station")
       ("waybill", po::value(&waybill), "query: one waybill's scans")
       ("json", po::bool_switch(&as_json), "query, manifest-add: print JSON")
@@ -174,5 +219,10 @@ int main(int argc, char** argv) {
   if (station::Status logging = station::InitLogging(kProgram, log_level); !logging.ok()) {
     return station::UsageError(kProgram, logging.ToString());
   }
-  return Serve(listen, data_dir, manifests, faults);
+  if (insecure) {
+    if (station::Status s = station::security::CheckLoopbackOnly(listen, "--listen"); !s.ok()) {
+      return station::UsageError(kProgram, s.message());
+    }
+  }
+  return Serve(listen, data_dir, manifests, faults, insecure);
 }

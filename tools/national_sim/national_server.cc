@@ -41,9 +41,12 @@ NationalServer::NationalServer(zmq::context_t& context, NationalStore& store, co
     : store_(store), faults_(faults), rng_(faults.seed), socket_(context, zmq::socket_type::router) {}
 
 Result<std::unique_ptr<NationalServer>> NationalServer::Start(zmq::context_t& context, NationalStore& store,
-                                                              const std::string& endpoint, const Faults& faults) {
+                                                              const std::string& endpoint, const Faults& faults,
+                                                              const security::ServerSecurity& security) {
   std::unique_ptr<NationalServer> server(new NationalServer(context, store, faults));
+  server->curve_ = security.curve;
   try {
+    security::ApplyServerSecurity(server->socket_, security);
     server->socket_.set(zmq::sockopt::linger, 0);
     server->socket_.set(zmq::sockopt::router_mandatory, 1);
     server->socket_.set(zmq::sockopt::maxmsgsize, int64_t{64} << 20);
@@ -82,6 +85,10 @@ bool NationalServer::ReadMessage(Request& r) {
     } else if (r.frames == 3) {
       r.body = std::move(frame);
     }
+  }
+  if (r.frames >= 2) {
+    r.sender = security::UserIdOf(r.header);
+    if (sessions_) sessions_->Seen(r.sender, security::SourceFdOf(r.header));
   }
   if (r.frames < 2 || r.header.size() > kMaxPeek) return true;
   json j = json::parse(r.header.data<char>(), r.header.data<char>() + r.header.size(), nullptr, false);
@@ -138,11 +145,30 @@ void NationalServer::Refuse(Request& r, const Status& why) {
     r.reply = EncodeErrorReply(r.req, why);
   }
   r.has_reply_body = false;
-  if (why.code() == Code::kInvalidArgument) {
+  if (why.code() == Code::kInvalidArgument || why.code() == Code::kPermissionDenied) {
     spdlog::warn("request refused type={} req={} error=\"{}\"", r.type, r.req, why.message());
   } else {
     spdlog::debug("request refused type={} req={} error=\"{}\"", r.type, r.req, why.message());
   }
+}
+
+Status NationalServer::CheckSpeaker(const Request& r, const std::string& claimed) {
+  if (!curve_) return Status::OK();
+  if (r.sender.empty()) return Status::PermissionDenied(r.type, "not authenticated");
+  if (zap_ && !zap_->Current()->IsActive(security::KeyRole::kStation, r.sender)) {
+    spdlog::warn("security: station {} sent a {} after its key was revoked; refused, closing its connection", r.sender,
+                 r.type);
+    if (sessions_) sessions_->Close(r.sender);
+    return Status::PermissionDenied("station " + r.sender, "its key was revoked at national");
+  }
+  if (claimed != r.sender) {
+    // The name comes from the key, never from the message (RELIABILITY.md T10).
+    spdlog::warn("security: station {} sent a {} claiming to be station {}; refused", r.sender, r.type,
+                 Utf8Excerpt(claimed, 40));
+    return Status::PermissionDenied(r.type + " as station " + Utf8Excerpt(claimed, 40),
+                                    "this connection is station " + r.sender + "; a station may speak only as itself");
+  }
+  return Status::OK();
 }
 
 void NationalServer::DecodeUpload(Request& r) {
@@ -152,6 +178,7 @@ void NationalServer::DecodeUpload(Request& r) {
   }
   auto header = DecodeUploadHeader(r.header.to_string_view());
   if (!header.ok()) return Refuse(r, header.status());
+  if (Status s = CheckSpeaker(r, header->station); !s.ok()) return Refuse(r, s);
   auto scans = ReadUploadBody(r.body.to_string_view());
   if (!scans.ok()) return Refuse(r, scans.status());
   r.station = std::move(header->station);
@@ -163,6 +190,7 @@ void NationalServer::HandleSync(Request& r, std::int64_t now_ms) {
   if (r.frames != 2) return Refuse(r, Status::InvalidArgument("sync", "one frame after the routing id: the header"));
   auto request = DecodeSyncRequest(r.header.to_string_view());
   if (!request.ok()) return Refuse(r, request.status());
+  if (Status s = CheckSpeaker(r, request->station); !s.ok()) return Refuse(r, s);
   auto manifest = store_.ManifestAfter(request->station, request->manifest_after, kSyncManifestRows);
   auto mail = manifest.ok() ? store_.MailAfter(request->station, request->mail_after, kSyncMailItems)
                             : Result<NationalStore::MailPage>(manifest.status());
@@ -204,6 +232,7 @@ void NationalServer::HandlePost(Request& r, std::int64_t now_ms) {
   }
   auto request = DecodePostRequest(r.header.to_string_view());
   if (!request.ok()) return Refuse(r, request.status());
+  if (Status s = CheckSpeaker(r, request->station); !s.ok()) return Refuse(r, s);
   const std::string_view body = r.body.to_string_view();
   if (body.size() > kMaxPostBody) {
     return Refuse(r, Status::InvalidArgument("post body", "longer than " + std::to_string(kMaxPostBody) + " bytes"));
@@ -231,6 +260,7 @@ void NationalServer::HandleLookup(Request& r, std::int64_t now_ms) {
   if (r.frames != 2) return Refuse(r, Status::InvalidArgument("lookup", "one frame after the routing id: the header"));
   auto request = DecodeLookupRequest(r.header.to_string_view());
   if (!request.ok()) return Refuse(r, request.status());
+  if (Status s = CheckSpeaker(r, request->station); !s.ok()) return Refuse(r, s);
   auto lookup = store_.LookUp(request->waybills, request->station);
   if (!lookup.ok()) {
     spdlog::error("lookup not served station={} error=\"{}\"", request->station, lookup.status().ToString());

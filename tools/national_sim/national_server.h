@@ -16,6 +16,9 @@
 
 #include <zmq.hpp>
 
+#include "security/link_security.h"
+#include "security/sessions.h"
+#include "security/zap_handler.h"
 #include "tools/national_sim/national_store.h"
 
 namespace station::national {
@@ -36,8 +39,17 @@ struct Faults {
 class NationalServer {
  public:
   // Binds `endpoint` (kUnavailable when it cannot). `store` must outlive the server.
+  // With `security.curve`, every station is known by its key (domain
+  // "stations") and may speak only as itself.
   static Result<std::unique_ptr<NationalServer>> Start(zmq::context_t& context, NationalStore& store,
-                                                       const std::string& endpoint, const Faults& faults);
+                                                       const std::string& endpoint, const Faults& faults,
+                                                       const security::ServerSecurity& security = {});
+  // Whose keys are in force, and where each station's connections are noted
+  // so a revocation can close them. Both must outlive the server.
+  void SetAuthentication(const security::ZapHandler* zap, security::SessionTracker* sessions) {
+    zap_ = zap;
+    sessions_ = sessions;
+  }
   const std::string& endpoint() const { return endpoint_; }
   // Serves until `stop_fd` is readable (OK), or the exit-after fault fires
   // (kUnavailable, "exit-after reached").
@@ -60,6 +72,7 @@ class NationalServer {
     int frames = 0;  // how many the message had, routing id included
     // Read from the header before it is decoded, for whatever reply it gets.
     std::string type, req, msg_id;
+    std::string sender;  // the station its key belongs to (ZAP User-Id); empty without CURVE
     // An upload waiting for the group commit.
     std::string station;
     std::vector<UploadedScan> scans;
@@ -77,6 +90,9 @@ class NationalServer {
   void HandlePost(Request& request, std::int64_t now_ms);
   void HandleLookup(Request& request, std::int64_t now_ms);
   void Refuse(Request& request, const Status& why);
+  // OK when `request` may speak as `claimed`: its key is that station's and
+  // still enrolled. Otherwise kPermissionDenied, logged as a security event.
+  Status CheckSpeaker(const Request& request, const std::string& claimed);
   void SendReply(Request& request);
   bool Roll(int percent);
   bool SilenceDue() const;
@@ -85,6 +101,9 @@ class NationalServer {
   Faults faults_;
   std::mt19937_64 rng_;
   zmq::socket_t socket_;
+  bool curve_ = false;
+  const security::ZapHandler* zap_ = nullptr;
+  security::SessionTracker* sessions_ = nullptr;
   std::string endpoint_;
   std::int64_t received_ = 0;  // messages read
   std::int64_t uploads_ = 0;   // upload requests answered, for exit_after

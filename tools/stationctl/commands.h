@@ -27,6 +27,9 @@ struct CtlOptions {
   std::string phone, address;       // alerts answer --phone, --address
   bool no_wait = false;     // upload --no-wait
   int timeout_s = 600;      // upload: give up waiting after this
+  std::string key_out = ".";  // keys create --out DIR
+  std::string gun;            // keys enroll --gun DEVICE
+  std::string station;        // keys enroll --station CODE
 };
 
 // Prints "stationctl: <what went wrong>" to stderr and returns 1.

@@ -9,6 +9,7 @@
 #include "tools/stationctl/commands.h"
 #include "tools/stationctl/discrepancies.h"
 #include "tools/stationctl/alerts.h"
+#include "tools/stationctl/keys.h"
 #include "tools/stationctl/problem_requests.h"
 #include "tools/stationctl/problems.h"
 #include "tools/stationctl/reconcile.h"
@@ -55,6 +56,16 @@ constexpr const char* kUsage =
     "                    [--timeout SEC]\n"
     "  upload            upload to the national system now, with a progress bar until every scan is up\n"
     "                    [--no-wait] [--timeout SEC]; exit 2 if scans are still waiting at the timeout\n"
+    "  keys create NAME [--out DIR]\n"
+    "                    make a CURVE key pair for a gun (NAME: its device id) or a station (its code):\n"
+    "                    DIR/NAME.key (public) and DIR/NAME.key_secret (secret, mode 0600)\n"
+    "  keys enroll FILE --gun DEVICE | --station CODE\n"
+    "                    let this key in: a gun at a station's --data-dir, a station at national-sim's;\n"
+    "                    FILE is a .key file or the 40-character key itself\n"
+    "  keys list         every key enrolled in --data-dir, active and revoked, and the folder's own public key\n"
+    "  keys revoke NAME|KEY\n"
+    "                    refuse this gun's (or station's) keys from now on; a running daemon closes their\n"
+    "                    connections within a second, no restart\n"
     "  manifest import FILE.csv\n"
     "                    load a national manifest file into the running stationd (when the link is down);\n"
     "                    bad rows are listed with their lines; exit 1 if any\n\n"
@@ -98,6 +109,9 @@ int main(int argc, char** argv) {
       ("address", po::value(&options.address)->value_name("TEXT"),
        "alerts answer new_address: the corrected address")
       ("no-wait", po::bool_switch(&options.no_wait), "upload: ask and return at once")
+      ("out", po::value(&options.key_out)->value_name("DIR"), "keys create: the folder for the key files (default: .)")
+      ("gun", po::value(&options.gun)->value_name("DEVICE"), "keys enroll: the key is this gun's (its device id)")
+      ("station", po::value(&options.station)->value_name("CODE"), "keys enroll: the key is this station's")
       ("timeout", po::value(&options.timeout_s)->default_value(options.timeout_s),
        "upload, reconcile: stop waiting after this many seconds");
   po::options_description hidden;
@@ -106,8 +120,8 @@ int main(int argc, char** argv) {
   if (auto exit_code = station::ParseCommandLine(argc, argv, "stationctl", desc, vm, &hidden)) return *exit_code;
   if (words.empty()) {
     return station::UsageError("stationctl",
-                               "a command is required: status, scans, quarantine, discrepancies, problems, alerts, reconcile, upload"
-                               " or manifest import");
+                               "a command is required: status, scans, quarantine, discrepancies, problems, alerts, reconcile, upload,"
+                               " keys or manifest import");
   }
   if (vm.count("note")) options.note = vm["note"].as<std::string>();
   if (vm.count("by")) options.by = vm["by"].as<std::string>();
@@ -148,6 +162,15 @@ int main(int argc, char** argv) {
   if (command == "upload" && words.size() == 1) {
     if (options.timeout_s < 1) return station::UsageError("stationctl", "--timeout must be at least 1 second");
     return station::CmdUpload(options);
+  }
+  if (command == "keys" && words.size() == 3 && words[1] == "create") return station::CmdKeysCreate(options, words[2]);
+  if (command == "keys" && words.size() == 3 && words[1] == "enroll") return station::CmdKeysEnroll(options, words[2]);
+  if (command == "keys" && words.size() == 2 && words[1] == "list") return station::CmdKeysList(options);
+  if (command == "keys" && words.size() == 3 && words[1] == "revoke") return station::CmdKeysRevoke(options, words[2]);
+  if (command == "keys") {
+    return station::UsageError("stationctl",
+                               "usage: keys create NAME [--out DIR], keys enroll FILE --gun DEVICE|--station CODE,"
+                               " keys list, keys revoke NAME|KEY");
   }
   if (command == "manifest" && words.size() == 3 && words[1] == "import") {
     return station::CmdManifestImport(options, words[2]);

@@ -1,0 +1,49 @@
+#pragma once
+// The open connections of each authenticated name, so that a revocation
+// can close them: ZAP is asked once per handshake (RELIABILITY.md §6.8),
+// and libzmq has no call to drop one peer of a ROUTER. Each message tells
+// its connection's file descriptor (ZMQ_SRCFD); shutting that descriptor
+// down makes libzmq drop the connection, and the peer's reconnect then
+// meets ZAP again. Thread-safe: the serving thread notes, the ZAP thread closes.
+
+#include <sys/socket.h>
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <zmq.hpp>
+
+namespace station::security {
+
+class SessionTracker {
+ public:
+  // Notes that a message of `user_id` came in on connection `fd`. Cheap
+  // when already known (one lock, one lookup).
+  void Seen(const std::string& user_id, int fd);
+
+  // Shuts down every connection noted for `user_id`; returns how many. A
+  // descriptor whose peer address changed since (closed, then reused for
+  // another connection) is left alone.
+  int Close(const std::string& user_id);
+
+ private:
+  struct Connection {
+    int fd = -1;
+    sockaddr_storage peer{};
+    socklen_t peer_len = 0;
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<Connection>> by_user_;
+  std::unordered_map<int, std::string> user_of_fd_;
+};
+
+// The ZAP User-Id of a received frame; empty when there is none (an ipc://
+// or --insecure socket). cppzmq's gets() throws then (RELIABILITY.md V6).
+std::string UserIdOf(const zmq::message_t& frame);
+
+// The descriptor of the connection a frame came in on, or -1.
+int SourceFdOf(zmq::message_t& frame);
+
+}  // namespace station::security

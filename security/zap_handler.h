@@ -1,0 +1,52 @@
+#pragma once
+// The ZAP handler (RFC 27) of a process: answers every CURVE handshake on
+// its context from keys.db, and watches keys.db so an enrollment or a
+// revocation takes effect within a second, without a restart. Started
+// before any CURVE server binds; every server sets ZMQ_ZAP_ENFORCE_DOMAIN,
+// so with no handler running a handshake fails closed (RELIABILITY.md V3).
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "security/allowlist.h"
+
+namespace station::security {
+
+class ZapHandler {
+ public:
+  // Called on the handler's thread with each name that lost an active key.
+  using OnKeyLost = std::function<void(const std::string& name)>;
+
+  // Opens keys.db (creating it empty), loads it, binds inproc://zeromq.zap.01
+  // in `context` and starts the thread. kIOError when keys.db cannot be
+  // read; kUnavailable when another handler is bound in this context.
+  static Result<std::unique_ptr<ZapHandler>> Start(zmq::context_t& context, const std::string& keys_db,
+                                                   OnKeyLost on_key_lost);
+  ~ZapHandler();  // stops and joins the thread, closes the socket
+
+  // The allowlist now in force.
+  std::shared_ptr<const Allowlist> Current() const;
+
+ private:
+  ZapHandler(zmq::context_t& context, KeyStore store, OnKeyLost on_key_lost);
+  void Loop();
+  void Answer();
+  void Reload();
+
+  zmq::socket_t socket_;
+  KeyStore store_;
+  OnKeyLost on_key_lost_;
+  std::int64_t version_ = -1;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Allowlist> current_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace station::security
