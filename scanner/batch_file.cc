@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <unordered_set>
+#include <utility>
 
 #include "scanner/csv.h"
 #include "scanner/identifiers.h"
@@ -20,13 +21,35 @@ struct Layout {
   std::size_t width = 0;                  // fields a row must have
 };
 
+// The comment line's keys, in BatchOrigin's order.
+constexpr const char* kNameKeys[] = {"device", "courier", "station", "batch"};
+
 bool IsNameChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_' || c == '.';
 }
 
-bool IsName(std::string_view s) {
-  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), IsNameChar);
+// The longest each row field may be, in bytes (batch_file.h); the note is
+// checked in characters on its own.
+constexpr std::pair<Column, std::size_t> kFieldLimits[] = {
+    {kSeq, kMaxSeqBytes},          {kWaybill, kMaxWaybillBytes}, {kType, kMaxTypeBytes},     {kTime, kMaxTimeBytes},
+    {kPeer, kMaxPeerStationBytes}, {kBag, kMaxBagBytes},         {kWeight, kMaxWeightBytes}, {kReason, kMaxReasonBytes},
+};
+
+// The first control character of `text` other than tab, CR and LF, or -1.
+// A note is shown on clerks' terminals and in other stations' alerts: an
+// escape sequence or a NUL there is a broken or hostile gun, not a note.
+int FirstControlChar(std::string_view text) {
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return c;
+  }
+  return -1;
+}
+
+std::string CodePointName(int c) {
+  static const char kHex[] = "0123456789ABCDEF";
+  return std::string("U+00") + kHex[c >> 4] + kHex[c & 15];
 }
 
 // The first line of `text` without its line break, and where the next starts.
@@ -74,12 +97,23 @@ Result<std::int64_t> ParseCount(std::string_view text, const char* what, std::in
 
 // Checks one row. Returns the reason it is bad, or fills `scan`.
 Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
+  if (record.too_many_fields) {
+    return Status::InvalidArgument("row has more than " + std::to_string(kMaxCsvFields) + " fields",
+                                   "the header has " + std::to_string(layout.width));
+  }
   if (!record.error.empty()) return Status::InvalidArgument("broken quoting", record.error);
   if (record.fields.size() != layout.width) {
     return Status::InvalidArgument("row has " + std::to_string(record.fields.size()) + " fields, the header has " +
                                    std::to_string(layout.width));
   }
   const auto field = [&](Column c) -> const std::string& { return record.fields[layout.index[c]]; };
+  for (const auto& [column, limit] : kFieldLimits) {
+    if (field(column).size() > limit) {
+      return Status::InvalidArgument(
+          std::string(kBatchColumns[column]) + " too long",
+          std::to_string(field(column).size()) + " bytes, at most " + std::to_string(limit) + " allowed");
+    }
+  }
 
   if (field(kSeq).empty()) return Status::InvalidArgument("missing field", "seq is empty");
   auto seq = ParseCount(field(kSeq), "seq", (std::int64_t{1} << 53));
@@ -143,8 +177,12 @@ Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
   auto chars = Utf8CodePoints(note);
   if (!chars) return Status::InvalidArgument("note", "not valid UTF-8");
   if (*chars > kMaxNoteChars) {
-    return Status::InvalidArgument("note has " + std::to_string(*chars) + " characters",
-                                   "at most " + std::to_string(kMaxNoteChars) + " allowed");
+    return Status::InvalidArgument(
+        "note too long", std::to_string(*chars) + " characters, at most " + std::to_string(kMaxNoteChars) + " allowed");
+  }
+  if (int c = FirstControlChar(note); c >= 0) {
+    return Status::InvalidArgument("note",
+                                   "control character " + CodePointName(c) + " (only tab and line breaks are allowed)");
   }
   scan.note = note;
   return Status::OK();
@@ -195,6 +233,7 @@ Result<BatchOrigin> ParseBatchComment(std::string_view line) {
     return Status::InvalidArgument("batch comment line", "the first line must start with '# device=...'");
   }
   BatchOrigin origin;
+  bool seen[4] = {};
   std::size_t p = 1;
   while (p < line.size()) {
     while (p < line.size() && (line[p] == ' ' || line[p] == '\t')) ++p;
@@ -206,19 +245,29 @@ Result<BatchOrigin> ParseBatchComment(std::string_view line) {
     std::size_t eq = token.find('=');
     if (eq == std::string_view::npos) continue;
     std::string_view key = token.substr(0, eq);
-    std::string value(token.substr(eq + 1));
-    if (key == "device") origin.device = value;
-    else if (key == "courier") origin.courier = value;
-    else if (key == "station") origin.station = value;
-    else if (key == "batch") origin.batch = value;
+    std::string_view value = token.substr(eq + 1);
+    std::string* slot[] = {&origin.device, &origin.courier, &origin.station, &origin.batch};
+    for (int k = 0; k < 4; ++k) {
+      if (key != kNameKeys[k]) continue;
+      // Two devices in one comment line: which gun is it? Not ours to guess.
+      if (seen[k]) return Status::InvalidArgument("batch comment line", std::string(key) + "= appears twice");
+      seen[k] = true;
+      *slot[k] = std::string(value);
+    }
   }
-  const std::pair<const char*, const std::string*> fields[] = {
-      {"device", &origin.device}, {"courier", &origin.courier}, {"station", &origin.station}, {"batch", &origin.batch}};
-  for (const auto& [name, value] : fields) {
-    if (value->empty()) return Status::InvalidArgument("batch comment line", std::string(name) + "= is missing");
-    if (!IsName(*value)) {
-      return Status::InvalidArgument("batch comment line",
-                                     std::string(name) + " must be 1-64 letters, digits, '-', '_' or '.'");
+  const std::string* values[] = {&origin.device, &origin.courier, &origin.station, &origin.batch};
+  for (int k = 0; k < 4; ++k) {
+    const std::string name = kNameKeys[k];
+    const std::string& value = *values[k];
+    if (value.empty()) return Status::InvalidArgument("batch comment line", name + "= is missing");
+    if (value.size() > kMaxNameChars) {
+      return Status::InvalidArgument("batch comment line", name + " is " + std::to_string(value.size()) +
+                                                               " characters long, at most " +
+                                                               std::to_string(kMaxNameChars) + " allowed");
+    }
+    if (!std::all_of(value.begin(), value.end(), IsNameChar)) {
+      return Status::InvalidArgument("batch comment line", name + " '" + Utf8Excerpt(value, 30) +
+                                                               "' may hold only letters, digits, '-', '_' and '.'");
     }
   }
   if (!IsStationCode(origin.station)) {
@@ -242,7 +291,8 @@ Result<Batch> ReadBatch(std::string_view text, int first_row_line, std::size_t m
   std::size_t rows = 0;
   while (reader.Next(record)) {
     if (++rows > max_rows) {
-      return Status::InvalidArgument("batch", "more than " + std::to_string(max_rows) + " rows in one message; send it in parts");
+      return Status::InvalidArgument("batch", "more than " + std::to_string(max_rows) +
+                                                  " rows in one message (the limit a message); send it in parts");
     }
     GoodRow row;
     Status s = CheckRow(record, pre->layout, row.scan);
@@ -260,33 +310,34 @@ Result<Batch> ReadBatch(std::string_view text, int first_row_line, std::size_t m
   return batch;
 }
 
-Result<SplitBatch> SplitBatchFile(std::string_view text, std::size_t max_rows) {
+Result<SplitBatch> SplitBatchFile(std::string_view text, std::size_t max_rows, std::size_t max_bytes) {
   auto pre = ReadPreamble(text);
   if (!pre.ok()) return pre.status();
   SplitBatch split;
   split.preamble = text.substr(0, pre->rows_offset);
+  const std::size_t budget = max_bytes > split.preamble.size() ? max_bytes - split.preamble.size() : 0;
   std::string_view rows = text.substr(pre->rows_offset);
   CsvReader reader(rows, pre->rows_line, /*starts_file=*/false);
   CsvRecord record;
   BatchSlice current;
   std::size_t slice_start = 0;
+  const auto close_at = [&](std::size_t end) {
+    current.text = rows.substr(slice_start, end - slice_start);
+    split.slices.push_back(current);
+    current = BatchSlice{};
+  };
   while (reader.Next(record)) {
+    const auto start = static_cast<std::size_t>(record.raw.data() - rows.data());
+    const auto end = static_cast<std::size_t>(reader.rest().data() - rows.data());
+    if (current.rows > 0 && end - slice_start > budget) close_at(start);
     if (current.rows == 0) {
       current.first_line = record.line;
-      slice_start = static_cast<std::size_t>(record.raw.data() - rows.data());
+      slice_start = start;
     }
     ++current.rows;
-    if (current.rows == max_rows) {
-      std::size_t end = static_cast<std::size_t>(reader.rest().data() - rows.data());
-      current.text = rows.substr(slice_start, end - slice_start);
-      split.slices.push_back(current);
-      current = BatchSlice{};
-    }
+    if (current.rows == max_rows) close_at(end);
   }
-  if (current.rows > 0) {
-    current.text = rows.substr(slice_start);
-    split.slices.push_back(current);
-  }
+  if (current.rows > 0) close_at(rows.size());
   return split;
 }
 

@@ -22,6 +22,7 @@ bool CsvReader::Next(CsvRecord& record) {
   const std::size_t start = pos_;
   record.line = line_;
   record.error.clear();
+  record.too_many_fields = false;
 
   std::size_t p = start;
   int lines_spanned = 0;
@@ -44,7 +45,10 @@ bool CsvReader::Next(CsvRecord& record) {
   };
 
   for (;;) {
-    if (count == kMaxCsvFields) return fail("more than " + std::to_string(kMaxCsvFields) + " fields");
+    if (count == kMaxCsvFields) {
+      record.too_many_fields = true;
+      return fail("more than " + std::to_string(kMaxCsvFields) + " fields");
+    }
     if (count == fields.size()) fields.emplace_back();
     std::string& field = fields[count++];
     field.clear();

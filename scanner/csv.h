@@ -18,6 +18,7 @@ struct CsvRecord {
   std::string_view raw;             // the record's bytes, without its line break
   std::vector<std::string> fields;  // decoded fields; meaningless when !error.empty()
   std::string error;                // empty when the record is well-formed
+  bool too_many_fields = false;     // the error is that it has more than kMaxCsvFields
 };
 
 // A record may have at most this many fields; more is a malformed record.

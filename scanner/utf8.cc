@@ -40,10 +40,12 @@ std::string Utf8Excerpt(std::string_view s, std::size_t max_bytes) {
   std::size_t i = 0;
   while (i < s.size()) {
     std::size_t len = SequenceLength(s, i);
-    if (len == 0) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    // Control characters but tab and line breaks are shown escaped too: a
+    // reason is printed on clerks' terminals (an ESC there is not text).
+    if (len == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
       if (out.size() + 4 > max_bytes) break;
       static const char kHex[] = "0123456789ABCDEF";
-      unsigned char c = static_cast<unsigned char>(s[i]);
       out += "\\x";
       out += kHex[c >> 4];
       out += kHex[c & 15];

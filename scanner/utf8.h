@@ -13,8 +13,9 @@ namespace station {
 std::optional<std::size_t> Utf8CodePoints(std::string_view text);
 
 // At most `max_bytes` of `text` for an error message: cut on a character
-// boundary, each invalid byte shown as \xNN, "..." when cut. Input quoted in
-// a reason must stay valid UTF-8: it goes into JSON and the database.
+// boundary, each invalid byte and each control character but tab, CR and LF
+// shown as \xNN, "..." when cut. Input quoted in a reason must stay valid
+// UTF-8 (it goes into JSON and the database) and harmless on a terminal.
 std::string Utf8Excerpt(std::string_view text, std::size_t max_bytes = 40);
 
 }  // namespace station
