@@ -37,3 +37,16 @@ if [ -z "${STATION_SKIP_SANITIZERS:-}" ]; then
   STATION_FIGURES_FILE=/dev/null STATION_KILL_CYCLES=8 STATION_SIGTERM_ROUNDS=4 STATION_UPLINK_FILES=4 \
     ctest --output-on-failure -j2 --timeout 600
 fi
+
+# libFuzzer on the gun batch reader and every wire parser (RELIABILITY.md
+# T13, docs/fuzzing.md): each harness 20 s on its seed corpus, two at a time,
+# under ASan and UBSan; a crash, leak, timeout or broken round trip fails CI.
+# 20 s rather than T13's 60 s keeps CI's whole run under its 15 minutes on
+# two cores; the 10-minute runs in docs/fuzzing.md go deeper. Its own build
+# folder, build-fuzz (clang, libFuzzer hooks). STATION_SKIP_FUZZ=1 skips it.
+if [ -z "${STATION_SKIP_FUZZ:-}" ]; then
+  cd ..  # from build or build-sanitize
+  echo
+  echo "== fuzzing (20 s a harness)"
+  STATION_FUZZ_JOBS=2 bash scripts/fuzz.sh 20
+fi
