@@ -322,6 +322,25 @@ CREATE TABLE problem_desk (
 INSERT INTO problem_desk
   SELECT 1, coalesce((SELECT max(id) FROM scans), 0), coalesce((SELECT max(seq) FROM inbox), 0);
 )sql",
+    // 7: scans whose gun clock was off when the station received them.
+    R"sql(
+-- 'future': the gun's time is more than 5 minutes after received_ms;
+-- 'past': more than 365 days before it (scanner/scan.h ClockFlagOf). The
+-- scan is stored as any other and counts as any other (reconciliation,
+-- problem cases, upload); the flag tells the clerk to set that gun's
+-- clock. Set by the ingest insert; no index (a clerk's count reads the
+-- table once, and the insert stays as cheap as it was).
+ALTER TABLE scans ADD COLUMN clock_flag TEXT CHECK (clock_flag IN ('future', 'past'));
+-- Scans stored before this migration get the flag they would have got.
+UPDATE scans SET clock_flag = CASE WHEN scan_time_ms - received_ms > 300000 THEN 'future' ELSE 'past' END
+  WHERE scan_time_ms - received_ms > 300000 OR received_ms - scan_time_ms > 31536000000;
+
+DROP VIEW scans_full;
+CREATE VIEW scans_full AS
+  SELECT s.id, b.device, b.batch, s.seq, b.courier, b.station, s.waybill, s.bag, s.type, s.scan_time,
+         s.scan_time_ms, s.received_ms, s.peer_station, s.weight_g, s.reason, s.note, s.line, s.clock_flag
+  FROM scans s JOIN batches b ON b.id = s.batch_id;
+)sql",
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

@@ -28,6 +28,8 @@ Result<std::vector<DockSummary>> LastDocks(sql::Db& db, const char* sql) {
 // problem cases and alerts.
 constexpr int kDiscrepanciesSchema = 3;
 constexpr int kProblemsSchema = 6;
+// Migration 7 added scans.clock_flag.
+constexpr int kClockFlagSchema = 7;
 
 // The discrepancy filter, bound by BindDiscrepancyFilter: ?1 kind, ?2
 // origin ('' for any), ?3 whether to filter by state, ?4..?7 the states
@@ -75,11 +77,20 @@ Status StationView::RequireSchema(int version, const std::string& what) {
 
 Result<StationSummary> StationView::Summary() {
   StationSummary summary;
-  auto types = sql::Stmt::Prepare(db_, "SELECT type, count(*) FROM scans GROUP BY type");
+  auto version = db_.QueryInt("PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  // One pass over the scans for both counts: clock_flag has no index.
+  auto types = sql::Stmt::Prepare(db_, *version >= kClockFlagSchema
+                                           ? "SELECT type, clock_flag, count(*) FROM scans GROUP BY type, clock_flag"
+                                           : "SELECT type, NULL, count(*) FROM scans GROUP BY type");
   if (!types.ok()) return types.status();
   Status s = types->ForEachRow([&](const sql::Stmt& row) {
-    summary.scans_by_type[row.ColumnText(0)] = row.ColumnInt(1);
-    summary.scans += row.ColumnInt(1);
+    const std::int64_t n = row.ColumnInt(2);
+    summary.scans_by_type[row.ColumnText(0)] += n;
+    summary.scans += n;
+    const std::string flag = row.ColumnText(1);
+    if (flag == "future") summary.clock_future += n;
+    if (flag == "past") summary.clock_past += n;
   });
   if (!s.ok()) return s;
   auto kinds = sql::Stmt::Prepare(db_, "SELECT kind, count(*) FROM quarantine GROUP BY kind");
@@ -122,6 +133,13 @@ Result<StationSummary> StationView::Summary() {
 }
 
 Result<std::vector<ScanRow>> StationView::History(const std::string& waybill) {
+  auto version = db_.QueryInt("PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  // A database stationd has not migrated yet has no clock flags to show.
+  const std::string columns =
+      "waybill, bag, type, scan_time, station, courier, device, batch, peer_station, reason, note, seq,"
+      " scan_time_ms, received_ms, weight_g, " +
+      std::string(*version >= kClockFlagSchema ? "clock_flag" : "NULL AS clock_flag");
   // The waybill index (waybills.db) covers scans up to its high-water mark;
   // the few committed since are found by a range scan of the scans table's
   // tail, so a scan is visible the moment it is acknowledged.
@@ -132,11 +150,8 @@ Result<std::vector<ScanRow>> StationView::History(const std::string& waybill) {
   const char* without_index = "WITH ids(id) AS (SELECT id FROM main.scans WHERE waybill = ?1)";
   const std::string select =
       std::string(has_index_ ? with_index : without_index) +
-      " SELECT waybill, bag, type, scan_time, station, courier, device, batch, peer_station, reason, note, seq,"
-      " scan_time_ms, received_ms, weight_g, 0 FROM scans_full WHERE id IN ids AND waybill = ?1"
-      " UNION ALL "
-      "SELECT waybill, bag, type, scan_time, station, courier, device, batch, peer_station, reason, note, seq,"
-      " scan_time_ms, received_ms, weight_g, 1 FROM scans_full"
+      " SELECT " + columns + ", 0 FROM scans_full WHERE id IN ids AND waybill = ?1"
+      " UNION ALL SELECT " + columns + ", 1 FROM scans_full"
       " WHERE waybill IS NULL AND bag IN (SELECT bag FROM scans WHERE id IN ids AND waybill = ?1 AND bag IS NOT NULL)"
       " ORDER BY 13, 14";
   auto stmt = sql::Stmt::Prepare(db_, select.c_str());
@@ -160,7 +175,8 @@ Result<std::vector<ScanRow>> StationView::History(const std::string& waybill) {
     r.scan_time_ms = row.ColumnInt(12);
     r.received_ms = row.ColumnInt(13);
     if (!row.ColumnIsNull(14)) r.weight_g = row.ColumnInt(14);
-    r.bag_scan = row.ColumnInt(15) != 0;
+    r.clock_flag = row.ColumnText(15);
+    r.bag_scan = row.ColumnInt(16) != 0;
     out.push_back(std::move(r));
   });
   if (!s.ok()) return s;

@@ -27,6 +27,10 @@ struct DockSummary {
 struct StationSummary {
   std::int64_t scans = 0;
   std::map<std::string, std::int64_t> scans_by_type;
+  // Scans stored with a gun clock off (schema 7, scans.clock_flag): kept
+  // and counted like the others, flagged so the clerk sets the gun's clock.
+  std::int64_t clock_future = 0;
+  std::int64_t clock_past = 0;
   std::map<std::string, std::int64_t> quarantine_by_kind;
   std::vector<DockSummary> by_device;
   std::vector<DockSummary> by_courier;
@@ -47,6 +51,7 @@ struct ScanRow {
   std::int64_t seq = 0, scan_time_ms = 0, received_ms = 0;
   std::optional<std::int64_t> weight_g;
   bool bag_scan = false;  // a scan of the bag the parcel travelled in
+  std::string clock_flag;  // "future", "past"; "" when the gun's clock looked right
 };
 
 struct QuarantineRow {

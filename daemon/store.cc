@@ -1,5 +1,10 @@
 #include "daemon/store.h"
 
+#include <map>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
 #include "daemon/schema.h"
 #include "scanner/hash.h"
 
@@ -34,8 +39,8 @@ Status Store::Prepare() {
       {&batch_id_, "SELECT id, courier FROM batches WHERE device = ?1 AND batch = ?2"},
       {&insert_scan_,
        "INSERT INTO scans (batch_id, seq, waybill, bag, type, scan_time, scan_time_ms, received_ms, peer_station,"
-       " weight_g, reason, note, line)"
-       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+       " weight_g, reason, note, line, clock_flag)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
        " ON CONFLICT (batch_id, seq) DO NOTHING"},
       {&stored_scan_,
        "SELECT waybill, bag, type, scan_time, peer_station, weight_g, reason, note FROM scans"
@@ -98,6 +103,7 @@ Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
   BatchAck& ack = item.ack;
   ack = BatchAck{};
   ack.req = item.req;
+  item.clock_future = item.clock_past = 0;
   if (!item.refusal.ok()) {
     ack = ErrorAck(item.req, item.refusal);
     if (item.refused_raw.empty()) return Status::OK();
@@ -143,9 +149,15 @@ Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
     ins.Bind(8, received_ms).BindViewOrNull(9, scan.peer_station).BindOptional(10, scan.weight_g);
     if (scan.reason) ins.BindViewOrNull(11, ProblemReasonKey(*scan.reason));
     ins.BindViewOrNull(12, scan.note).Bind(13, std::int64_t{row.line});
+    // Decided here, at bind time, against the station's clock: free, and
+    // what the clerk sees is what was known when the scan came in.
+    const ClockFlag clock = ClockFlagOf(scan.time_ms, received_ms);
+    ins.BindViewOrNull(14, ClockFlagKey(clock));
     if (Status s = ins.Run(); !s.ok()) return s;
     if (db_.Changes() == 1) {
       ++ack.accepted;
+      if (clock == ClockFlag::kFuture) ++item.clock_future;
+      if (clock == ClockFlag::kPast) ++item.clock_past;
       continue;
     }
     // The key is taken: a resend (same content) or a conflicting reuse.
@@ -188,7 +200,20 @@ Status Store::Save(std::vector<IngestItem>& items, std::int64_t received_ms) {
   for (IngestItem& item : items) {
     if (Status s = SaveOne(item, received_ms); !s.ok()) return s;  // ~Txn rolls back
   }
-  return txn->Commit();
+  if (Status s = txn->Commit(); !s.ok()) return s;
+  // One warning a batch: the parts of one file stored together count once.
+  std::map<std::pair<std::string, std::string>, std::pair<int, int>> flagged;
+  for (const IngestItem& item : items) {
+    if (item.clock_future == 0 && item.clock_past == 0) continue;
+    auto& counts = flagged[{item.batch.origin.device, item.batch.origin.batch}];
+    counts.first += item.clock_future;
+    counts.second += item.clock_past;
+  }
+  for (const auto& [batch, counts] : flagged) {
+    spdlog::warn("scans with a gun clock off, stored and flagged: device={} batch={} future={} past={}", batch.first,
+                 batch.second, counts.first, counts.second);
+  }
+  return Status::OK();
 }
 
 Result<ManifestImport> Store::SaveManifest(const Manifest& manifest, const std::string& source,

@@ -33,6 +33,11 @@ struct IngestItem {
   // so its bytes never move when items are moved.
   std::unique_ptr<zmq::message_t> body;
   BatchAck ack;  // filled by Store::Save
+  // Scans of this message newly stored with a clock flag (scanner/scan.h
+  // ClockFlagOf), filled by Store::Save, which after its commit logs one
+  // warning a batch (device, batch) that has any.
+  int clock_future = 0;
+  int clock_past = 0;
 };
 
 // What a manifest import did.

@@ -56,4 +56,22 @@ std::optional<ProblemReason> ParseProblemReason(std::string_view key) {
   return std::nullopt;
 }
 
+ClockFlag ClockFlagOf(std::int64_t scan_ms, std::int64_t received_ms) {
+  if (scan_ms - received_ms > kClockAheadToleranceMs) return ClockFlag::kFuture;
+  if (received_ms - scan_ms > kClockBehindLimitMs) return ClockFlag::kPast;
+  return ClockFlag::kNone;
+}
+
+const char* ClockFlagKey(ClockFlag flag) {
+  switch (flag) {
+    case ClockFlag::kFuture:
+      return "future";
+    case ClockFlag::kPast:
+      return "past";
+    case ClockFlag::kNone:
+      break;
+  }
+  return "";
+}
+
 }  // namespace station

@@ -62,9 +62,34 @@ struct Scan {
   std::optional<std::int64_t> weight_g;
   std::optional<ProblemReason> reason;
   std::string note;  // UTF-8, at most kMaxNoteChars code points
-
 };
 
 inline constexpr std::size_t kMaxNoteChars = 500;
+
+// A gun's clock drifts, and a gun whose clock was never set may think it is
+// 2000. Its time is kept as written, but a scan whose time is implausible
+// when the station receives it is flagged, never dropped (issue 6): the
+// parcel was scanned, only the clock was wrong.
+enum class ClockFlag {
+  kNone,
+  kFuture,  // more than kClockAheadToleranceMs after the station received it
+  kPast,    // more than kClockBehindLimitMs before the station received it
+};
+
+// Five minutes: more than any honest drift between a gun set by the network
+// and the station's clock, less than any wrong time zone or date.
+inline constexpr std::int64_t kClockAheadToleranceMs = 5 * 60 * 1000;
+// The retention window (DESIGN §4: queries and claims are accepted for a
+// year, so scans are kept a year): a scan older than the time it would be
+// kept for was not made on this trip.
+inline constexpr std::int64_t kClockBehindLimitMs = std::int64_t{365} * 24 * 60 * 60 * 1000;
+
+// The flag of a scan made at `scan_ms` by its gun's clock and received at
+// `received_ms` by the station's. Both bounds are inclusive: exactly five
+// minutes ahead or exactly 365 days behind is not flagged.
+ClockFlag ClockFlagOf(std::int64_t scan_ms, std::int64_t received_ms);
+
+// "future", "past"; "" for kNone (stored as NULL).
+const char* ClockFlagKey(ClockFlag flag);
 
 }  // namespace station

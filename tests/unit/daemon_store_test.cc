@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "daemon/store.h"
+#include "scanner/iso_time.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/temp_dir.h"
 
@@ -212,4 +213,81 @@ TEST_CASE("the same gun batch under another courier is refused as a conflict", "
   CHECK_THAT(other[0].ack.error, Catch::Contains("courier C7"));
   CHECK(Count(**store, "SELECT count(*) FROM scans") == 10);
   CHECK(Count(**store, "SELECT count(*) FROM quarantine WHERE kind = 'batch' AND courier = 'C8'") == 1);
+}
+
+// Issue 6 point 2: a gun's clock drifts; its scans are kept and flagged.
+
+TEST_CASE("a gun clock off is flagged at the exact bounds: 5 minutes ahead, 365 days behind", "[store][clock]") {
+  const std::int64_t now = 1'796'083'200'000;  // 2026-12-01T00:00:00Z
+  CHECK(ClockFlagOf(now, now) == ClockFlag::kNone);
+  CHECK(ClockFlagOf(now + 5 * 60 * 1000, now) == ClockFlag::kNone);
+  CHECK(ClockFlagOf(now + 5 * 60 * 1000 + 1, now) == ClockFlag::kFuture);
+  CHECK(ClockFlagOf(now - std::int64_t{365} * 86'400'000, now) == ClockFlag::kNone);
+  CHECK(ClockFlagOf(now - std::int64_t{365} * 86'400'000 - 1, now) == ClockFlag::kPast);
+  CHECK(std::string(ClockFlagKey(ClockFlag::kFuture)) == "future");
+  CHECK(std::string(ClockFlagKey(ClockFlag::kPast)) == "past");
+  CHECK(std::string(ClockFlagKey(ClockFlag::kNone)).empty());
+}
+
+TEST_CASE("scans with a gun clock off are stored as any other and flagged, a re-dock not counted again",
+          "[store][clock]") {
+  TempDir dir;
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  const std::int64_t received = 1'796'083'200'000;
+  const std::int64_t day = 86'400'000;
+  const auto row = [](int seq, std::int64_t ms) {
+    return std::to_string(seq) + ",ZT77300123456" + std::to_string(70 + seq) + ",arrival," + FormatIsoInstant(ms) +
+           ",310001,,,,\n";
+  };
+  std::string text = std::string(kPreamble) + row(1, received) + row(2, received + 300'000) +
+                     row(3, received + 300'001) + row(4, received - 365 * day) + row(5, received - 365 * day - 1) +
+                     row(6, received + 30 * day);
+  std::vector<IngestItem> items = Items(ItemFrom(text));
+  REQUIRE((*store)->Save(items, received).ok());
+  std::vector<IngestItem> again = Items(ItemFrom(text));  // a re-dock: duplicates, not flagged again
+  REQUIRE((*store)->Save(again, received + day).ok());
+  CHECK(items[0].ack.accepted == 6);
+  CHECK(items[0].ack.rejected.empty());
+  CHECK(items[0].clock_future == 2);
+  CHECK(items[0].clock_past == 1);
+  CHECK(again[0].ack.duplicates == 6);
+  CHECK(again[0].clock_future + again[0].clock_past == 0);
+  CHECK(Count(**store, "SELECT count(*) FROM scans WHERE clock_flag IS NULL AND seq IN (1, 2, 4)") == 3);
+  CHECK(Count(**store, "SELECT count(*) FROM scans WHERE clock_flag = 'future' AND seq IN (3, 6)") == 2);
+  CHECK(Count(**store, "SELECT count(*) FROM scans WHERE clock_flag = 'past' AND seq = 5") == 1);
+  CHECK(Count(**store, "SELECT count(*) FROM scans_full WHERE clock_flag IS NOT NULL AND device = 'PDA-7'") == 3);
+}
+
+TEST_CASE("migration 7 flags the scans a station stored before it", "[store][clock]") {
+  TempDir dir;
+  const std::int64_t received = 1'796'083'200'000;
+  {
+    auto store = Store::Open(dir.Path("station.db"));
+    REQUIRE(store.ok());
+    std::string text = std::string(kPreamble) +
+                       "1,ZT7730012345678,arrival,2026-12-01T08:00:00+08:00,310001,,,,\n"   // on time
+                       "2,ZT7730012345679,arrival,2027-12-01T08:00:00+08:00,310001,,,,\n"   // a year ahead
+                       "3,ZT7730012345670,arrival,2020-01-01T08:00:00+08:00,310001,,,,\n";  // years behind
+    std::vector<IngestItem> items = Items(ItemFrom(text));
+    REQUIRE((*store)->Save(items, received).ok());
+    // Back to the schema 6 shape, as a station that stored these before.
+    REQUIRE((*store)
+                ->db()
+                .Exec(R"sql(
+      DROP VIEW scans_full;
+      ALTER TABLE scans DROP COLUMN clock_flag;
+      CREATE VIEW scans_full AS
+        SELECT s.id, b.device, b.batch, s.seq, b.courier, b.station, s.waybill, s.bag, s.type, s.scan_time,
+               s.scan_time_ms, s.received_ms, s.peer_station, s.weight_g, s.reason, s.note, s.line
+        FROM scans s JOIN batches b ON b.id = s.batch_id;
+      PRAGMA user_version = 6;)sql")
+                .ok());
+  }
+  auto store = Store::Open(dir.Path("station.db"));
+  REQUIRE(store.ok());
+  CHECK(Count(**store, "PRAGMA user_version") == 7);
+  CHECK(Count(**store, "SELECT count(*) FROM scans_full WHERE seq = 1 AND clock_flag IS NULL") == 1);
+  CHECK(Count(**store, "SELECT count(*) FROM scans_full WHERE seq = 2 AND clock_flag = 'future'") == 1);
+  CHECK(Count(**store, "SELECT count(*) FROM scans_full WHERE seq = 3 AND clock_flag = 'past'") == 1);
 }

@@ -13,6 +13,7 @@
 #include "daemon/uplink_store.h"
 #include "scanner/identifiers.h"
 #include "scanner/scan.h"
+#include "scanner/utf8.h"
 #include "tools/stationctl/control_client.h"
 #include "tools/stationctl/labels.h"
 #include "tools/stationctl/table.h"
@@ -80,6 +81,7 @@ int CmdStatus(const CtlOptions& options) {
                               : json{{"running", false}};
     j["scans"] = summary->scans;
     j["scans_by_type"] = summary->scans_by_type;
+    j["clock_flagged"] = {{"future", summary->clock_future}, {"past", summary->clock_past}};
     j["quarantine"] = summary->quarantine_by_kind;
     j["devices"] = DocksJson(summary->by_device);
     j["couriers"] = DocksJson(summary->by_courier);
@@ -117,6 +119,10 @@ int CmdStatus(const CtlOptions& options) {
   Table types({"type", "scans"});
   for (const auto& [type, count] : summary->scans_by_type) types.AddRow({TypeLabel(type), std::to_string(count)});
   if (!types.empty()) types.Print(std::cout);
+  if (summary->clock_future > 0 || summary->clock_past > 0) {
+    std::cout << "Scans with a gun clock off: " << summary->clock_future << " future, " << summary->clock_past
+              << " past (stored and counted; set those guns' clocks; see: stationctl scans WAYBILL)\n";
+  }
 
   std::int64_t quarantined = 0;
   for (const auto& [kind, count] : summary->quarantine_by_kind) quarantined += count;
@@ -161,7 +167,7 @@ int CmdScans(const CtlOptions& options, const std::string& waybill_text) {
                       {"station", r.station}, {"courier", r.courier}, {"device", r.device}, {"batch", r.batch},
                       {"seq", r.seq}, {"peer_station", r.peer_station},
                       {"weight_g", r.weight_g ? json(*r.weight_g) : json()}, {"reason", r.reason},
-                      {"note", r.note}});
+                      {"note", r.note}, {"clock_flag", r.clock_flag.empty() ? json() : json(r.clock_flag)}});
     }
     std::cout << json{{"waybill", *waybill}, {"scans", rows}}.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return 0;
@@ -172,12 +178,22 @@ int CmdScans(const CtlOptions& options, const std::string& waybill_text) {
   }
   std::cout << "Scans of " << *waybill << ":\n";
   Table table({"gun time", "received", "type", "peer", "bag", "weight g", "courier", "device", "reason", "note"});
+  bool clock_off = false;
   for (const ScanRow& r : *history) {
-    table.AddRow({r.scan_time, LocalTime(r.received_ms), TypeLabel(r.type) + (r.bag_scan ? " (bag)" : ""),
+    std::string gun_time = r.scan_time;
+    if (!r.clock_flag.empty()) {
+      gun_time += " [clock off: " + r.clock_flag + "]";
+      clock_off = true;
+    }
+    table.AddRow({gun_time, LocalTime(r.received_ms), TypeLabel(r.type) + (r.bag_scan ? " (bag)" : ""),
                   r.peer_station, r.bag, r.weight_g ? std::to_string(*r.weight_g) : "", r.courier, r.device,
                   r.reason.empty() ? "" : ReasonWithLabel(r.reason), r.note});
   }
   table.Print(std::cout);
+  if (clock_off) {
+    std::cout << "[clock off]: the gun's clock was wrong when it scanned (more than 5 minutes ahead of the station,"
+                 " or over a year behind); the scan is kept and counts as usual. Set that gun's clock.\n";
+  }
   return 0;
 }
 
@@ -206,9 +222,11 @@ int CmdQuarantine(const CtlOptions& options) {
   }
   Table table({"id", "kind", "received", "device", "batch", "line", "seq", "reason", "raw row"});
   for (const QuarantineRow& q : *rows) {
-    std::string raw = q.raw.size() > 80 ? q.raw.substr(0, 77) + "..." : q.raw;
+    // Cut on a character boundary, control characters (a NUL, an escape
+    // from a broken gun) shown as \xNN, line breaks as spaces.
+    std::string raw = Utf8Excerpt(q.raw, 80);
     for (char& c : raw) {
-      if (c == '\n' || c == '\r') c = ' ';
+      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
     }
     table.AddRow({std::to_string(q.id), q.kind, LocalTime(q.received_ms), q.device, q.batch,
                   q.line ? std::to_string(q.line) : "", q.seq ? std::to_string(q.seq) : "", q.reason, raw});
