@@ -6,12 +6,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <thread>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "scanner/iso_time.h"
 #include "scanner/wire.h"
 #include "tests/support/figures.h"
 #include "tests/support/child_process.h"
@@ -339,4 +342,67 @@ TEST_CASE("malformed and oversized messages get an error reply and good traffic 
   CHECK(good->req == "good");
   CHECK(good->accepted == 20);
   CHECK(CountScans(dir.Path("data")) == 21);  // the good batch and the odd one's good row
+}
+
+TEST_CASE("issue 6: scans from a gun clock off are stored and flagged and an over-long field is quarantined by name",
+          "[integration][dock][limits]") {
+  TempDir dir;
+  auto station = StartStationd(dir.Path("data"), "571001", dir.Path("stationd.log"));
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const std::int64_t day = 86'400'000;
+  std::string long_note;
+  for (int i = 0; i < 501; ++i) long_note += "签";
+  const std::string text = GunFileWith(
+      "PDA-61", "clock-1",
+      {WaybillFor(1) + ",arrival," + FormatIsoInstant(now - 3'600'000) + ",310001,,,,",              // line 3
+       WaybillFor(2) + ",arrival," + FormatIsoInstant(now + day) + ",310001,,,,",                    // 4: a day ahead
+       WaybillFor(3) + ",arrival," + FormatIsoInstant(now - 400 * day) + ",310001,,,,",              // 5: 400 days behind
+       WaybillFor(4) + ",signed," + FormatIsoInstant(now - 1'800'000) + ",,,,," + long_note,          // 6: note
+       WaybillFor(5) + ",out_for_delivery," + FormatIsoInstant(now - 1'800'000) + ",,,,,",           // 7
+       std::string(40, '7') + ",arrival," + FormatIsoInstant(now - 1'800'000) + ",310001,,,,",       // 8: waybill
+       WaybillFor(6) + ",signed," + FormatIsoInstant(now - 600'000) + ",,,,,王五"});                 // 9
+  REQUIRE(DockText(station.endpoint, dir.Path("spool"), "clock", text) == 0);
+
+  // Every good row is stored, the clock-off ones too; only the two bad rows are not.
+  CHECK(CountScans(dir.Path("data")) == 5);
+  CHECK(CountScans(dir.Path("data"), "clock_flag = 'future' AND waybill = '" + WaybillFor(2) + "'") == 1);
+  CHECK(CountScans(dir.Path("data"), "clock_flag = 'past' AND waybill = '" + WaybillFor(3) + "'") == 1);
+  CHECK(CountScans(dir.Path("data"), "clock_flag IS NULL") == 3);
+
+  auto status = RunStationctl(dir.Path("data"), {"status", "--json"});
+  REQUIRE(status.exit_code == 0);
+  auto s = nlohmann::json::parse(status.out);
+  CHECK(s["scans"] == 5);
+  CHECK(s["clock_flagged"]["future"] == 1);
+  CHECK(s["clock_flagged"]["past"] == 1);
+  CHECK(s["quarantine"]["invalid"] == 2);
+  auto table = RunStationctl(dir.Path("data"), {"status"});
+  CHECK_THAT(table.out, Catch::Contains("Scans with a gun clock off: 1 future, 1 past"));
+
+  auto ahead = RunStationctl(dir.Path("data"), {"scans", WaybillFor(2), "--json"});
+  REQUIRE(ahead.exit_code == 0);
+  auto a = nlohmann::json::parse(ahead.out);
+  REQUIRE(a["scans"].size() == 1);
+  CHECK(a["scans"][0]["clock_flag"] == "future");
+  auto on_time = nlohmann::json::parse(RunStationctl(dir.Path("data"), {"scans", WaybillFor(1), "--json"}).out);
+  REQUIRE(on_time["scans"].size() == 1);
+  CHECK(on_time["scans"][0]["clock_flag"].is_null());
+  CHECK_THAT(RunStationctl(dir.Path("data"), {"scans", WaybillFor(3)}).out, Catch::Contains("[clock off: past]"));
+
+  auto quarantine = RunStationctl(dir.Path("data"), {"quarantine", "--json"});
+  REQUIRE(quarantine.exit_code == 0);
+  std::map<int, std::string> reasons;
+  for (const auto& row : nlohmann::json::parse(quarantine.out)) reasons[row["line"].get<int>()] = row["reason"];
+  REQUIRE(reasons.size() == 2);
+  CHECK(reasons[6] == "note too long: 501 characters, at most 500 allowed");
+  CHECK(reasons[8] == "waybill too long: 40 bytes, at most 32 allowed");
+
+  station.process.Signal(SIGTERM);
+  REQUIRE(station.process.Wait(5s) == 0);
+  std::ifstream log_file(dir.Path("stationd.log"));
+  std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+  CHECK_THAT(log, Catch::Contains("scans with a gun clock off, stored and flagged: device=PDA-61 batch=clock-1 "
+                                  "future=1 past=1"));
 }
