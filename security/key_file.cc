@@ -89,7 +89,12 @@ Status WriteKeyFiles(const std::string& path, const CurveKeyPair& pair, const st
 }
 
 Result<std::string> ReadPublicKey(const std::string& file_or_key) {
-  if (IsZ85Key(file_or_key)) return file_or_key;
+  // A file first: a 40-character path can look like a Z85 key ('/', '.'
+  // and '-' are in its alphabet); a name ending .key is always a file.
+  struct stat st;
+  const bool named_file = file_or_key.size() > 4 && (file_or_key.rfind(kPublicSuffix) == file_or_key.size() - 4 ||
+                                                     file_or_key.find(kSecretSuffix) != std::string::npos);
+  if (!named_file && ::stat(file_or_key.c_str(), &st) != 0 && IsZ85Key(file_or_key)) return file_or_key;
   auto fields = ReadKeyFields(file_or_key);
   if (!fields.ok()) {
     if (fields.status().code() == Code::kNotFound) {

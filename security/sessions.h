@@ -19,8 +19,8 @@ namespace station::security {
 
 class SessionTracker {
  public:
-  // Notes that a message of `user_id` came in on connection `fd`. Cheap
-  // when already known (one lock, one lookup).
+  // Notes that a message of `user_id` came in on connection `fd`: one
+  // getpeername and one lookup, against messages of up to thousands of scans.
   void Seen(const std::string& user_id, int fd);
 
   // Shuts down every connection noted for `user_id`; returns how many. A
@@ -30,13 +30,14 @@ class SessionTracker {
 
  private:
   struct Connection {
-    int fd = -1;
+    std::string user_id;
     sockaddr_storage peer{};
     socklen_t peer_len = 0;
   };
   std::mutex mutex_;
-  std::unordered_map<std::string, std::vector<Connection>> by_user_;
-  std::unordered_map<int, std::string> user_of_fd_;
+  // By descriptor: numbers are reused as connections come and go, so the
+  // map stays as small as the process's descriptor table.
+  std::unordered_map<int, Connection> by_fd_;
 };
 
 // The ZAP User-Id of a received frame; empty when there is none (an ipc://

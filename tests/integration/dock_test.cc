@@ -79,7 +79,7 @@ TEST_CASE("eight guns docking at once land every scan exactly once", "[integrati
   }
   std::vector<ChildProcess> docks;
   for (const std::string& spool : spools) {
-    docks.push_back(Spawn({DockPath(), "--station", station.endpoint, "--spool", spool, "--once",
+    docks.push_back(Spawn({DockPath(), "--insecure", "--station", station.endpoint, "--spool", spool, "--once",
                                          "--part-rows", "200", "--log-level", "warn"},
                                         dir.Path("dock.log")));
   }
@@ -121,7 +121,7 @@ TEST_CASE("a file half-sent when the agent is killed is finished by the next run
   std::string spool = Spool(dir, "spool");
   constexpr int kRows = 30000;
   WriteFileAtomically(spool + "/big.csv", MakeGunFile({"PDA-2", "C2", "571001", "big", kRows, 9}));
-  auto dock = Spawn({DockPath(), "--station", station.endpoint, "--spool", spool, "--part-rows", "100",
+  auto dock = Spawn({DockPath(), "--insecure", "--station", station.endpoint, "--spool", spool, "--part-rows", "100",
                                    "--window", "1", "--log-level", "warn"},
                                   dir.Path("dock.log"));
   auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -229,7 +229,7 @@ TEST_CASE("the agent waits for a stationd that is down and delivers when it come
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(FreePort());
   std::string spool = Spool(dir, "spool");
   WriteFileAtomically(spool + "/late.csv", MakeGunFile({"PDA-5", "C5", "571001", "late", 700, 5}));
-  auto dock = Spawn({DockPath(), "--station", endpoint, "--spool", spool, "--once", "--log-level",
+  auto dock = Spawn({DockPath(), "--insecure", "--station", endpoint, "--spool", spool, "--once", "--log-level",
                                    "warn"},
                                   dir.Path("dock.log"));
   std::this_thread::sleep_for(1500ms);
