@@ -1,0 +1,591 @@
+// RELIABILITY.md T12, hostile input, with real processes on 127.0.0.1
+// against a secure stationd (CURVE, keys enrolled in keys.db). An enrolled
+// gun sends what scanner-dock never would, someone without a key sprays raw
+// bytes at the CURVE port, and an honest gun docks all the while.
+//
+// What T12 asks and how this test holds it:
+// - no crash or hang: stationd runs to the end and answers the clerk;
+// - every hostile message libzmq delivers is answered with a refusal that
+//   names what was wrong; T12's 50 ms goes into the figures line, the
+//   assertion is 2 s, since CI also runs this under ASan at -O0;
+// - a frame past ZMQ_MAXMSGSIZE costs its connection, no reply (V9), and
+//   the gun's next message, once reconnected, is answered;
+// - the honest gun's files are stored, every row exactly once;
+// - stationd's memory grows by less than 50 MB.
+// Not measured here: T12's p99 ack latency of the honest gun against a
+// baseline; the figures line gives how long its dock took.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "scanner/batch_file.h"
+#include "scanner/iso_time.h"
+#include "scanner/wire.h"
+#include "security/key_file.h"
+#include "security/link_security.h"
+#include "tests/support/child_process.h"
+#include "tests/support/figures.h"
+#include "tests/support/gun_files.h"
+#include "tests/support/station_process.h"
+#include "tests/support/temp_dir.h"
+
+using namespace station;
+using namespace station::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// stationd's memory growth bound of T12. AddressSanitizer keeps freed
+// memory in quarantine (256 MB by default) and adds shadow memory, so an
+// instrumented stationd grows by far more for the same work: the bound is
+// the real build's, with room for ASan when it is on (as uplink_test.cc).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STATION_UNDER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define STATION_UNDER_ASAN 1
+#endif
+#ifdef STATION_UNDER_ASAN
+constexpr long kMaxRssGrowthKb = 400 * 1024;
+#else
+constexpr long kMaxRssGrowthKb = 50 * 1024;
+#endif
+
+namespace {
+
+constexpr std::size_t kMaxMessageBytes = 128 * 1024;  // stationd --max-message-bytes
+// ingest_server.cc: ZMQ_MAXMSGSIZE is twice the body limit and 64 KiB.
+constexpr std::size_t kMaxMsgSize = 2 * kMaxMessageBytes + 64 * 1024;
+constexpr double kReplyBoundMs = 2000;  // T12 asks 50 ms; see the top of the file
+const char* const kStation = "571001";
+
+long RssKb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+double MsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int PortOf(const std::string& endpoint) { return std::atoi(endpoint.substr(endpoint.rfind(':') + 1).c_str()); }
+
+// A gun key pair made and enrolled the clerk's way, with stationctl.
+struct GunKey {
+  std::string public_file;
+  std::string secret_file;
+};
+
+GunKey CreateAndEnroll(const std::string& data_dir, const std::string& key_dir, const std::string& gun) {
+  fs::create_directories(key_dir);
+  auto created = RunCommand({StationctlPath(), "keys", "create", gun, "--out", key_dir}, 20s);
+  INFO(created.err);
+  REQUIRE(created.exit_code == 0);
+  GunKey key{key_dir + "/" + gun + ".key", key_dir + "/" + gun + ".key_secret"};
+  auto enrolled = RunStationctl(data_dir, {"keys", "enroll", key.public_file, "--gun", gun});
+  INFO(enrolled.err);
+  REQUIRE(enrolled.exit_code == 0);
+  return key;
+}
+
+// An enrolled gun speaking the batch protocol by hand over CURVE: a DEALER,
+// with a monitor that counts its connections dropped and made.
+class HostileGun {
+ public:
+  struct Reply {
+    bool answered = false;
+    double ms = 0;  // from the first frame sent to the reply
+    Result<BatchAck> ack = Status::Unavailable("no reply");
+  };
+
+  HostileGun(const std::string& endpoint, const security::ClientSecurity& security)
+      : socket_(context_, zmq::socket_type::dealer), monitor_(context_, zmq::socket_type::pair) {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.set(zmq::sockopt::sndtimeo, 10000);  // a send never blocks for ever
+    security::ApplyClientSecurity(socket_, security);
+    // The monitor PAIR is connected before the socket connects (V13).
+    if (zmq_socket_monitor(socket_.handle(), "inproc://hostile-gun-monitor",
+                           ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0) {
+      throw zmq::error_t();
+    }
+    monitor_.set(zmq::sockopt::linger, 0);
+    monitor_.connect("inproc://hostile-gun-monitor");
+    socket_.connect(endpoint);
+  }
+  ~HostileGun() { zmq_socket_monitor(socket_.handle(), nullptr, 0); }
+
+  // Sends `frames` as one message and waits up to `timeout` for the reply.
+  Reply Send(const std::vector<std::string>& frames, std::chrono::milliseconds timeout) {
+    const auto start = Clock::now();
+    if (Status s = SendFrames(frames); !s.ok()) {
+      Reply failed;
+      failed.ack = s;
+      return failed;
+    }
+    return Await(start, timeout);
+  }
+
+  // Queues `frames` as one message; kUnavailable when libzmq would not take
+  // a frame within 10 s.
+  Status SendFrames(const std::vector<std::string>& frames) {
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      auto sent = socket_.send(zmq::buffer(frames[i]),
+                               i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+      if (!sent) return Status::Unavailable("could not send frame " + std::to_string(i) + " within 10 s");
+    }
+    return Status::OK();
+  }
+
+  // The next reply, waited for until `start` + `timeout`; ms counts from `start`.
+  Reply Await(Clock::time_point start, std::chrono::milliseconds timeout) {
+    Reply reply;
+    const auto deadline = start + timeout;
+    do {
+      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      zmq::poll(&item, 1, std::max(left, 0ms));
+      zmq::message_t message;
+      if (!(item.revents & ZMQ_POLLIN) || !socket_.recv(message, zmq::recv_flags::dontwait)) continue;
+      reply.ms = MsSince(start);
+      reply.answered = true;
+      reply.ack = DecodeBatchAck(message.to_string_view());
+      while (message.more() && socket_.recv(message, zmq::recv_flags::dontwait)) {
+      }
+      return reply;
+    } while (Clock::now() < deadline);
+    return reply;
+  }
+
+  // Reads the monitor's events so far (never blocks); true when one came.
+  bool PollEvents(std::chrono::milliseconds timeout) {
+    zmq::pollitem_t item{monitor_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, timeout);
+    bool any = false;
+    zmq::message_t event;
+    while (monitor_.recv(event, zmq::recv_flags::dontwait)) {
+      // Frame 1: a 16-bit event and a 32-bit value; frame 2: the endpoint.
+      std::uint16_t id = 0;
+      if (event.size() >= sizeof id) std::memcpy(&id, event.data(), sizeof id);
+      if (id == ZMQ_EVENT_DISCONNECTED) ++disconnects_;
+      if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) ++handshakes_;
+      while (event.more() && monitor_.recv(event, zmq::recv_flags::dontwait)) {
+      }
+      any = true;
+    }
+    return any;
+  }
+
+  int disconnects() const { return disconnects_; }
+  int handshakes() const { return handshakes_; }
+
+ private:
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+  zmq::socket_t monitor_;
+  int disconnects_ = 0;
+  int handshakes_ = 0;
+};
+
+// Raw bytes at the CURVE port from someone with no key (the pattern of
+// libzmq's own fuzzers): plain TCP connections, half of them opening with
+// a valid ZMTP 3.0 greeting for CURVE so the junk reaches the handshake.
+// Every step is bounded by socket timeouts.
+struct SprayResult {
+  int connections = 0;
+  int connected = 0;
+  int closed_by_station = 0;  // stationd closed the connection within a second
+  long long bytes = 0;
+};
+
+SprayResult SprayRawBytes(int port, int connections, std::size_t bytes_each, std::uint64_t seed) {
+  SprayResult result;
+  std::mt19937_64 random(seed);
+  for (int c = 0; c < connections; ++c) {
+    ++result.connections;
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) continue;
+    timeval tv{0, 500'000};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd);
+      continue;
+    }
+    ++result.connected;
+    std::string data;
+    if (c % 2 == 1) {
+      // ZMTP 3.0 greeting (RFC 23): signature, version 3.0, mechanism "CURVE", as-server 0.
+      data = std::string("\xff\0\0\0\0\0\0\0\x01\x7f", 10) + std::string("\x03\x00", 2) + "CURVE" +
+             std::string(15, '\0') + std::string(1, '\0') + std::string(31, '\0');
+    }
+    while (data.size() < bytes_each) data.push_back(static_cast<char>(random() & 0xff));
+    bool closed = false;
+    for (std::size_t off = 0; off < data.size();) {
+      ssize_t n = ::send(fd, data.data() + off, std::min<std::size_t>(4096, data.size() - off), MSG_NOSIGNAL);
+      if (n <= 0) {
+        closed = (errno == EPIPE || errno == ECONNRESET);
+        break;
+      }
+      off += static_cast<std::size_t>(n);
+      result.bytes += n;
+    }
+    // Whatever stationd says (its greeting) is read; a close ends it.
+    const auto deadline = Clock::now() + 1s;
+    char buffer[4096];
+    while (!closed && Clock::now() < deadline) {
+      ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n == 0 || (n < 0 && errno == ECONNRESET)) closed = true;
+    }
+    if (closed) ++result.closed_by_station;
+    ::close(fd);
+  }
+  return result;
+}
+
+// Samples stationd's VmRSS until stopped; bounded by the test's own end.
+class RssSampler {
+ public:
+  explicit RssSampler(pid_t pid)
+      : thread_([this, pid] {
+          while (!stop_) {
+            max_kb_ = std::max(max_kb_.load(), RssKb(pid));
+            std::this_thread::sleep_for(20ms);
+          }
+        }) {}
+  ~RssSampler() { Stop(); }
+  long Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return max_kb_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<long> max_kb_{0};
+  std::thread thread_;
+};
+
+std::string Preamble(const std::string& device, const std::string& batch, const std::string& courier = "C9001") {
+  return "# device=" + device + " courier=" + courier + " station=571001 batch=" + batch +
+         "\nseq,waybill,type,time,peer_station,bag,weight_g,reason,note\n";
+}
+
+// One row "seq,waybill,arrival,TIME,310001,,,," for a waybill number.
+std::string ArrivalRow(int seq, std::uint64_t waybill, std::int64_t time_ms) {
+  return std::to_string(seq) + "," + WaybillFor(waybill) + ",arrival," + FormatIsoInstant(time_ms) + ",310001,,,,\n";
+}
+
+// A hostile message, and what its reply must say. The list is sent over
+// and over while the honest gun docks; `round` counts from 0.
+struct Hostile {
+  std::string what;
+  std::vector<std::string> frames;
+  std::function<void(const BatchAck&, int round)> check;
+};
+
+// The reply refuses the message whole with `code`, naming `expect`.
+std::function<void(const BatchAck&, int)> Refused(const std::string& code, const std::string& expect) {
+  return [code, expect](const BatchAck& ack, int) {
+    CHECK_FALSE(ack.ok);
+    CHECK(ack.code == code);
+    CHECK_THAT(ack.error, Catch::Contains(expect));
+  };
+}
+
+std::string Describe(const HostileGun::Reply& reply) {
+  if (!reply.answered) return "NO REPLY";
+  if (!reply.ack.ok()) return "unreadable reply: " + reply.ack.status().ToString();
+  const BatchAck& ack = *reply.ack;
+  if (!ack.ok) return ack.code + ": " + ack.error.substr(0, 70);
+  return "ok accepted=" + std::to_string(ack.accepted) + " duplicates=" + std::to_string(ack.duplicates) +
+         " rejected=" + std::to_string(ack.rejected.size()) + " conflicts=" + std::to_string(ack.conflicts.size());
+}
+
+}  // namespace
+
+TEST_CASE("T12: hostile input to a secure stationd is refused in time while an honest gun docks",
+          "[integration][security][hostile]") {
+  TempDir dir;
+  const std::string data = dir.Path("data");
+  const std::string guns = dir.Path("gun-keys");
+  fs::create_directories(data);
+  // Both keys are enrolled before stationd starts, so it lets them in at once.
+  const GunKey hostile_key = CreateAndEnroll(data, guns, "PDA-HOSTILE");
+  const GunKey legit_key = CreateAndEnroll(data, guns, "PDA-LEGIT");
+
+  auto station = StartStationd(data, kStation, dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*",
+                               {kSecure, "--max-message-bytes", std::to_string(kMaxMessageBytes)});
+  const std::string station_key = data + "/keys/station.key";
+  REQUIRE(fs::exists(station_key));
+  const pid_t pid = station.process.pid();
+  const long rss_start_kb = RssKb(pid);
+  REQUIRE(rss_start_kb > 0);
+  RssSampler rss(pid);
+
+  // What the hostile gun sends, built before the clock starts.
+  const std::int64_t now = NowUnixMs();
+  const std::int64_t day = 86'400'000;
+  const std::string good_rows = ArrivalRow(1, 900001, now - 60'000);
+  std::vector<std::string> many_frames(10'000, "x");
+  many_frames[0] = EncodeBatchHeader({"ten-thousand-frames", 0});
+  std::vector<std::string> small_frames(2048, std::string(4096, 's'));  // 8 MiB
+  small_frames[0] = EncodeBatchHeader({"eight-mib-small-frames", 0});
+  std::string rows_past_limit = Preamble("PDA-HOSTILE", "rows");
+  rows_past_limit.reserve(rows_past_limit.size() + 2 * (kMaxBatchRows + 1));
+  for (std::size_t i = 0; i <= kMaxBatchRows; ++i) rows_past_limit += "x\n";
+  REQUIRE(rows_past_limit.size() < kMaxMessageBytes);  // the row limit must refuse it, not the body limit
+  const std::string dup_first = Preamble("PDA-HOSTILE", "dup-1") + ArrivalRow(1, 910001, now - 60'000) +
+                                ArrivalRow(2, 910002, now - 60'000) + ArrivalRow(3, 910003, now - 60'000);
+  const std::string dup_other = Preamble("PDA-HOSTILE", "dup-1") + ArrivalRow(1, 920001, now - 60'000) +
+                                ArrivalRow(2, 920002, now - 60'000) + ArrivalRow(3, 920003, now - 60'000);
+  // A note that is not UTF-8, and a waybill with a broken sequence in it.
+  const std::string bad_utf8_rows = Preamble("PDA-HOSTILE", "u4") + "1," + WaybillFor(930001) + ",signed," +
+                                    FormatIsoInstant(now - 60'000) + ",,,,,\xff\xfe\n" + "2,ZT77\xc3\x28" +
+                                    "30012345,arrival," + FormatIsoInstant(now - 60'000) + ",310001,,,,\n";
+  const std::vector<Hostile> hostile = {
+      {"10,000-frame multipart", many_frames, Refused("InvalidArgument", "two frames")},
+      {"8 MiB in 2,048 frames of 4 KiB", small_frames, Refused("InvalidArgument", "two frames")},
+      {"header JSON nested 100,000 deep",
+       {std::string(100'000, '[') + std::string(100'000, ']'), Preamble("PDA-HOSTILE", "deep") + good_rows},
+       Refused("InvalidArgument", "batch header")},
+      {"invalid UTF-8 in the header JSON",
+       {std::string("{\"type\":\"batch\",\"v\":1,\"req\":\"\xff\xfe\xc3\x28\"}"),
+        Preamble("PDA-HOSTILE", "u1") + good_rows},
+       Refused("InvalidArgument", "batch header: not valid JSON")},
+      {"invalid UTF-8 in the body's comment line",
+       {EncodeBatchHeader({"utf8-comment", 0}),
+        "# device=PDA-HOSTILE\xff\xfe courier=C9001 station=571001 batch=u2\n"
+        "seq,waybill,type,time,peer_station,bag,weight_g,reason,note\n" +
+            good_rows},
+       Refused("InvalidArgument", "batch comment line: device")},
+      {"invalid UTF-8 in the body's header row",
+       {EncodeBatchHeader({"utf8-header-row", 0}),
+        "# device=PDA-HOSTILE courier=C9001 station=571001 batch=u3\n"
+        "seq,way\xc3\x28"
+        "bill,type,time,peer_station,bag,weight_g,reason,note\n" +
+            good_rows},
+       Refused("InvalidArgument", "header row: column 'waybill' is missing")},
+      {"invalid UTF-8 in the body's rows",
+       {EncodeBatchHeader({"utf8-rows", 0}), bad_utf8_rows},
+       [](const BatchAck& ack, int) {
+         // The message is sound, its two rows are not: each refused by name.
+         CHECK(ack.ok);
+         CHECK(ack.accepted == 0);
+         REQUIRE(ack.rejected.size() == 2);
+         CHECK_THAT(ack.rejected[0].reason, Catch::Contains("not valid UTF-8"));
+         CHECK_THAT(ack.rejected[1].reason, Catch::StartsWith("waybill"));
+       }},
+      {"50,001 rows in one message", {EncodeBatchHeader({"rows", 0}), rows_past_limit},
+       Refused("InvalidArgument", "more than 50000 rows")},
+      {"body past --max-message-bytes, under MAXMSGSIZE",
+       {EncodeBatchHeader({"big-body", 0}), Preamble("PDA-HOSTILE", "big") + std::string(kMaxMessageBytes, 'b')},
+       Refused("InvalidArgument", "larger than 131072 bytes")},
+      {"a batch claiming another gun's device",
+       {EncodeBatchHeader({"impostor", 0}), Preamble("PDA-LEGIT", "impostor") + good_rows},
+       Refused("PermissionDenied", "a gun may send only its own batches")},
+      {"same (device, batch, seq), different body",
+       {EncodeBatchHeader({"dup-other", 0}), dup_other},
+       [](const BatchAck& ack, int) {
+         // Reported as conflicts; the stored scans are kept (checked at the end).
+         CHECK(ack.ok);
+         CHECK(ack.accepted == 0);
+         CHECK(ack.duplicates == 0);
+         CHECK(ack.conflicts.size() == 3);
+       }},
+      {"same batch under another courier",
+       {EncodeBatchHeader({"dup-courier", 0}), Preamble("PDA-HOSTILE", "dup-1", "C9999") + ArrivalRow(4, 910004, now)},
+       Refused("Conflict", "courier")},
+      {"gun clock off: +1 day and -1 year",
+       {EncodeBatchHeader({"clock", 0}), Preamble("PDA-HOSTILE", "clock") + ArrivalRow(1, 940001, now + day) +
+                                             ArrivalRow(2, 940002, now - 365 * day - 3'600'000)},
+       [](const BatchAck& ack, int round) {
+         // Not refused: stored (then resends are duplicates), flagged below.
+         CHECK(ack.ok);
+         CHECK(ack.accepted == (round == 0 ? 2 : 0));
+         CHECK(ack.duplicates == (round == 0 ? 0 : 2));
+       }},
+  };
+
+  // The honest gun: 4 files of 2,000 rows, docked by scanner-dock while
+  // the rest goes on. Parts of 250 rows keep each body well under the
+  // small --max-message-bytes.
+  constexpr int kLegitFiles = 4, kLegitRows = 2000;
+  const std::string spool = dir.Path("spool");
+  fs::create_directories(spool);
+  for (int f = 0; f < kLegitFiles; ++f) {
+    WriteFileAtomically(spool + "/legit-" + std::to_string(f) + ".csv",
+                        MakeGunFile({"PDA-LEGIT", "C2001", kStation, "legit-" + std::to_string(f), kLegitRows,
+                                     static_cast<std::uint64_t>(700 + f)}));
+  }
+
+  auto hostile_secret = security::ReadSecretKeyFile(hostile_key.secret_file);
+  REQUIRE(hostile_secret.ok());
+  auto server_key = security::ReadPublicKey(station_key);
+  REQUIRE(server_key.ok());
+  HostileGun gun(station.endpoint, {true, *server_key, *hostile_secret});
+
+  // Go: someone without a key sprays the CURVE port, the honest gun docks,
+  // the hostile gun sends.
+  constexpr std::uint64_t kSpraySeed = 12;
+  SprayResult spray;
+  std::thread spray_thread([&] { spray = SprayRawBytes(PortOf(station.endpoint), 16, 64 * 1024, kSpraySeed); });
+  struct Joiner {
+    std::thread& t;
+    ~Joiner() {
+      if (t.joinable()) t.join();
+    }
+  } join_spray{spray_thread};
+  const auto start = Clock::now();
+  auto dock = Spawn({DockPath(), "--station", station.endpoint, "--station-key", station_key, "--key",
+                     legit_key.secret_file, "--spool", spool, "--once", "--part-rows", "250", "--log-level", "warn"},
+                    dir.Path("dock.log"));
+  double dock_ms = -1;
+  auto note_dock = [&] {
+    if (dock_ms < 0 && !dock.Running()) dock_ms = MsSince(start);
+  };
+
+  // 1. A frame of twice ZMQ_MAXMSGSIZE: libzmq drops the connection and
+  // the gun is told nothing (V9). Once the drop is seen, no reply can come
+  // on that connection; a short wait makes sure none came before it.
+  REQUIRE(gun.SendFrames({EncodeBatchHeader({"oversized", 0}), std::string(2 * kMaxMsgSize, 'x')}).ok());
+  for (auto until = Clock::now() + 5s; gun.disconnects() == 0 && Clock::now() < until;) gun.PollEvents(10ms);
+  const bool dropped = gun.disconnects() > 0;
+  const double dropped_ms = MsSince(start);
+  CHECK(dropped);
+  CHECK_FALSE(gun.Await(Clock::now(), 200ms).answered);
+
+  // The gun's next message, after libzmq reconnects, is answered: the
+  // first copy of dup-1, which a hostile message below then contradicts.
+  auto next = gun.Send({EncodeBatchHeader({"dup-first", 0}), dup_first}, 10s);
+  const bool next_answered = next.answered;
+  CHECK(next_answered);
+  REQUIRE(next.ack.ok());
+  CHECK(next.ack->ok);
+  CHECK(next.ack->accepted == 3);
+  gun.PollEvents(0ms);
+  CHECK(gun.handshakes() >= 2);  // it did connect again
+  std::printf("[T12] %-48s connection dropped after %.1f ms, no reply; the next message answered in %.1f ms\n",
+              "frame of 2x MAXMSGSIZE", dropped_ms, next.ms);
+
+  // 2. The messages libzmq delivers, one after another, each answered;
+  // the list again and again while the honest gun docks (at least once,
+  // at most kMaxRounds times).
+  constexpr int kMaxRounds = 20;
+  std::vector<double> slowest(hostile.size(), 0.0);
+  std::vector<std::string> first_reply(hostile.size());
+  int sent = 1, answered = next.answered ? 1 : 0, rounds = 0;
+  double slowest_ms = 0;
+  std::string slowest_what;
+  for (; rounds < kMaxRounds; ++rounds) {
+    note_dock();
+    if (rounds > 0 && dock_ms >= 0) break;
+    for (std::size_t i = 0; i < hostile.size(); ++i) {
+      const Hostile& h = hostile[i];
+      INFO(h.what << " (round " << rounds << ")");
+      auto reply = gun.Send(h.frames, 10s);
+      ++sent;
+      note_dock();
+      if (rounds == 0) first_reply[i] = Describe(reply);
+      CHECK(reply.answered);
+      if (!reply.answered) continue;
+      ++answered;
+      slowest[i] = std::max(slowest[i], reply.ms);
+      if (reply.ms > slowest_ms) {
+        slowest_ms = reply.ms;
+        slowest_what = h.what;
+      }
+      CHECK(reply.ms < kReplyBoundMs);
+      REQUIRE(reply.ack.ok());
+      h.check(*reply.ack, rounds);
+    }
+  }
+  const double hostile_ms = MsSince(start);
+  for (std::size_t i = 0; i < hostile.size(); ++i) {
+    std::printf("[T12] %-48s slowest %7.1f ms  %s\n", hostile[i].what.c_str(), slowest[i], first_reply[i].c_str());
+  }
+
+  // The honest gun finished, every row stored once.
+  const int dock_exit = dock.Wait(60s);
+  note_dock();
+  CHECK(dock_exit == 0);
+  if (spray_thread.joinable()) spray_thread.join();
+  const long rss_max_kb = std::max(rss.Stop(), RssKb(pid));
+  const long rss_growth_kb = rss_max_kb - rss_start_kb;
+
+  // stationd is alive, and its ingest thread, which also serves the
+  // control socket, answers the clerk.
+  CHECK(station.process.Running());
+  auto status = RunStationctl(data, {"status", "--json"});
+  REQUIRE(status.exit_code == 0);
+  auto s = nlohmann::json::parse(status.out, nullptr, false);
+  REQUIRE_FALSE(s.is_discarded());
+  CHECK(s["daemon"]["running"] == true);
+  CHECK(s["national"].contains("configured"));  // stationd answered uplink_status on its control socket
+
+  const std::int64_t legit_stored = CountScans(data, "device = 'PDA-LEGIT'");
+  CHECK(legit_stored == kLegitFiles * kLegitRows);
+  const std::int64_t legit_distinct =
+      QueryInt(data, "SELECT count(*) FROM (SELECT DISTINCT batch, seq FROM scans_full WHERE device = 'PDA-LEGIT')");
+  CHECK(legit_distinct == legit_stored);
+  CHECK(FilesIn(spool + "/done", ".csv").size() == kLegitFiles);
+  CHECK(CountScans(data, "batch = 'impostor'") == 0);
+
+  // The hostile gun's scans: dup-1 as first sent, and both clock-off rows.
+  CHECK(CountScans(data, "device = 'PDA-HOSTILE' AND batch = 'dup-1'") == 3);
+  CHECK(CountScans(data, "device = 'PDA-HOSTILE' AND batch = 'dup-1' AND waybill IN ('" + WaybillFor(910001) + "', '" +
+                             WaybillFor(910002) + "', '" + WaybillFor(910003) + "')") == 3);
+  CHECK(CountScans(data, "device = 'PDA-HOSTILE' AND batch = 'clock'") == 2);
+  CHECK(CountScans(data, "device = 'PDA-HOSTILE'") == 5);
+  // scans.clock_flag comes with schema 7; asserted when this build has it.
+  const bool has_clock_flag =
+      QueryInt(data, "SELECT count(*) FROM pragma_table_info('scans') WHERE name = 'clock_flag'") == 1;
+  if (has_clock_flag) {
+    CHECK(CountScans(data, "waybill = '" + WaybillFor(940001) + "' AND clock_flag = 'future'") == 1);
+    CHECK(CountScans(data, "waybill = '" + WaybillFor(940002) + "' AND clock_flag = 'past'") == 1);
+  }
+
+  PrintFigures(
+      "[T12] hostile messages=%d answered=%d in %d rounds, slowest reply=%.1f ms (%s; T12 asks < 50 ms); oversized "
+      "frame %zu B: dropped=%s next answered=%s; raw spray connections=%d closed by stationd=%d bytes=%lld; legit "
+      "rows=%d stored=%lld dock done in %.0f ms (hostile for %.0f ms) exit=%d; rss start=%ld kB growth=%ld kB; "
+      "clock_flag %s\n",
+      sent, answered, rounds, slowest_ms, slowest_what.c_str(), 2 * kMaxMsgSize, dropped ? "yes" : "no",
+      next_answered ? "yes" : "no", spray.connections, spray.closed_by_station, spray.bytes, kLegitFiles * kLegitRows,
+      static_cast<long long>(legit_stored), dock_ms, hostile_ms, dock_exit, rss_start_kb, rss_growth_kb,
+      has_clock_flag ? "checked" : "absent, not checked");
+  CHECK(answered == sent);
+  CHECK(spray.connected == spray.connections);
+  CHECK(rss_growth_kb < kMaxRssGrowthKb);
+  CHECK(station.process.Stop(10s) == 0);
+}
