@@ -28,7 +28,10 @@ using Clock = std::chrono::steady_clock;
 struct FileState {
   std::string name;
   std::string text;  // the file; parts point into it
+  std::size_t parts = 0;
   std::size_t parts_left = 0;
+  std::size_t parts_refused = 0;  // refused whole by stationd (e.g. one row larger than a message)
+  std::string first_refusal;
   bool finished = false;
   nlohmann::json summary;  // accumulated acks
 };
@@ -158,6 +161,7 @@ void Agent::LoadNewFiles() {
       std::string_view whole = file->text;
       slices.push_back(BatchSlice{0, 0, whole.substr(0, std::min(whole.size(), kMaxBatchBodyBytes))});
     }
+    file->parts = slices.size();
     file->parts_left = slices.size();
     file->summary["parts"] = slices.size();
     for (const BatchSlice& slice : slices) {
@@ -264,7 +268,22 @@ void Agent::HandleAck(const BatchAck& ack) {
       }
       return;
     }
-    FinishFile(*file, ack.code + ": " + ack.error);
+    // One part refused whole does not cost the file's other parts: they go
+    // on, and the refusal is kept in the file's summary (and in stationd's
+    // quarantine). Only a file refused in every part is filed as rejected.
+    const std::string why = ack.code + ": " + ack.error;
+    if (part.in_flight) --in_flight_;
+    parts_.erase(it);
+    if (file->parts_refused++ == 0) file->first_refusal = why;
+    ++report_.refused_parts;
+    file->summary["refused_parts"].push_back(why);
+    if (--file->parts_left == 0) {
+      const bool all_refused = file->parts_refused == file->parts;
+      if (all_refused) report_.refused_parts -= static_cast<std::int64_t>(file->parts_refused);  // counted as a file
+      FinishFile(*file, all_refused ? file->first_refusal : "");
+    } else {
+      spdlog::warn("part of batch file refused name={} why=\"{}\"; its other parts go on", file->name, why);
+    }
     return;
   }
   // Only a settled answer is progress: "retry later" forever must still let

@@ -40,6 +40,7 @@ struct DockReport {
   std::int64_t duplicates = 0;
   std::int64_t rejected_rows = 0;
   std::int64_t conflicts = 0;
+  std::int64_t refused_parts = 0;  // parts of otherwise delivered files refused whole (see their .ack.json)
 };
 
 // Runs until `stop_fd` is readable, or with `once` until the files present

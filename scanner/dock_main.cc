@@ -91,13 +91,13 @@ int main(int argc, char** argv) {
     std::cout << "files acknowledged " << report->files_done << ", rejected " << report->files_rejected
               << ", unfinished " << report->files_unfinished << "; rows accepted " << report->accepted
               << ", duplicates " << report->duplicates << ", bad rows " << report->rejected_rows << ", conflicts "
-              << report->conflicts << "\n";
+              << report->conflicts << ", parts refused " << report->refused_parts << "\n";
     if (report->key_refused) {
       std::cerr << "scanner-dock: stationd refused this gun (key not enrolled or revoked, or batches of another "
                    "gun); its files stay in the spool\n";
       return 3;
     }
-    return (report->files_rejected == 0 && report->files_unfinished == 0) ? 0 : 1;
+    return (report->files_rejected == 0 && report->files_unfinished == 0 && report->refused_parts == 0) ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "scanner-dock: " << e.what() << "\n";
     return 1;

@@ -259,6 +259,32 @@ TEST_CASE("a batch for another station is refused whole and filed with its reaso
   CHECK(QueryInt(dir.Path("data"), "SELECT count(*) FROM quarantine WHERE raw = 'this is not a batch file'") == 1);
 }
 
+TEST_CASE("a part refused whole costs its file nothing else: the other parts are stored", "[integration][dock]") {
+  TempDir dir;
+  auto station = StartStationd(dir.Path("data"), "571001", dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*",
+                               {"--max-message-bytes", "65536"});
+  std::string spool = Spool(dir, "spool");
+  // Row 2 alone is larger than a message may be; the dock sends a row a part.
+  const std::string huge(100'000, 'x');
+  WriteFileAtomically(spool + "/b.csv",
+                      GunFileWith("PDA-7", "20261201-0001",
+                                  {WaybillFor(1) + ",arrival,2026-12-01T08:00:00+08:00,,,,,",
+                                   WaybillFor(2) + ",arrival,2026-12-01T08:00:00+08:00,,,,," + huge,
+                                   WaybillFor(3) + ",arrival,2026-12-01T08:00:00+08:00,,,,,"}));
+  auto run = RunCommand({DockPath(), "--insecure", "--station", station.endpoint, "--spool", spool, "--once",
+                         "--part-rows", "1", "--log-level", "warn"},
+                        30s);
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 1);  // one part refused
+  CHECK(CountScans(dir.Path("data")) == 2);
+  REQUIRE(fs::exists(spool + "/done/b.csv.ack.json"));
+  auto ack = ReadJson(spool + "/done/b.csv.ack.json");
+  CHECK(ack["accepted"] == 2);
+  REQUIRE(ack["refused_parts"].size() == 1);
+  CHECK_THAT(ack["refused_parts"][0].get<std::string>(), Catch::Contains("larger than 65536 bytes"));
+  CHECK(QueryInt(dir.Path("data"), "SELECT count(*) FROM quarantine WHERE kind = 'batch'") == 1);
+}
+
 TEST_CASE("a REQ client gets its reply too", "[integration][dock]") {
   TempDir dir;
   auto station = StartStationd(dir.Path("data"), "571001", dir.Path("stationd.log"));
