@@ -102,7 +102,15 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>&
   // expects it back before the reply; a DEALER sends none.
   const bool req_envelope = total_frames == 4 && frames[1].size() == 0;
   if (req_envelope) frames.erase(frames.begin() + 1);
-  peers.push_back(Peer{std::move(frames.front()), req_envelope});
+  // Who sent it comes first: a revoked gun's connection is closed whatever
+  // it sends, malformed or not.
+  auto gun = Sender(frames.back());
+  peers.push_back(Peer{std::move(frames.front()), req_envelope, gun.ok() ? *gun : std::string()});
+  if (!gun.ok()) {
+    item.refusal = gun.status();
+    items.push_back(std::move(item));
+    return true;
+  }
   if (frames.size() != 3 || total_frames != 3 + (req_envelope ? 1 : 0)) {
     item.refusal = Status::InvalidArgument("message", "a batch is two frames: a JSON header and a CSV body");
     items.push_back(std::move(item));
@@ -115,12 +123,6 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>&
     return true;
   }
   item.req = header->req;
-  auto gun = Sender(frames.back());
-  if (!gun.ok()) {
-    item.refusal = gun.status();
-    items.push_back(std::move(item));
-    return true;
-  }
   item.body = std::make_unique<zmq::message_t>(std::move(frames[2]));  // the batch's rows point into it
   std::string_view body = item.body->to_string_view();
   if (body.size() > options_.max_message_bytes) {
@@ -170,7 +172,8 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
       spdlog::info("batch stored device={} batch={} accepted={} duplicates={} rejected={} conflicts={}", ack.device,
                    ack.batch, ack.accepted, ack.duplicates, ack.rejected.size(), ack.conflicts.size());
     } else {
-      spdlog::warn("batch refused req={} code={} error=\"{}\"", ack.req, ack.code, ack.error);
+      spdlog::warn("batch refused gun={} req={} code={} error=\"{}\"", peers[i].gun.empty() ? "-" : peers[i].gun,
+                   ack.req, ack.code, ack.error);
     }
     std::string reply;
     try {

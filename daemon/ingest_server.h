@@ -62,6 +62,7 @@ class IngestServer {
   struct Peer {
     zmq::message_t id;          // ROUTER routing id
     bool req_envelope = false;  // a REQ client: echo the empty delimiter
+    std::string gun;            // its authenticated name, for the log; empty without CURVE
   };
 
   IngestServer(zmq::context_t& context, Store& store, IngestOptions options);

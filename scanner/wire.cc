@@ -9,8 +9,18 @@ namespace {
 using json = nlohmann::json;
 
 // Parses without exceptions; a depth or syntax problem is an InvalidArgument.
+// Deeper nesting than this is refused (RELIABILITY.md §3a): our messages
+// are two levels deep, and a deep document costs its decoder for nothing.
+constexpr int kMaxJsonDepth = 32;
+
 Result<json> ParseObject(std::string_view text, const char* what) {
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  bool too_deep = false;
+  json::parser_callback_t depth_guard = [&too_deep](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxJsonDepth) too_deep = true;
+    return !too_deep;
+  };
+  json doc = json::parse(text.begin(), text.end(), depth_guard, /*allow_exceptions=*/false);
+  if (too_deep) return Status::InvalidArgument(what, "nested deeper than 32 levels");
   if (doc.is_discarded()) return Status::InvalidArgument(what, "not valid JSON");
   if (!doc.is_object()) return Status::InvalidArgument(what, "not a JSON object");
   return doc;

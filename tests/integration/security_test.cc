@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -397,6 +398,41 @@ TEST_CASE("startup guards: a readable secret key, a forced synchronous, a non-lo
     CHECK_THAT(r.err, Catch::Contains("--insecure allows only") || Catch::Contains("--national-key") ||
                           Catch::Contains("must be ipc://"));
   }
+}
+
+}  // namespace station::test
+
+namespace station::test {
+
+TEST_CASE("a revoked gun that only ever sent junk is cut off too", "[integration][security]") {
+  TempDir dir;
+  const std::string data = dir.Path("data"), log = dir.Path("stationd.log");
+  auto station = StartStationd(data, "571001", log, nullptr, "tcp://127.0.0.1:*", {kSecure});
+  const GunKeys gun = CreateGunKeys(dir.Path("guns"), "PDA-R");
+  Enroll(data, gun.public_file, "gun", "PDA-R");
+  std::this_thread::sleep_for(1200ms);  // the ZAP handler looks at keys.db every 500 ms
+  auto server_key = security::ReadPublicKey(data + "/keys/station.key");
+  auto own = security::ReadSecretKeyFile(gun.secret_file);
+  REQUIRE(server_key.ok());
+  REQUIRE(own.ok());
+  zmq::context_t context(1);
+  zmq::socket_t s(context, zmq::socket_type::dealer);
+  s.set(zmq::sockopt::linger, 0);
+  security::ApplyClientSecurity(s, {true, *server_key, *own});
+  s.connect(station.endpoint);
+  auto junk_answered = [&](std::chrono::milliseconds wait) {
+    s.send(zmq::str_buffer("junk"), zmq::send_flags::dontwait);
+    zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, wait) != 1) return false;
+    zmq::message_t reply;
+    (void)s.recv(reply);
+    return reply.to_string_view().find("InvalidArgument") != std::string_view::npos;
+  };
+  REQUIRE(junk_answered(5000ms));
+  REQUIRE(RunStationctl(data, {"keys", "revoke", "PDA-R"}).exit_code == 0);
+  CHECK(WaitFor([&] { return LogHas(log, "closed 1 connection(s) of gun PDA-R"); }, 10s));
+  CHECK_FALSE(junk_answered(1500ms));
+  CHECK(LogHas(log, "batch refused gun=PDA-R"));
 }
 
 }  // namespace station::test

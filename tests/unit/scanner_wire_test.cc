@@ -64,3 +64,16 @@ TEST_CASE("issue 6: a batch ack whose seq is not an integer is refused, not cast
     CHECK_THAT(ack.status().message(), Catch::Contains("integer"));
   }
 }
+
+TEST_CASE("issue 6: a batch header nested deeper than 32 levels is refused, however short", "[scanner][wire]") {
+  auto nested = [](int depth) {
+    return "{\"type\":\"batch\",\"v\":1,\"req\":\"r\",\"x\":" + std::string(depth, '[') + std::string(depth, ']') + "}";
+  };
+  CHECK(DecodeBatchHeader(nested(30)).ok());  // the object itself is one level
+  auto deep = DecodeBatchHeader(nested(40));
+  REQUIRE_FALSE(deep.ok());
+  CHECK_THAT(deep.status().message(), Catch::Contains("deeper than 32"));
+  auto very_deep = DecodeBatchHeader(nested(1900));  // under the 4096-byte limit
+  REQUIRE_FALSE(very_deep.ok());
+  CHECK_THAT(very_deep.status().message(), Catch::Contains("deeper than 32"));
+}
