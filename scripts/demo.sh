@@ -51,13 +51,35 @@ start_national() {  # $1: endpoint to bind
 start_national 'tcp://127.0.0.1:*'
 national_endpoint=$(sed -n 's/.*"listen":"\([^"]*\)".*/\1/p' "$demo/national/national-sim.json")
 
+# Every link is authenticated with CURVE keys (docs/operations.md, "Keys"):
+# each daemon makes its own key pair on its first start; national enrolls
+# each station's public key, each station its guns'.
 start_station() {  # $1: station code, $2: data folder; sets $daemon and $endpoint
   "$bin/daemon/stationd" --station "$1" --data-dir "$2" --ingest 'tcp://127.0.0.1:*' \
-    --national "$national_endpoint" --log-level warn 2>"$2.log" &
+    --national "$national_endpoint" --national-key "$demo/national/keys/national.key" --log-level warn 2>"$2.log" &
   daemon=$!
   pids+=("$daemon")
   for _ in $(seq 100); do [ -s "$2/stationd.json" ] && break; sleep 0.05; done
   endpoint=$(sed -n 's/.*"ingest": "\(.*\)".*/\1/p' "$2/stationd.json")
+  echo "\$ stationctl --data-dir $demo/national keys enroll $2/keys/station.key --station $1"
+  "$ctl" --data-dir "$demo/national" keys enroll "$2/keys/station.key" --station "$1" --by demo
+}
+
+gun_keys=$demo/gun-keys
+enroll_guns() {  # $1: station data folder, then the guns' spool folders (each named after its gun)
+  local data=$1 spool device
+  shift
+  mkdir -p "$gun_keys"
+  for spool in "$@"; do
+    device=$(basename "$spool")
+    "$ctl" keys create "$device" --out "$gun_keys" >/dev/null
+    "$ctl" --data-dir "$data" keys enroll "$gun_keys/$device.key" --gun "$device" --by demo
+  done
+  sleep 0.6  # stationd looks at its keys every 500 ms
+}
+dock() {  # $1: station data folder, $2: its dock endpoint, $3: a gun's spool folder
+  "$bin/scanner/scanner-dock" --station "$2" --station-key "$1/keys/station.key" \
+    --key "$gun_keys/$(basename "$3").key_secret" --spool "$3" --once --log-level warn
 }
 
 sh_data=$demo/shanghai
@@ -70,13 +92,15 @@ echo "== three guns from real Shanghai pickup records (data/lade), one with 3 ro
 "$bin/tools/gun-sim" --lade "$lade" --city Shanghai --couriers 3 \
   --station "$origin" --bad-rows 3 --out "$demo/guns"
 spools=("$demo"/guns/*/)
+echo "== a key pair a gun (stationctl keys create DEVICE), enrolled at Shanghai:"
+enroll_guns "$sh_data" "${spools[@]}"
 late_spool=${spools[2]}
 spools=("${spools[@]:0:2}")
 
 echo "== both guns dock at once"
 docks=()
 for spool in "${spools[@]}"; do
-  "$bin/scanner/scanner-dock" --station "$sh_endpoint" --spool "$spool" --once --log-level warn &
+  dock "$sh_data" "$sh_endpoint" "$spool" &
   docks+=($!)
 done
 for p in "${docks[@]}"; do wait "$p"; done
@@ -85,7 +109,7 @@ echo "== docking both again (a re-dock: nothing is stored twice)"
 for spool in "${spools[@]}"; do
   cp "$spool"/done/*.csv "$spool"/ 2>/dev/null || true
   rm -f "$spool"/*.csv.2 2>/dev/null || true
-  "$bin/scanner/scanner-dock" --station "$sh_endpoint" --spool "$spool" --once --log-level warn
+  dock "$sh_data" "$sh_endpoint" "$spool"
 done
 
 echo
@@ -99,7 +123,7 @@ echo
 echo "== the national link goes down; the third gun docks meanwhile"
 kill -TERM "$national"
 wait "$national" || true
-"$bin/scanner/scanner-dock" --station "$sh_endpoint" --spool "$late_spool" --once --log-level warn
+dock "$sh_data" "$sh_endpoint" "$late_spool"
 sleep 3.5  # the link is declared down after 3 heartbeats without an answer
 "$ctl" --data-dir "$sh_data" status | sed -n '/^National system:/,/^$/p'
 
@@ -133,9 +157,10 @@ echo "== the truck's manifest (pre-advice): stationctl --data-dir $hz_data manif
 "$ctl" --data-dir "$hz_data" manifest import "$demo/manifest-$origin-$station.csv"
 
 echo "== Hangzhou's two guns dock the morning's arrival scans at once"
+enroll_guns "$hz_data" "$demo"/arrivals/*/
 docks=()
 for spool in "$demo"/arrivals/*/; do
-  "$bin/scanner/scanner-dock" --station "$hz_endpoint" --spool "$spool" --once --log-level warn &
+  dock "$hz_data" "$hz_endpoint" "$spool" &
   docks+=($!)
 done
 for p in "${docks[@]}"; do wait "$p"; done
@@ -197,8 +222,8 @@ problem_alerts() {  # Shanghai's alerts, only the problem parcels (the missing o
 deliveries() {  # $1: round
   "$bin/tools/gun-sim" --lade "$lade" --city Shanghai --couriers 3 --station "$origin" \
     --deliveries-at "$station" --round "$1" --out "$demo/deliveries" | sed -n 's/^  planted: /  /p'
-  "$bin/scanner/scanner-dock" --station "$hz_endpoint" --spool "$demo/deliveries/PDA-$station-03" --once \
-    --log-level warn
+  [ "$1" = 1 ] && enroll_guns "$hz_data" "$demo/deliveries/PDA-$station-03"
+  dock "$hz_data" "$hz_endpoint" "$demo/deliveries/PDA-$station-03"
 }
 
 echo

@@ -8,7 +8,7 @@ void ApplyServerSecurity(zmq::socket_t& socket, const ServerSecurity& security) 
   socket.set(zmq::sockopt::curve_secretkey, security.secret_key);
   socket.set(zmq::sockopt::zap_domain, security.zap_domain);
   const int enforce = 1;
-  socket.setsockopt(kZapEnforceDomain, &enforce, sizeof enforce);
+  if (zmq_setsockopt(socket.handle(), kZapEnforceDomain, &enforce, sizeof enforce) != 0) throw zmq::error_t();
 }
 
 void ApplyClientSecurity(zmq::socket_t& socket, const ClientSecurity& security) {
