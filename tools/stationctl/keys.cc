@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -54,6 +55,9 @@ int CmdKeysCreate(const CtlOptions& options, const std::string& name) {
   if (Status s = security::CheckKeyName(KeyRole::kGun, name); !s.ok()) return Fail(s);
   auto pair = security::NewCurveKeyPair();
   if (!pair.ok()) return Fail(pair.status());
+  std::error_code made;
+  std::filesystem::create_directories(options.key_out, made);  // the secret file itself is 0600
+  if (made) return Fail(Status::IOError("folder " + options.key_out, made.message()));
   const std::string base = options.key_out + "/" + name;
   if (Status s = security::WriteKeyFiles(base, *pair, (station ? "station " : "gun ") + name); !s.ok()) return Fail(s);
   if (options.json) {
