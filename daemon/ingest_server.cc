@@ -57,6 +57,7 @@ Result<std::unique_ptr<IngestServer>> IngestServer::Start(zmq::context_t& contex
     s.set(zmq::sockopt::tcp_keepalive_intvl, 10);
     s.set(zmq::sockopt::tcp_keepalive_cnt, 6);
     security::ApplyServerSecurity(s, options.security);
+    if (options.security.curve) server->handshakes_ = security::HandshakeWatch::Attach(context, s, "dock port");
     s.bind(options.endpoint);
     server->endpoint_ = s.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
@@ -203,16 +204,20 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
 }
 
 Status IngestServer::Run(int stop_fd) {
-  zmq::pollitem_t items[3] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
+  zmq::pollitem_t items[4] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
                               {nullptr, stop_fd, ZMQ_POLLIN, 0},
-                              {control_ ? control_->socket().handle() : nullptr, control_ ? 0 : -1, ZMQ_POLLIN, 0}};
+                              {control_ ? control_->socket().handle() : nullptr, control_ ? 0 : -1, ZMQ_POLLIN, 0},
+                              {handshakes_ ? handshakes_->socket().handle() : nullptr, handshakes_ ? 0 : -1,
+                               ZMQ_POLLIN, 0}};
   std::vector<IngestItem> group;
   std::vector<Peer> peers;
   for (;;) {
     try {
-      zmq::poll(items, control_ ? 3 : 2, std::chrono::milliseconds(1000));
+      // An absent item has no socket and fd -1, which poll() skips.
+      zmq::poll(items, 4, std::chrono::milliseconds(1000));
       if (items[1].revents & ZMQ_POLLIN) return Status::OK();
       if (control_ && (items[2].revents & ZMQ_POLLIN)) control_->HandleWaiting();
+      if (handshakes_ && (items[3].revents & ZMQ_POLLIN)) handshakes_->Drain();
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
       group.clear();
       peers.clear();

@@ -13,6 +13,7 @@
 #include "daemon/control_server.h"
 #include "daemon/store.h"
 #include "scanner/status.h"
+#include "security/handshake_watch.h"
 #include "security/link_security.h"
 #include "security/sessions.h"
 #include "security/zap_handler.h"
@@ -79,6 +80,7 @@ class IngestServer {
   std::string endpoint_;
   std::function<void()> after_commit_;
   ControlServer* control_ = nullptr;
+  std::unique_ptr<security::HandshakeWatch> handshakes_;  // with CURVE only
   const security::ZapHandler* zap_ = nullptr;
   security::SessionTracker* sessions_ = nullptr;
 };

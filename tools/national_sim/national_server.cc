@@ -47,6 +47,7 @@ Result<std::unique_ptr<NationalServer>> NationalServer::Start(zmq::context_t& co
   server->curve_ = security.curve;
   try {
     security::ApplyServerSecurity(server->socket_, security);
+    if (security.curve) server->handshakes_ = security::HandshakeWatch::Attach(context, server->socket_, "national port");
     server->socket_.set(zmq::sockopt::linger, 0);
     server->socket_.set(zmq::sockopt::router_mandatory, 1);
     server->socket_.set(zmq::sockopt::maxmsgsize, int64_t{64} << 20);
@@ -360,7 +361,10 @@ void NationalServer::SendReply(Request& r) {
 }
 
 Status NationalServer::Run(int stop_fd) {
-  zmq::pollitem_t items[2] = {{nullptr, stop_fd, ZMQ_POLLIN, 0}, {socket_.handle(), 0, ZMQ_POLLIN, 0}};
+  zmq::pollitem_t items[3] = {{nullptr, stop_fd, ZMQ_POLLIN, 0},
+                              {socket_.handle(), 0, ZMQ_POLLIN, 0},
+                              {handshakes_ ? handshakes_->socket().handle() : nullptr, handshakes_ ? 0 : -1,
+                               ZMQ_POLLIN, 0}};
   for (;;) {
     try {
       if (SilenceDue()) {
@@ -376,8 +380,10 @@ Status NationalServer::Run(int stop_fd) {
         timeout = std::clamp(left, std::chrono::milliseconds(1), timeout);
       }
       items[1].revents = 0;
-      zmq::poll(items, silent ? 1 : 2, timeout);
+      items[2].revents = 0;
+      zmq::poll(items, silent ? 1 : 3, timeout);
       if (items[0].revents & ZMQ_POLLIN) return Status::OK();
+      if (handshakes_ && (items[2].revents & ZMQ_POLLIN)) handshakes_->Drain();
       if (silent) continue;
       if (silent_until_) {
         silent_until_.reset();

@@ -16,6 +16,7 @@
 
 #include <zmq.hpp>
 
+#include "security/handshake_watch.h"
 #include "security/link_security.h"
 #include "security/sessions.h"
 #include "security/zap_handler.h"
@@ -102,6 +103,7 @@ class NationalServer {
   std::mt19937_64 rng_;
   zmq::socket_t socket_;
   bool curve_ = false;
+  std::unique_ptr<security::HandshakeWatch> handshakes_;  // with CURVE only
   const security::ZapHandler* zap_ = nullptr;
   security::SessionTracker* sessions_ = nullptr;
   std::string endpoint_;
