@@ -14,6 +14,7 @@ constexpr auto kPoll = std::chrono::milliseconds(100);
 // keys.db is looked at this often: the bound on how long an enrollment or
 // a revocation takes to apply.
 constexpr auto kReloadEvery = std::chrono::milliseconds(500);
+constexpr int kLoggedRefusals = 20;  // a minute
 
 }  // namespace
 
@@ -108,7 +109,23 @@ void ZapHandler::Answer() {
       spdlog::debug("security: {} connected from {} on {}", user_id, address, domain);
     } else {
       text = d.why;
-      spdlog::warn("security: refused a connection from {} on {}: {}", address, domain, d.why);
+      // A client retrying a refused key in a loop must not fill the disk.
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= refusal_window_) {
+        if (refusals_unlogged_ > 0) {
+          spdlog::warn("security: {} more connection(s) refused in the last minute, not logged one by one",
+                       refusals_unlogged_);
+        }
+        refusal_window_ = now + std::chrono::minutes(1);
+        refusals_logged_ = 0;
+        refusals_unlogged_ = 0;
+      }
+      if (refusals_logged_ < kLoggedRefusals) {
+        ++refusals_logged_;
+        spdlog::warn("security: refused a connection from {} on {}: {}", address, domain, d.why);
+      } else {
+        ++refusals_unlogged_;
+      }
     }
   }
   const std::string request_id = frames.size() > 1 ? frames[1].to_string() : std::string();

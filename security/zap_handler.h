@@ -6,6 +6,7 @@
 // so with no handler running a handshake fails closed (RELIABILITY.md V3).
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,10 @@ class ZapHandler {
   KeyStore store_;
   OnKeyLost on_key_lost_;
   std::int64_t version_ = -1;
+  // Refusals logged one by one, at most kLoggedRefusals a minute; the rest counted.
+  std::chrono::steady_clock::time_point refusal_window_{};
+  int refusals_logged_ = 0;
+  std::int64_t refusals_unlogged_ = 0;
   mutable std::mutex mutex_;
   std::shared_ptr<const Allowlist> current_;
   std::atomic<bool> stop_{false};
