@@ -201,7 +201,7 @@ TEST_CASE("the ZAP decision: only an active key of the domain's role gets in, as
   CHECK(after.LostKeys(list).empty());
 }
 
-TEST_CASE("startup guards: libzmq older than 4.3.4 or without CURVE is refused; --insecure only on loopback",
+TEST_CASE("startup guards: libzmq older than 4.3.4 or without CURVE is refused, and --insecure only on loopback",
           "[security]") {
   CHECK(security::CheckLibzmqForCurve(4, 3, 4, true).ok());
   CHECK(security::CheckLibzmqForCurve(4, 4, 0, true).ok());
