@@ -4,8 +4,11 @@
 //     schema and durability, one transaction per part of a batch;
 //  2. the whole dock path: gun files in spool folders, real scanner-dock
 //     processes (one a gun, all at once), a real stationd, until every dock
-//     has had every part acknowledged (so committed);
-//  3. dock-to-ack latency (bench_latency.h).
+//     has had every part acknowledged (so committed). As shipped, with CURVE
+//     (each gun's key enrolled, the station's key given to the docks), and
+//     the same with --insecure, so that CURVE's cost is measured against a
+//     baseline in the same run;
+//  3. dock-to-ack latency (bench_latency.h), --insecure.
 // 1 and 2 alternate for a few rounds on fresh databases; the medians and the
 // median of the rounds' ratios are reported, so that one round disturbed by
 // other work on the machine does not decide the figure.
@@ -50,17 +53,27 @@ struct BenchConfig {
   int latency_batches = 200;  // per gun
   int latency_scans = 500;
   int timeout_s = 120;  // for each dock-path round
+  bool insecure_only = false;  // --insecure: the dock path without CURVE only, as before issue 6
   bool keep = false;
 };
 
 std::string Rate(double rows_per_s) { return WithThousands(static_cast<std::int64_t>(rows_per_s)) + " rows/s"; }
 
+const char* LinkName(Link link) { return link == Link::kCurve ? "curve" : "insecure"; }
+
+// The device of gun g (0-based): the device= of its files, the name its key
+// is enrolled under.
+std::string Device(int g) {
+  char device[32];
+  std::snprintf(device, sizeof device, "PDA-%04d", g + 1);
+  return device;
+}
+
 // The gun files of the throughput runs: gun g (0-based), file f.
 std::string ThroughputFile(const BenchConfig& config, int g, int f) {
-  char device[32], batch[32];
-  std::snprintf(device, sizeof device, "PDA-%04d", g + 1);
+  char batch[32];
   std::snprintf(batch, sizeof batch, "20261124-%04d", f + 1);
-  return MakeGunFile({device, "C" + std::to_string(1001 + g), kStationCode, batch, config.rows,
+  return MakeGunFile({Device(g), "C" + std::to_string(1001 + g), kStationCode, batch, config.rows,
                       static_cast<std::uint64_t>(g) * 100003 + static_cast<std::uint64_t>(f) + 1});
 }
 
@@ -154,15 +167,28 @@ struct DockFigures {
   std::int64_t rows = 0;
 };
 
+// With kCurve the keys are provisioned (not timed) before stationd starts,
+// and each dock authenticates with its gun's key; with kInsecure both run
+// with --insecure.
 Result<DockFigures> MeasureDockPath(const BenchConfig& config, const std::vector<std::vector<std::string>>& files,
-                                    const std::string& dir) {
-  auto station = StartStation(config.stationd, dir + "/dock-station", dir + "/dock-stationd.log");
+                                    const std::string& dir, Link link) {
+  const std::string tag = LinkName(link);
+  const std::string data_dir = dir + "/dock-station-" + tag;
+  StationKeys keys;
+  if (link == Link::kCurve) {
+    std::vector<std::string> devices;
+    for (int g = 0; g < config.guns; ++g) devices.push_back(Device(g));
+    auto made = ProvisionKeys(data_dir, devices, dir + "/gun-keys");
+    if (!made.ok()) return made.status();
+    keys = std::move(*made);
+  }
+  auto station = StartStation(config.stationd, data_dir, dir + "/dock-stationd-" + tag + ".log", {}, link);
   if (!station.ok()) return station.status();
 
   DockFigures figures;
   std::vector<std::string> spools;
   for (int g = 0; g < config.guns; ++g) {
-    spools.push_back(dir + "/spool-gun" + std::to_string(g + 1));
+    spools.push_back(dir + "/spool-" + tag + "-gun" + std::to_string(g + 1));
     std::error_code error;
     std::filesystem::create_directories(spools.back(), error);
     if (error) return Status::IOError("create " + spools.back(), error.message());
@@ -176,11 +202,21 @@ Result<DockFigures> MeasureDockPath(const BenchConfig& config, const std::vector
 
   const std::string part_rows = std::to_string(config.part_rows);
   std::vector<ChildProcess> docks;
+  std::vector<std::vector<std::string>> argvs;
+  for (int g = 0; g < config.guns; ++g) {
+    std::vector<std::string> argv{config.dock, "--once", "--spool", spools[g], "--station", station->endpoint,
+                                  "--part-rows", part_rows};
+    if (link == Link::kCurve) {
+      argv.insert(argv.end(), {"--station-key", keys.station_public, "--key", keys.gun_secrets[g]});
+    } else {
+      argv.push_back("--insecure");
+    }
+    argvs.push_back(std::move(argv));
+  }
+  const auto dock_log = [&](int g) { return dir + "/dock-" + tag + "-gun" + std::to_string(g + 1) + ".log"; };
   const Clock::time_point start = Clock::now();
   for (int g = 0; g < config.guns; ++g) {
-    auto dock = ChildProcess::Start({config.dock, "--insecure", "--once", "--spool", spools[g], "--station", station->endpoint,
-                              "--part-rows", part_rows},
-                             dir + "/dock-gun" + std::to_string(g + 1) + ".log");
+    auto dock = ChildProcess::Start(argvs[g], dock_log(g));
     if (!dock.ok()) return dock.status();
     docks.push_back(std::move(*dock));
   }
@@ -199,15 +235,14 @@ Result<DockFigures> MeasureDockPath(const BenchConfig& config, const std::vector
 
   for (int g = 0; g < config.guns; ++g) {
     if (docks[g].ExitCode() != 0) {
-      return Status::IOError("scanner-dock for gun " + std::to_string(g + 1),
-                             "exited with " + std::to_string(docks[g].ExitCode()) + "; see " +
-                                 dir + "/dock-gun" + std::to_string(g + 1) + ".log");
+      return Status::IOError("scanner-dock (" + tag + ") for gun " + std::to_string(g + 1),
+                             "exited with " + std::to_string(docks[g].ExitCode()) + "; see " + dock_log(g));
     }
   }
   auto stored = CountScans(station->data_dir);
   if (!stored.ok()) return stored.status();
   if (*stored != figures.rows) {
-    return Status::IOError("dock path", "database holds " + std::to_string(*stored) + " scans, expected " +
+    return Status::IOError("dock path (" + tag + ")", "database holds " + std::to_string(*stored) + " scans, expected " +
                                             std::to_string(figures.rows));
   }
   for (;;) {
@@ -252,6 +287,10 @@ int Main(int argc, char** argv) {
        "scans a batch (latency)")
       ("timeout-s", po::value(&config.timeout_s)->default_value(config.timeout_s),
        "give up a dock-path round after this long")
+      ("insecure", po::bool_switch(&config.insecure_only),
+       "measure the dock path without CURVE only (stationd and scanner-dock --insecure), as before the security\n"
+       "work; by default both are measured, CURVE (as shipped, held to the target) and --insecure, and their\n"
+       "ratio printed")
       ("keep", po::bool_switch(&config.keep), "keep the temp folder (databases, logs) and print its path");
   po::variables_map vm;
   if (auto exit_code = station::ParseCommandLine(argc, argv, "bench_ingest", desc, vm)) return *exit_code;
@@ -290,7 +329,16 @@ int Main(int argc, char** argv) {
     all_files.insert(all_files.end(), files[g].begin(), files[g].end());
   }
 
-  std::vector<double> baseline_rates, dock_rates, indexed_rates, ratios;
+  // The dock paths to measure; the first is held to the target. By default
+  // CURVE (as shipped) and --insecure, taken in turns first within a round,
+  // so that neither always runs on a machine warmed or disturbed by the other.
+  std::vector<Link> links{Link::kCurve, Link::kInsecure};
+  if (config.insecure_only) links = {Link::kInsecure};
+  struct PathFigures {
+    std::vector<double> rates, indexed_rates, ratios;  // ratios: to the loader of the same round
+  };
+  std::vector<PathFigures> paths(links.size());
+  std::vector<double> baseline_rates, curve_costs;
   for (int round = 1; round <= config.rounds; ++round) {
     const std::string round_dir = dir->Path("round" + std::to_string(round));
     std::error_code error;
@@ -298,35 +346,55 @@ int Main(int argc, char** argv) {
     if (error) return Fail("bench_ingest", *dir, "create " + round_dir, Status::IOError(error.message()));
     auto baseline = MeasureBaseline(config, all_files, round_dir);
     if (!baseline.ok()) return Fail("bench_ingest", *dir, "baseline", baseline.status());
-    auto dock = MeasureDockPath(config, files, round_dir);
-    if (!dock.ok()) return Fail("bench_ingest", *dir, "dock path", dock.status());
     baseline_rates.push_back(static_cast<double>(baseline->rows) / baseline->insert_s);
-    dock_rates.push_back(static_cast<double>(dock->rows) / dock->seconds);
-    indexed_rates.push_back(static_cast<double>(dock->rows) / dock->indexed_seconds);
-    ratios.push_back(dock_rates.back() / baseline_rates.back());
     std::cout << "  round " << round << ": naive loader " << Rate(baseline_rates.back()) << " ("
-              << Fixed(baseline->insert_s, 2) << " s; parsing, not counted, " << Fixed(baseline->parse_s, 2)
-              << " s), dock path " << Rate(dock_rates.back()) << " (" << Fixed(dock->seconds, 2) << " s; waybill index caught up at "
-              << Fixed(dock->indexed_seconds, 2) << " s), ratio " << Fixed(ratios.back(), 2) << "x\n"
-              << std::flush;
+              << Fixed(baseline->insert_s, 2) << " s; parsing, not counted, " << Fixed(baseline->parse_s, 2) << " s)";
+
+    std::vector<std::size_t> order(links.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = (i + static_cast<std::size_t>(round - 1)) % order.size();
+    for (std::size_t i : order) {
+      auto dock = MeasureDockPath(config, files, round_dir, links[i]);
+      if (!dock.ok()) return Fail("bench_ingest", *dir, std::string("dock path, ") + LinkName(links[i]), dock.status());
+      PathFigures& path = paths[i];
+      path.rates.push_back(static_cast<double>(dock->rows) / dock->seconds);
+      path.indexed_rates.push_back(static_cast<double>(dock->rows) / dock->indexed_seconds);
+      path.ratios.push_back(path.rates.back() / baseline_rates.back());
+      std::cout << ", dock path " << (links[i] == Link::kCurve ? "CURVE " : "insecure ") << Rate(path.rates.back())
+                << " (" << Fixed(dock->seconds, 2) << " s; waybill index caught up at "
+                << Fixed(dock->indexed_seconds, 2) << " s) " << Fixed(path.ratios.back(), 2) << "x";
+    }
+    if (links.size() == 2) {
+      curve_costs.push_back(paths[0].rates.back() / paths[1].rates.back());
+      std::cout << ", CURVE/insecure " << Fixed(curve_costs.back(), 2) << "x";
+    }
+    std::cout << "\n" << std::flush;
     if (!config.keep) std::filesystem::remove_all(round_dir, error);
   }
   files.clear();
   all_files.clear();
-  const double ratio = Median(ratios);
-  std::cout << "baseline naive loader: " << Rate(Median(baseline_rates)) << "\n"
-            << "dock path (" << config.guns << guns_word << ", scanner-dock -> stationd): " << Rate(Median(dock_rates))
-            << "  ratio " << Fixed(ratio, 2) << "x  (medians of " << config.rounds << " rounds; target >= "
-            << Fixed(kTargetRatio, 1) << "x)\n"
-            << "  counting until the background waybill index has caught up: " << Rate(Median(indexed_rates))
-            << "  ratio " << Fixed(Median(indexed_rates) / Median(baseline_rates), 2) << "x\n"
-            << std::flush;
+  const double ratio = Median(paths[0].ratios);
+  std::cout << "baseline naive loader: " << Rate(Median(baseline_rates)) << "\n";
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    const PathFigures& path = paths[i];
+    std::cout << "dock path"
+              << (links[i] == Link::kCurve ? ", CURVE as shipped (" : ", --insecure, no CURVE (") << config.guns
+              << guns_word << ", scanner-dock -> stationd): " << Rate(Median(path.rates)) << "  ratio "
+              << Fixed(Median(path.ratios), 2) << "x  (medians of " << config.rounds << " rounds"
+              << (i == 0 ? "; target >= " + Fixed(kTargetRatio, 1) + "x)\n" : "; not a target)\n")
+              << "  counting until the background waybill index has caught up: " << Rate(Median(path.indexed_rates))
+              << "  ratio " << Fixed(Median(path.indexed_rates) / Median(baseline_rates), 2) << "x\n";
+  }
+  if (links.size() == 2) {
+    std::cout << "CURVE cost: CURVE dock path / insecure dock path " << Fixed(Median(curve_costs), 2)
+              << "x  (median of the rounds' ratios)\n";
+  }
+  std::cout << std::flush;
 
   auto latency = MeasureLatency({config.stationd, config.guns, config.latency_batches, config.latency_scans},
                                 dir->path());
   if (!latency.ok()) return Fail("bench_ingest", *dir, "latency", latency.status());
   std::cout << "dock-to-ack " << config.latency_scans << "-scan batch, " << config.guns << guns_word
-            << " at once: p50 " << Fixed(latency->p50_ms, 1) << " ms  p99 " << Fixed(latency->p99_ms, 1)
+            << " at once, --insecure: p50 " << Fixed(latency->p50_ms, 1) << " ms  p99 " << Fixed(latency->p99_ms, 1)
             << " ms  max " << Fixed(latency->max_ms, 1) << " ms  (" << latency->batches
             << " batches into a database growing to " << WithThousands(latency->stored) << " scans; target p99 < "
             << Fixed(kTargetP99Ms, 0) << " ms)\n"

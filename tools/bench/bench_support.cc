@@ -1,5 +1,6 @@
 #include "tools/bench/bench_support.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,8 +16,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/ingest_server.h"
 #include "daemon/run_file.h"
 #include "daemon/sqlite.h"
+#include "security/curve_key.h"
+#include "security/key_file.h"
+#include "security/key_store.h"
 
 namespace station::bench {
 
@@ -33,12 +38,13 @@ TempDir::~TempDir() {
 }
 
 Result<Station> StartStation(const std::string& stationd, const std::string& data_dir, const std::string& log,
-                             const std::vector<std::string>& extra) {
+                             const std::vector<std::string>& extra, Link link) {
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
   if (error) return Status::IOError("create " + data_dir, error.message());
-  std::vector<std::string> argv{stationd, "--insecure", "--station", kStationCode, "--data-dir", data_dir, "--ingest",
+  std::vector<std::string> argv{stationd, "--station", kStationCode, "--data-dir", data_dir, "--ingest",
                                 "tcp://127.0.0.1:*"};
+  if (link == Link::kInsecure) argv.push_back("--insecure");
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto child = sim::ChildProcess::Start(argv, log);
   if (!child.ok()) return child.status();
@@ -55,6 +61,40 @@ Result<Station> StartStation(const std::string& stationd, const std::string& dat
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return Status::Unavailable("stationd", "not listening within 10 s; see " + log);
+}
+
+Result<StationKeys> ProvisionKeys(const std::string& data_dir, const std::vector<std::string>& devices,
+                                  const std::string& gun_key_dir) {
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (!error) std::filesystem::create_directories(gun_key_dir, error);
+  if (error) return Status::IOError("create " + data_dir + ", " + gun_key_dir, error.message());
+  // stationd's own folder and name (daemon.cc): it loads this pair at start
+  // instead of making one.
+  const std::string key_dir = data_dir + "/keys";
+  if (::mkdir(key_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::IOError("key folder " + key_dir, std::strerror(errno));
+  }
+  auto own = security::NewCurveKeyPair();
+  if (!own.ok()) return own.status();
+  const std::string label = std::string("station ") + kStationCode;
+  if (Status s = security::WriteKeyFiles(key_dir + "/station", *own, label); !s.ok()) return s;
+
+  StationKeys keys;
+  keys.station_public = key_dir + "/station.key";
+  auto store = security::KeyStore::Open(security::KeyStorePath(data_dir));
+  if (!store.ok()) return store.status();
+  for (const std::string& device : devices) {
+    auto gun = security::NewCurveKeyPair();
+    if (!gun.ok()) return gun.status();
+    const std::string base = gun_key_dir + "/" + device;
+    if (Status s = security::WriteKeyFiles(base, *gun, "gun " + device); !s.ok()) return s;
+    if (Status s = store->Enroll(gun->public_key, security::KeyRole::kGun, device, "bench", NowMs()); !s.ok()) {
+      return s;
+    }
+    keys.gun_secrets.push_back(base + ".key_secret");
+  }
+  return keys;
 }
 
 Result<National> StartNational(const std::string& national_sim, const std::string& data_dir, const std::string& log,

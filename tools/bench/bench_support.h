@@ -49,11 +49,32 @@ struct Station {
 };
 inline constexpr const char* kStationCode = "571001";
 
+// How a benchmark's stationd meets its docks: kCurve as shipped (CurveZMQ,
+// the ZAP handler enforcing keys.db), kInsecure with --insecure (loopback,
+// no keys), the development mode the benchmarks used before issue 6.
+enum class Link { kInsecure, kCurve };
+
 // Starts `stationd` for kStationCode over `data_dir` (created) with `extra`
 // flags, its output appended to `log`, and waits at most 10 s until it says
-// where it listens.
+// where it listens. With kCurve the keys must be in place first
+// (ProvisionKeys); stationd would make its own pair, but no gun could dock.
 Result<Station> StartStation(const std::string& stationd, const std::string& data_dir, const std::string& log,
-                             const std::vector<std::string>& extra = {});
+                             const std::vector<std::string>& extra = {}, Link link = Link::kInsecure);
+
+// What scanner-dock needs to dock at a kCurve stationd (ProvisionKeys).
+struct StationKeys {
+  std::string station_public;            // DATA/keys/station.key: scanner-dock --station-key
+  std::vector<std::string> gun_secrets;  // GUN.key_secret a device, in the order given: scanner-dock --key
+};
+
+// Provisions a fresh station folder for a kCurve stationd, as a station
+// is set up: the station's key pair at `data_dir`/keys/station (folder mode
+// 0700, made before the start so the docks can be given its public key),
+// and for each of `devices` a gun key pair in `gun_key_dir` (created),
+// enrolled for that device in `data_dir`/keys.db. kConflict when a key
+// file exists already: call it on fresh folders only.
+Result<StationKeys> ProvisionKeys(const std::string& data_dir, const std::vector<std::string>& devices,
+                                  const std::string& gun_key_dir);
 
 // A national-sim started on tcp://127.0.0.1:* over its own data folder.
 struct National {
