@@ -19,6 +19,7 @@ jobs=${STATION_FUZZ_JOBS:-1}
 
 # -O1: libFuzzer's usual level, several times the executions of -O0 for a
 # few seconds more of compiling; line tables only, for stack traces.
+started=$SECONDS
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSTATION_BUILD_TESTS=OFF \
   -DSTATION_BUILD_BENCHMARKS=OFF -DSTATION_BUILD_FUZZERS=ON -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
   -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" >/dev/null
@@ -43,6 +44,7 @@ run() {
   echo "$rc" >"$out/$h.rc"
 }
 
+echo "build-fuzz configured and built in $((SECONDS - started)) s"
 echo "fuzzing ${harnesses[*]}: ${seconds} s each, ${jobs} at a time"
 running=0
 for h in "${harnesses[@]}"; do
