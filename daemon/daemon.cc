@@ -113,6 +113,10 @@ int RunDaemon(const DaemonConfig& config) {
     spdlog::critical("cannot start: {}", lock.status().ToString());
     return 1;
   }
+  // A station that has run before and lost its key pair must not make a
+  // new one quietly: every dock and national would refuse it, and nobody
+  // would know why. The operator restores the key, or makes a new one.
+  const bool existing_station = ::access(DatabasePath(config.data_dir).c_str(), F_OK) == 0;
   // stationd.json left behind means the last run did not stop cleanly.
   const bool unclean = FindLeftoverRunInfo(config.data_dir);
   auto store = Store::Open(DatabasePath(config.data_dir), config.db);
@@ -153,6 +157,13 @@ int RunDaemon(const DaemonConfig& config) {
     }
     bool created = false;
     const std::string key_dir = config.data_dir + "/keys";
+    if (existing_station && ::access((key_dir + "/station.key_secret").c_str(), F_OK) != 0) {
+      spdlog::critical("cannot start: {}/station.key_secret is missing, but this station has run before: restore it "
+                       "from a backup of the data folder, or make a new pair (stationctl keys create station --out {}) "
+                       "and enroll it at national and give it to every dock",
+                       key_dir, key_dir);
+      return 1;
+    }
     auto own = security::LoadOrCreateKeyPair(key_dir, "station", "station " + config.ingest.station, &created);
     if (!own.ok()) {
       spdlog::critical("cannot start: {}", own.status().ToString());
@@ -164,8 +175,8 @@ int RunDaemon(const DaemonConfig& config) {
                    key_dir, key_dir, config.ingest.station);
     }
     auto started = security::ZapHandler::Start(context, security::KeyStorePath(config.data_dir),
-                                               [&sessions](const std::string& gun) {
-                                                 const int closed = sessions.Close(gun);
+                                               [&sessions](const std::string& gun, const std::string& key) {
+                                                 const int closed = sessions.Close(key);
                                                  spdlog::warn("security: closed {} connection(s) of gun {}", closed,
                                                               gun);
                                                });

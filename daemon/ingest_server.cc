@@ -74,10 +74,12 @@ Result<std::string> IngestServer::Sender(zmq::message_t& frame) {
     spdlog::warn("security: a message without an authenticated gun was refused");
     return Status::PermissionDenied("message", "not authenticated");
   }
-  if (sessions_) sessions_->Seen(gun, security::SourceFdOf(frame));
-  if (zap_ && !zap_->Current()->IsActive(security::KeyRole::kGun, gun)) {
-    spdlog::warn("security: gun {} sent a message after its key was revoked; refused, closing its connection", gun);
-    if (sessions_) sessions_->Close(gun);
+  const std::string key = security::ClientKeyOf(frame);
+  if (sessions_) sessions_->Seen(key, security::SourceFdOf(frame));
+  if (zap_ && !zap_->Current()->IsKeyActive(security::KeyRole::kGun, key)) {
+    spdlog::warn("security: gun {} sent a message after its key {} was revoked; refused, closing its connection", gun,
+                 security::ShortKey(key));
+    closing_.emplace_back(key, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
     return Status::PermissionDenied("gun " + gun, "its key was revoked at this station");
   }
   return gun;
@@ -150,6 +152,7 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>&
                                             "this connection is gun " + *gun + "; a gun may send only its own batches");
     item.refused_raw = FirstLineOf(body);
     item.batch.origin = batch->origin;
+    item.batch.origin.device = *gun;  // filed under the gun that sent it, not the one it named
   } else {
     rows += batch->rows.size() + batch->problems.size();
     item.batch = std::move(*batch);
@@ -214,10 +217,20 @@ Status IngestServer::Run(int stop_fd) {
   for (;;) {
     try {
       // An absent item has no socket and fd -1, which poll() skips.
-      zmq::poll(items, 4, std::chrono::milliseconds(1000));
+      zmq::poll(items, 4, std::chrono::milliseconds(closing_.empty() ? 1000 : 50));
       if (items[1].revents & ZMQ_POLLIN) return Status::OK();
       if (control_ && (items[2].revents & ZMQ_POLLIN)) control_->HandleWaiting();
-      if (handshakes_ && (items[3].revents & ZMQ_POLLIN)) handshakes_->Drain();
+      // Every pass, not only on an event: a count waiting for its 10 s
+      // report is reported even when no more failures come.
+      if (handshakes_) handshakes_->Drain();
+      for (auto it = closing_.begin(); it != closing_.end();) {
+        if (std::chrono::steady_clock::now() < it->second) {
+          ++it;
+          continue;
+        }
+        if (sessions_) sessions_->Close(it->first);
+        it = closing_.erase(it);
+      }
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
       group.clear();
       peers.clear();

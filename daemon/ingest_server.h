@@ -81,6 +81,9 @@ class IngestServer {
   std::function<void()> after_commit_;
   ControlServer* control_ = nullptr;
   std::unique_ptr<security::HandshakeWatch> handshakes_;  // with CURVE only
+  // Revoked keys whose connections close once their refusal has had time
+  // to leave: closed at once, the gun would never read why.
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> closing_;
   const security::ZapHandler* zap_ = nullptr;
   security::SessionTracker* sessions_ = nullptr;
 };

@@ -412,6 +412,13 @@ Result<std::string> ApplyProblemMessage(sql::Db& db, const ProblemSettings& sett
   if (!j.is_object() || text("case").empty()) return std::string("not a ") + kind + " message (no case)";
   const std::string case_no = text("case");
   if (!text("to").empty() && text("to") != settings.station) return "addressed to " + text("to") + ", not to us";
+  // A case number starts with the code of the station that opened it
+  // (571001-20261201-0001); national vouches for `from`, so a station can
+  // raise or close only its own cases, never take another station's number.
+  if ((kind == kProblemAlert || kind == kProblemClosed) && case_no.rfind(from + "-", 0) != 0) {
+    spdlog::warn("security: station {} sent a {} for case {}, which is not its own; ignored", from, kind, case_no);
+    return "case " + case_no + " is not station " + from + "'s; ignored";
+  }
 
   if (kind == kProblemAlert) {
     auto keep = Prepare(db,

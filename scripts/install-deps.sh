@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   clang  # the ASan/UBSan pass of scripts/test.sh
+  libclang-rt-14-dev  # the ASan, UBSan and libFuzzer runtimes for clang (the sanitizer pass, scripts/fuzz.sh)
   libzmq3-dev cppzmq-dev
   libsqlite3-dev sqlite3
   libboost-program-options-dev

@@ -53,11 +53,17 @@ bool Allowlist::IsActive(KeyRole role, const std::string& name) const {
   return active_by_name_.count({role, name}) > 0;
 }
 
-std::vector<std::string> Allowlist::LostKeys(const Allowlist& now) const {
-  std::vector<std::string> lost;
-  for (const auto& [who, count] : active_by_name_) {
-    auto it = now.active_by_name_.find(who);
-    if (it == now.active_by_name_.end() || it->second < count) lost.push_back(who.second);
+bool Allowlist::IsKeyActive(KeyRole role, const std::string& key) const {
+  auto it = by_key_.find(key);
+  return it != by_key_.end() && it->second.active() && it->second.role == role;
+}
+
+std::vector<Allowlist::LostKey> Allowlist::LostKeys(const Allowlist& now) const {
+  std::vector<LostKey> lost;
+  for (const auto& [key, k] : by_key_) {
+    if (!k.active()) continue;
+    auto it = now.by_key_.find(key);
+    if (it == now.by_key_.end() || !it->second.active()) lost.push_back({k.name, key});
   }
   return lost;
 }

@@ -31,13 +31,21 @@ class Allowlist {
   // `client_key` is the Z85 text of the client's long-term public key.
   ZapDecision Decide(std::string_view domain, std::string_view mechanism, std::string_view client_key) const;
 
-  // True while `name` has an active key of `role`: checked on every message,
-  // so a revoked name is refused even before its connection is closed.
+  // True while `name` has an active key of `role`.
   bool IsActive(KeyRole role, const std::string& name) const;
 
-  // The names of `role` with fewer active keys in `now` than here: their
-  // open connections must be closed (ZAP is asked only at handshake).
-  std::vector<std::string> LostKeys(const Allowlist& now) const;
+  // True while `key` (Z85) is enrolled for `role` and not revoked: checked
+  // on every message, so a revoked key is refused even before its
+  // connection is closed, and after a rotation the new key of the same
+  // name still works.
+  bool IsKeyActive(KeyRole role, const std::string& key) const;
+
+  // The keys active here and not in `now`, with their names: their open
+  // connections must be closed (ZAP is asked only at handshake).
+  struct LostKey {
+    std::string name, key;
+  };
+  std::vector<LostKey> LostKeys(const Allowlist& now) const;
 
   std::size_t active_count() const { return active_keys_; }
 

@@ -14,20 +14,20 @@ bool PeerOf(int fd, sockaddr_storage* peer, socklen_t* len) {
 
 }  // namespace
 
-void SessionTracker::Seen(const std::string& user_id, int fd) {
-  if (fd < 0 || user_id.empty()) return;
+void SessionTracker::Seen(const std::string& key, int fd) {
+  if (fd < 0 || key.empty()) return;
   Connection c;
-  c.user_id = user_id;
+  c.key = key;
   if (!PeerOf(fd, &c.peer, &c.peer_len)) return;
   std::lock_guard<std::mutex> lock(mutex_);
   by_fd_[fd] = std::move(c);
 }
 
-int SessionTracker::Close(const std::string& user_id) {
+int SessionTracker::Close(const std::string& key) {
   std::lock_guard<std::mutex> lock(mutex_);
   int closed = 0;
   for (auto it = by_fd_.begin(); it != by_fd_.end();) {
-    if (it->second.user_id != user_id) {
+    if (it->second.key != key) {
       ++it;
       continue;
     }
@@ -47,6 +47,11 @@ int SessionTracker::Close(const std::string& user_id) {
 
 std::string UserIdOf(const zmq::message_t& frame) {
   const char* value = zmq_msg_gets(const_cast<zmq_msg_t*>(frame.handle()), "User-Id");
+  return value ? std::string(value) : std::string();
+}
+
+std::string ClientKeyOf(const zmq::message_t& frame) {
+  const char* value = zmq_msg_gets(const_cast<zmq_msg_t*>(frame.handle()), "X-Key");
   return value ? std::string(value) : std::string();
 }
 

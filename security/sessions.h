@@ -1,5 +1,5 @@
 #pragma once
-// The open connections of each authenticated name, so that a revocation
+// The open connections of each authenticated key, so that a revocation
 // can close them: ZAP is asked once per handshake (RELIABILITY.md §6.8),
 // and libzmq has no call to drop one peer of a ROUTER. Each message tells
 // its connection's file descriptor (ZMQ_SRCFD); shutting that descriptor
@@ -19,18 +19,19 @@ namespace station::security {
 
 class SessionTracker {
  public:
-  // Notes that a message of `user_id` came in on connection `fd`: one
-  // getpeername and one lookup, against messages of up to thousands of scans.
-  void Seen(const std::string& user_id, int fd);
+  // Notes that a message from `key` (the client's public key, Z85) came in
+  // on connection `fd`: one getpeername and one lookup, against messages of
+  // up to thousands of scans.
+  void Seen(const std::string& key, int fd);
 
-  // Shuts down every connection noted for `user_id`; returns how many. A
+  // Shuts down every connection noted for `key`; returns how many. A
   // descriptor whose peer address changed since (closed, then reused for
   // another connection) is left alone.
-  int Close(const std::string& user_id);
+  int Close(const std::string& key);
 
  private:
   struct Connection {
-    std::string user_id;
+    std::string key;
     sockaddr_storage peer{};
     socklen_t peer_len = 0;
   };
@@ -43,6 +44,10 @@ class SessionTracker {
 // The ZAP User-Id of a received frame; empty when there is none (an ipc://
 // or --insecure socket). cppzmq's gets() throws then (RELIABILITY.md V6).
 std::string UserIdOf(const zmq::message_t& frame);
+
+// The client's public key (Z85) the ZAP handler put in the connection's
+// metadata as X-Key; empty when there is none.
+std::string ClientKeyOf(const zmq::message_t& frame);
 
 // The descriptor of the connection a frame came in on, or -1.
 int SourceFdOf(zmq::message_t& frame);

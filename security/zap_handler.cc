@@ -1,5 +1,7 @@
 #include "security/zap_handler.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -18,14 +20,48 @@ constexpr int kLoggedRefusals = 20;  // a minute
 
 }  // namespace
 
-ZapHandler::ZapHandler(zmq::context_t& context, KeyStore store, OnKeyLost on_key_lost)
-    : socket_(context, zmq::socket_type::rep), store_(std::move(store)), on_key_lost_(std::move(on_key_lost)) {}
+ZapHandler::ZapHandler(zmq::context_t& context, std::string path, KeyStore store, OnKeyLost on_key_lost)
+    : socket_(context, zmq::socket_type::rep),
+      path_(std::move(path)),
+      store_(std::move(store)),
+      on_key_lost_(std::move(on_key_lost)) {
+  struct stat st;
+  if (::stat(path_.c_str(), &st) == 0) {
+    inode_ = st.st_ino;
+    device_ = st.st_dev;
+  }
+}
+
+void ZapHandler::FollowFile() {
+  struct stat st;
+  const bool same = ::stat(path_.c_str(), &st) == 0 && st.st_ino == inode_ && st.st_dev == device_;
+  if (same) return;
+  // Gone or replaced: open what is there now (an empty keys.db when none:
+  // nobody gets in, the safe side).
+  auto reopened = KeyStore::Open(path_);
+  if (!reopened.ok()) return ReportUnreadable(reopened.status());
+  store_ = std::move(*reopened);
+  version_ = -1;
+  if (::stat(path_.c_str(), &st) == 0) {
+    inode_ = st.st_ino;
+    device_ = st.st_dev;
+  }
+  spdlog::warn("keys database {} was replaced; reading the new one", path_);
+}
+
+void ZapHandler::ReportUnreadable(const Status& why) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_error_log_) return;
+  next_error_log_ = now + std::chrono::minutes(1);
+  spdlog::error("keys database not readable, keeping the keys in force: {}", why.ToString());
+}
 
 Result<std::unique_ptr<ZapHandler>> ZapHandler::Start(zmq::context_t& context, const std::string& keys_db,
                                                       OnKeyLost on_key_lost) {
   auto store = KeyStore::Open(keys_db);
   if (!store.ok()) return Status::IOError("keys database " + keys_db, store.status().ToString());
-  std::unique_ptr<ZapHandler> handler(new ZapHandler(context, std::move(*store), std::move(on_key_lost)));
+  std::unique_ptr<ZapHandler> handler(
+      new ZapHandler(context, keys_db, std::move(*store), std::move(on_key_lost)));
   handler->Reload();
   if (!handler->current_) return Status::IOError("keys database " + keys_db, "cannot be read");
   try {
@@ -49,17 +85,12 @@ std::shared_ptr<const Allowlist> ZapHandler::Current() const {
 }
 
 void ZapHandler::Reload() {
+  FollowFile();
   auto version = store_.Version();
-  if (!version.ok()) {
-    spdlog::error("keys database not readable, keeping the keys in force: {}", version.status().ToString());
-    return;
-  }
+  if (!version.ok()) return ReportUnreadable(version.status());
   if (*version == version_ && current_) return;
   auto keys = store_.List();
-  if (!keys.ok()) {
-    spdlog::error("keys database not readable, keeping the keys in force: {}", keys.status().ToString());
-    return;
-  }
+  if (!keys.ok()) return ReportUnreadable(keys.status());
   version_ = *version;
   auto next = std::make_shared<const Allowlist>(*keys);
   std::shared_ptr<const Allowlist> before;
@@ -73,9 +104,9 @@ void ZapHandler::Reload() {
     return;
   }
   spdlog::info("keys changed: {} active", next->active_count());
-  for (const std::string& name : before->LostKeys(*next)) {
-    spdlog::warn("security: a key of {} was revoked; closing its open connections", name);
-    if (on_key_lost_) on_key_lost_(name);
+  for (const Allowlist::LostKey& lost : before->LostKeys(*next)) {
+    spdlog::warn("security: key {} of {} was revoked; closing its open connections", ShortKey(lost.key), lost.name);
+    if (on_key_lost_) on_key_lost_(lost.name, lost.key);
   }
 }
 
@@ -91,7 +122,7 @@ void ZapHandler::Answer() {
     if (!more) break;
   }
   if (frames.empty()) return;
-  std::string status = "400", text = "refused", user_id;
+  std::string status = "400", text = "refused", user_id, metadata;
   if (frames.size() < 6 || frames[0].to_string_view() != "1.0") {
     status = "500";
     text = "malformed ZAP request";
@@ -106,6 +137,16 @@ void ZapHandler::Answer() {
       status = "200";
       text = "OK";
       user_id = d.user_id;
+      // The key itself rides along as connection metadata (ZMTP property
+      // X-Key: name length, name, 4-byte big-endian value length, value),
+      // so each message can be checked against the key, not only the name.
+      metadata.push_back(static_cast<char>(5));
+      metadata += "X-Key";
+      const std::uint32_t n = static_cast<std::uint32_t>(key.size());
+      const char length[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                              static_cast<char>(n)};
+      metadata.append(length, 4);
+      metadata += key;
       spdlog::debug("security: {} connected from {} on {}", user_id, address, domain);
     } else {
       text = d.why;
@@ -135,7 +176,7 @@ void ZapHandler::Answer() {
     socket_.send(zmq::buffer(status), zmq::send_flags::sndmore);
     socket_.send(zmq::buffer(text), zmq::send_flags::sndmore);
     socket_.send(zmq::buffer(user_id), zmq::send_flags::sndmore);
-    socket_.send(zmq::message_t(), zmq::send_flags::none);  // no metadata
+    socket_.send(zmq::buffer(metadata), zmq::send_flags::none);
   } catch (const zmq::error_t& e) {
     spdlog::error("security: ZAP reply not sent: {}", e.what());
   }

@@ -21,8 +21,9 @@ namespace station::security {
 
 class ZapHandler {
  public:
-  // Called on the handler's thread with each name that lost an active key.
-  using OnKeyLost = std::function<void(const std::string& name)>;
+  // Called on the handler's thread with each key revoked (or removed) and
+  // the name it was enrolled for.
+  using OnKeyLost = std::function<void(const std::string& name, const std::string& key)>;
 
   // Opens keys.db (creating it empty), loads it, binds inproc://zeromq.zap.01
   // in `context` and starts the thread. kIOError when keys.db cannot be
@@ -35,13 +36,21 @@ class ZapHandler {
   std::shared_ptr<const Allowlist> Current() const;
 
  private:
-  ZapHandler(zmq::context_t& context, KeyStore store, OnKeyLost on_key_lost);
+  ZapHandler(zmq::context_t& context, std::string path, KeyStore store, OnKeyLost on_key_lost);
+  // Reopens keys.db when the file at its path is another one (replaced,
+  // restored from a backup): a watch on the old inode would miss every
+  // later enrollment and revocation.
+  void FollowFile();
+  void ReportUnreadable(const Status& why);
   void Loop();
   void Answer();
   void Reload();
 
   zmq::socket_t socket_;
+  std::string path_;
+  std::uint64_t inode_ = 0, device_ = 0;
   KeyStore store_;
+  std::chrono::steady_clock::time_point next_error_log_{};
   OnKeyLost on_key_lost_;
   std::int64_t version_ = -1;
   // Refusals logged one by one, at most kLoggedRefusals a minute; the rest counted.

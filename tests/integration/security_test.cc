@@ -176,6 +176,7 @@ TEST_CASE("a gun sending another gun's batch is refused and logged, the file sta
   auto q = RunStationctl(data, {"quarantine", "--json"});
   REQUIRE(q.exit_code == 0);
   CHECK_THAT(q.out, Catch::Contains("a gun may send only its own batches"));
+  CHECK(QueryInt(data, "SELECT count(*) FROM quarantine WHERE kind = 'batch' AND device = 'PDA-0001'") == 1);
 }
 
 TEST_CASE("a client without CURVE, or with a key nobody enrolled, gets nothing in (T9 a b)",
@@ -327,7 +328,7 @@ TEST_CASE("at national a station speaks only as itself, and a revoked station is
   // T11 at national: revoking the station closes its live link.
   auto revoke = RunStationctl(nat, {"keys", "revoke", "571001"});
   REQUIRE(revoke.exit_code == 0);
-  CHECK(WaitFor([&] { return LogHas(nat_log, "connection(s) of station 571001"); }, 10s));
+  CHECK(WaitFor([&] { return LogHas(nat_log, "closed 1 connection(s) of station 571001"); }, 10s));
   CHECK(WaitFor(
       [&] {
         auto r = RunStationctl(data, {"status", "--json"});
@@ -353,6 +354,13 @@ TEST_CASE("startup guards: a readable secret key, a forced synchronous, a non-lo
                           10s);
   CHECK(loose.exit_code == 1);
   CHECK_THAT(loose.err, Catch::Contains("station.key_secret") && Catch::Contains("readable by group or others"));
+  // A station that ran before and lost its secret key does not make a new one quietly.
+  std::filesystem::rename(data + "/keys/station.key_secret", data + "/keys/station.key_secret.bak");
+  auto lost = RunCommand({StationdPath(), "--station", "571001", "--data-dir", data, "--ingest", "tcp://127.0.0.1:*"},
+                         10s);
+  CHECK(lost.exit_code == 1);
+  CHECK_THAT(lost.err, Catch::Contains("is missing, but this station has run before"));
+  CHECK_FALSE(std::filesystem::exists(data + "/keys/station.key_secret"));
 
   const GunKeys gun = CreateGunKeys(dir.Path("guns"), "PDA-0001");
   REQUIRE(::chmod(gun.secret_file.c_str(), 0604) == 0);
@@ -406,6 +414,53 @@ TEST_CASE("startup guards: a readable secret key, a forced synchronous, a non-lo
 
 namespace station::test {
 
+// A raw CURVE DEALER with a gun's key, and a monitor on its handshakes.
+struct RawGun {
+  zmq::context_t context{1};
+  zmq::socket_t socket{context, zmq::socket_type::dealer};
+  zmq::socket_t monitor{context, zmq::socket_type::pair};
+
+  RawGun(const std::string& endpoint, const std::string& station_key_file, const std::string& secret_file) {
+    auto server_key = security::ReadPublicKey(station_key_file);
+    auto own = security::ReadSecretKeyFile(secret_file);
+    REQUIRE(server_key.ok());
+    REQUIRE(own.ok());
+    socket.set(zmq::sockopt::linger, 0);
+    security::ApplyClientSecurity(socket, {true, *server_key, *own});
+    REQUIRE(zmq_socket_monitor(socket.handle(), "inproc://raw-gun",
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0);
+    monitor.set(zmq::sockopt::linger, 0);
+    monitor.connect("inproc://raw-gun");
+    socket.connect(endpoint);
+  }
+  // True when handshake event `id` comes within `wait`.
+  bool Event(std::uint16_t want, std::chrono::milliseconds wait) {
+    const auto deadline = Clock::now() + wait;
+    while (Clock::now() < deadline) {
+      zmq::pollitem_t item{monitor.handle(), 0, ZMQ_POLLIN, 0};
+      if (zmq::poll(&item, 1, 100ms) != 1) continue;
+      zmq::message_t event, address;
+      (void)monitor.recv(event);
+      if (event.more()) (void)monitor.recv(address);
+      std::uint16_t id = 0;
+      std::memcpy(&id, event.data(), sizeof id);
+      if (id == want) return true;
+    }
+    return false;
+  }
+  // Sends `frames` and returns the reply, or "" when none comes within `wait`.
+  std::string Ask(const std::vector<std::string>& frames, std::chrono::milliseconds wait) {
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, wait) != 1) return "";
+    zmq::message_t reply;
+    (void)socket.recv(reply);
+    return reply.to_string();
+  }
+};
+
 TEST_CASE("a revoked gun that only ever sent junk is cut off too", "[integration][security]") {
   TempDir dir;
   const std::string data = dir.Path("data"), log = dir.Path("stationd.log");
@@ -413,28 +468,44 @@ TEST_CASE("a revoked gun that only ever sent junk is cut off too", "[integration
   const GunKeys gun = CreateGunKeys(dir.Path("guns"), "PDA-R");
   Enroll(data, gun.public_file, "gun", "PDA-R");
   std::this_thread::sleep_for(1200ms);  // the ZAP handler looks at keys.db every 500 ms
-  auto server_key = security::ReadPublicKey(data + "/keys/station.key");
-  auto own = security::ReadSecretKeyFile(gun.secret_file);
-  REQUIRE(server_key.ok());
-  REQUIRE(own.ok());
-  zmq::context_t context(1);
-  zmq::socket_t s(context, zmq::socket_type::dealer);
-  s.set(zmq::sockopt::linger, 0);
-  security::ApplyClientSecurity(s, {true, *server_key, *own});
-  s.connect(station.endpoint);
-  auto junk_answered = [&](std::chrono::milliseconds wait) {
-    s.send(zmq::str_buffer("junk"), zmq::send_flags::dontwait);
-    zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, wait) != 1) return false;
-    zmq::message_t reply;
-    (void)s.recv(reply);
-    return reply.to_string_view().find("InvalidArgument") != std::string_view::npos;
-  };
-  REQUIRE(junk_answered(5000ms));
+  RawGun raw(station.endpoint, data + "/keys/station.key", gun.secret_file);
+  REQUIRE(raw.Event(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 5000ms));
+  CHECK_THAT(raw.Ask({"junk"}, 5000ms), Catch::Contains("InvalidArgument"));
   REQUIRE(RunStationctl(data, {"keys", "revoke", "PDA-R"}).exit_code == 0);
   CHECK(WaitFor([&] { return LogHas(log, "closed 1 connection(s) of gun PDA-R"); }, 10s));
-  CHECK_FALSE(junk_answered(1500ms));
+  // Closed by stationd; libzmq reconnects and the handshake is refused.
+  CHECK(raw.Event(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 5000ms));
+  CHECK(raw.Ask({"junk"}, 1500ms).empty());
   CHECK(LogHas(log, "batch refused gun=PDA-R"));
+}
+
+TEST_CASE("rotating a gun's key: the old key's idle connection is refused at its first message, the new key docks",
+          "[integration][security]") {
+  TempDir dir;
+  const std::string data = dir.Path("data"), log = dir.Path("stationd.log");
+  auto station = StartStationd(data, "571001", log, nullptr, "tcp://127.0.0.1:*", {kSecure});
+  const GunKeys old_key = CreateGunKeys(dir.Path("old"), "PDA-0001");
+  Enroll(data, old_key.public_file, "gun", "PDA-0001");
+  std::this_thread::sleep_for(1200ms);
+  RawGun idle(station.endpoint, data + "/keys/station.key", old_key.secret_file);
+  REQUIRE(idle.Event(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 5000ms));  // connected, and says nothing yet
+  // Enroll the new pair and revoke the old key by its public key, back to back.
+  const GunKeys new_key = CreateGunKeys(dir.Path("new"), "PDA-0001");
+  Enroll(data, new_key.public_file, "gun", "PDA-0001");
+  auto old_public = security::ReadPublicKey(old_key.public_file);
+  REQUIRE(old_public.ok());
+  REQUIRE(RunStationctl(data, {"keys", "revoke", *old_public}).exit_code == 0);
+  std::this_thread::sleep_for(1200ms);
+  const std::string reply =
+      idle.Ask({EncodeBatchHeader({"r1", 0}), ThreeScans("PDA-0001", "20261201-0001", 900)}, 5000ms);
+  CHECK_THAT(reply, Catch::Contains("PermissionDenied") && Catch::Contains("revoked"));
+  CHECK(CountScans(data) == 0);
+  CHECK(idle.Event(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 5000ms));
+  PutFile(dir.Path("spool"), "b1", ThreeScans("PDA-0001", "20261201-0002", 910));
+  auto docked = DockAs(station.endpoint, data, new_key, dir.Path("spool"));
+  INFO(docked.err);
+  CHECK(docked.exit_code == 0);
+  CHECK(CountScans(data) == 3);
 }
 
 }  // namespace station::test

@@ -236,11 +236,19 @@ TEST_CASE("problem desk: the origin keeps each alert once and answers it once", 
   const nlohmann::json alert = {{"type", "problem_alert"}, {"v", 1}, {"case", "571001-20261201-0001"},
                                 {"from", "571001"},       {"to", "310001"}, {"waybill", "ZT7730000000011"},
                                 {"reason", "wrong_phone"}};
+  // Another station cannot take 571001's case number first (national
+  // vouches for the sender; the number names its station).
+  nlohmann::json forged = alert;
+  forged["from"] = "200001";
+  forged["waybill"] = "ZT7730000000099";
+  origin.Mail("200001", kProblemAlert, forged);
   origin.Mail("571001", kProblemAlert, alert);
   origin.Mail("571001", kProblemAlert, alert);  // delivered twice
   origin.Pass(settings, kT0);
   CHECK(origin.Int("SELECT count(*) FROM problem_alerts") == 1);
   CHECK(origin.Text("SELECT state FROM problem_alerts") == "alerted");
+  CHECK(origin.Text("SELECT from_station FROM problem_alerts") == "571001");
+  CHECK(origin.Text("SELECT waybill FROM problem_alerts") == "ZT7730000000011");
 
   ProblemAnswer answer{"571001-20261201-0001", "new_phone", "", "", "", "clerk-li"};
   CHECK(AnswerAlert(origin.db, settings, answer, kT0).code() == Code::kInvalidArgument);  // no phone
@@ -259,6 +267,11 @@ TEST_CASE("problem desk: the origin keeps each alert once and answers it once", 
   unknown.case_no = "571001-20261201-0042";
   CHECK(AnswerAlert(origin.db, settings, unknown, kT0).code() == Code::kNotFound);
 
+  // Nor close it.
+  origin.Mail("200001", kProblemClosed,
+              {{"type", "problem_closed"}, {"v", 1}, {"case", "571001-20261201-0001"}, {"from", "200001"}, {"to", "310001"}});
+  origin.Pass(settings, kT0 + kMinute / 2);
+  CHECK(origin.Text("SELECT state FROM problem_alerts") == "answered");
   // The reporting station closed it: the origin hears so, and cannot answer again.
   origin.Mail("571001", kProblemClosed,
               {{"type", "problem_closed"}, {"v", 1}, {"case", "571001-20261201-0001"}, {"from", "571001"}, {"to", "310001"}});

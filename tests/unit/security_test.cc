@@ -192,11 +192,17 @@ TEST_CASE("the ZAP decision: only an active key of the domain's role gets in, as
   CHECK_FALSE(list.Decide("other", "CURVE", gun.public_key).allowed);
   CHECK(list.IsActive(KeyRole::kGun, "PDA-0042"));
   CHECK_FALSE(list.IsActive(KeyRole::kStation, "PDA-0042"));
+  CHECK(list.IsKeyActive(KeyRole::kGun, gun.public_key));
+  CHECK_FALSE(list.IsKeyActive(KeyRole::kGun, old_gun.public_key));  // revoked; the name has another key
+  CHECK_FALSE(list.IsKeyActive(KeyRole::kStation, gun.public_key));
 
   // Revoking the last active key of a name loses it; a rotation's new key keeps it active.
   keys[0].revoked_ms = 9;
   const security::Allowlist after(keys);
-  CHECK(list.LostKeys(after) == std::vector<std::string>{"PDA-0042"});
+  auto lost = list.LostKeys(after);
+  REQUIRE(lost.size() == 1);
+  CHECK(lost[0].name == "PDA-0042");
+  CHECK(lost[0].key == gun.public_key);
   CHECK_FALSE(after.IsActive(KeyRole::kGun, "PDA-0042"));
   CHECK(after.LostKeys(list).empty());
 }
@@ -250,7 +256,7 @@ std::string ReceiveUserId(zmq::socket_t& server, std::chrono::milliseconds timeo
   zmq::message_t id, body;
   (void)server.recv(id);
   (void)server.recv(body);
-  return security::UserIdOf(body);
+  return security::UserIdOf(body) + " " + security::ClientKeyOf(body);
 }
 
 }  // namespace
@@ -276,15 +282,16 @@ TEST_CASE("the ZAP handler lets an enrolled key in as its name, and a revocation
   zmq::context_t context(1);
   std::mutex mutex;
   std::set<std::string> lost;
-  auto zap = security::ZapHandler::Start(context, dir.Path("keys.db"), [&](const std::string& name) {
-    std::lock_guard<std::mutex> lock(mutex);
-    lost.insert(name);
-  });
+  auto zap = security::ZapHandler::Start(context, dir.Path("keys.db"),
+                                         [&](const std::string& name, const std::string& key) {
+                                           std::lock_guard<std::mutex> lock(mutex);
+                                           lost.insert(name + " " + key);
+                                         });
   REQUIRE(zap.ok());
   auto server = BindCurveServer(context, server_pair);
   auto good = ConnectClient(context, server.endpoint, server_pair.public_key, gun);
   good.send(zmq::str_buffer("hello"), zmq::send_flags::none);
-  CHECK(ReceiveUserId(server.socket, 3000ms) == "PDA-0042");
+  CHECK(ReceiveUserId(server.socket, 3000ms) == "PDA-0042 " + gun.public_key);
   auto bad = ConnectClient(context, server.endpoint, server_pair.public_key, stranger);
   bad.send(zmq::str_buffer("let me in"), zmq::send_flags::dontwait);
   CHECK(ReceiveUserId(server.socket, 1000ms) == "(none)");
@@ -295,7 +302,7 @@ TEST_CASE("the ZAP handler lets an enrolled key in as its name, and a revocation
   CHECK(WaitFor(
       [&] {
         std::lock_guard<std::mutex> lock(mutex);
-        return lost.count("PDA-0042") == 1;
+        return lost.count("PDA-0042 " + gun.public_key) == 1;
       },
       2000ms));
   CHECK_FALSE((*zap)->Current()->IsActive(KeyRole::kGun, "PDA-0042"));

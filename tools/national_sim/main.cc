@@ -98,8 +98,9 @@ int Serve(const std::string& listen, const std::string& data_dir, const std::vec
     }
     if (created) spdlog::info("created national's key pair in {}/keys; stations pin national.key", data_dir);
     auto started = station::security::ZapHandler::Start(
-        context, station::security::KeyStorePath(data_dir), [&sessions](const std::string& station) {
-          spdlog::warn("security: closed {} connection(s) of station {}", sessions.Close(station), station);
+        context, station::security::KeyStorePath(data_dir),
+        [&sessions](const std::string& station, const std::string& key) {
+          spdlog::warn("security: closed {} connection(s) of station {}", sessions.Close(key), station);
         });
     if (!started.ok()) {
       spdlog::critical("cannot start: {}", started.status().ToString());

@@ -89,7 +89,8 @@ bool NationalServer::ReadMessage(Request& r) {
   }
   if (r.frames >= 2) {
     r.sender = security::UserIdOf(r.header);
-    if (sessions_) sessions_->Seen(r.sender, security::SourceFdOf(r.header));
+    r.sender_key = security::ClientKeyOf(r.header);
+    if (sessions_) sessions_->Seen(r.sender_key, security::SourceFdOf(r.header));
   }
   if (r.frames < 2 || r.header.size() > kMaxPeek) return true;
   json j = json::parse(r.header.data<char>(), r.header.data<char>() + r.header.size(), nullptr, false);
@@ -156,10 +157,10 @@ void NationalServer::Refuse(Request& r, const Status& why) {
 Status NationalServer::CheckSpeaker(const Request& r, const std::string& claimed) {
   if (!curve_) return Status::OK();
   if (r.sender.empty()) return Status::PermissionDenied(r.type, "not authenticated");
-  if (zap_ && !zap_->Current()->IsActive(security::KeyRole::kStation, r.sender)) {
+  if (zap_ && !zap_->Current()->IsKeyActive(security::KeyRole::kStation, r.sender_key)) {
     spdlog::warn("security: station {} sent a {} after its key was revoked; refused, closing its connection", r.sender,
                  r.type);
-    if (sessions_) sessions_->Close(r.sender);
+    if (sessions_) sessions_->Close(r.sender_key);
     return Status::PermissionDenied("station " + r.sender, "its key was revoked at national");
   }
   if (claimed != r.sender) {
@@ -383,7 +384,7 @@ Status NationalServer::Run(int stop_fd) {
       items[2].revents = 0;
       zmq::poll(items, silent ? 1 : 3, timeout);
       if (items[0].revents & ZMQ_POLLIN) return Status::OK();
-      if (handshakes_ && (items[2].revents & ZMQ_POLLIN)) handshakes_->Drain();
+      if (handshakes_) handshakes_->Drain();  // every pass: a pending count gets reported
       if (silent) continue;
       if (silent_until_) {
         silent_until_.reset();

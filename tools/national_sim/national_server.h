@@ -74,6 +74,7 @@ class NationalServer {
     // Read from the header before it is decoded, for whatever reply it gets.
     std::string type, req, msg_id;
     std::string sender;  // the station its key belongs to (ZAP User-Id); empty without CURVE
+    std::string sender_key;  // that key (Z85)
     // An upload waiting for the group commit.
     std::string station;
     std::vector<UploadedScan> scans;

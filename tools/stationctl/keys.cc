@@ -82,6 +82,12 @@ int CmdKeysEnroll(const CtlOptions& options, const std::string& file_or_key) {
   const std::string& name = options.gun.empty() ? options.station : options.gun;
   auto key = security::ReadPublicKey(file_or_key);
   if (!key.ok()) return Fail(key.status());
+  if (file_or_key.find(".key_secret") != std::string::npos) {
+    std::cerr << "stationctl: warning: " << file_or_key
+              << " is a secret key file; only its public key is enrolled. Enroll the .key file next time: the "
+                 "secret one should never leave the "
+              << (options.gun.empty() ? "station" : "dock") << "\n";
+  }
   auto store = OpenKeyStore(options);
   if (!store.ok()) return Fail(store.status());
   if (Status s = store->Enroll(*key, role, name, ClerkName(options), NowMs()); !s.ok()) return Fail(s);
