@@ -136,7 +136,7 @@ TEST_CASE("an unenrolled gun is refused, an enrolled one docks, a revoked one is
   CHECK(FilesIn(live_spool, ".csv") == std::vector<std::string>{"b3.csv"});
   live.Signal(SIGTERM);
   CHECK(live.Wait(5s) != ChildProcess::kTimedOut);
-  PrintFigures("[T11] revoked gun's open connection closed %lld ms after stationctl keys revoke",
+  PrintFigures("[T11] revoked gun's open connection closed %lld ms after stationctl keys revoke\n",
                static_cast<long long>(closed_ms));
 
   auto listed = RunStationctl(data, {"keys", "list", "--json"});
