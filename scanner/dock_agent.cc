@@ -98,6 +98,9 @@ void Agent::Connect() {
   for (auto& [req, part] : parts_) part.in_flight = false;
   in_flight_ = 0;
   connected_ = false;
+  // Stop the old socket's monitor before either closes, so no event is
+  // left in flight between them.
+  if (socket_ && monitor_) zmq_socket_monitor(socket_->handle(), nullptr, 0);
   monitor_.reset();
   socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   socket_->set(zmq::sockopt::linger, 0);

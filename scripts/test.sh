@@ -35,7 +35,7 @@ if [ -z "${STATION_SKIP_SANITIZERS:-}" ]; then
   # times slower; their full length ran in the pass above): what this pass
   # looks for is a memory error or UB on each path, not the count of kills.
   STATION_FIGURES_FILE=/dev/null STATION_KILL_CYCLES=8 STATION_SIGTERM_ROUNDS=4 STATION_UPLINK_FILES=4 \
-    ctest --output-on-failure -j2 --timeout 600
+    LSAN_OPTIONS="suppressions=$PWD/../scripts/lsan.supp" ctest --output-on-failure -j2 --timeout 600
 fi
 
 # libFuzzer on the gun batch reader and every wire parser (RELIABILITY.md

@@ -154,7 +154,16 @@ TEST_CASE("T1: every scan acknowledged before a SIGKILL is stored exactly once a
     REQUIRE(lost == 0);
     station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, endpoint);
   }
-  for (ChildProcess& dock : docks) CHECK(dock.Wait(180s) == 0);
+  for (ChildProcess& dock : docks) {
+    const int exit_code = dock.Wait(180s);
+    INFO("dock log:\n" << [&] {
+      std::ifstream in(dir.Path("dock.log"));
+      std::stringstream text;
+      text << in.rdbuf();
+      return text.str();
+    }());
+    CHECK(exit_code == 0);
+  }
   const std::int64_t stored = CountScans(data);
   const std::int64_t distinct =
       QueryInt(data, "SELECT count(*) FROM (SELECT DISTINCT device, batch, seq FROM scans_full)");

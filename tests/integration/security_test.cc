@@ -450,8 +450,11 @@ struct RawGun {
   }
   // Sends `frames` and returns the reply, or "" when none comes within `wait`.
   std::string Ask(const std::vector<std::string>& frames, std::chrono::milliseconds wait) {
+    // Never blocking: with its connection refused for good, a DEALER has
+    // nobody to queue to and a blocking send would wait for ever.
     for (std::size_t i = 0; i < frames.size(); ++i) {
-      socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+      const auto more = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+      if (!socket.send(zmq::buffer(frames[i]), more | zmq::send_flags::dontwait)) return "";
     }
     zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
     if (zmq::poll(&item, 1, wait) != 1) return "";
