@@ -41,6 +41,7 @@
 #include "security/link_security.h"
 #include "tests/support/child_process.h"
 #include "tests/support/figures.h"
+#include "tests/support/asan.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
@@ -55,19 +56,7 @@ using Clock = std::chrono::steady_clock;
 // memory in quarantine (256 MB by default) and adds shadow memory, so an
 // instrumented stationd grows by far more for the same work: the bound is
 // the real build's, with room for ASan when it is on (as uplink_test.cc).
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define STATION_UNDER_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define STATION_UNDER_ASAN 1
-#endif
-#ifdef STATION_UNDER_ASAN
-constexpr long kMaxRssGrowthKb = 400 * 1024;
-#else
-constexpr long kMaxRssGrowthKb = 50 * 1024;
-#endif
+constexpr long kMaxRssGrowthKb = (kUnderAsan ? 400 : 50) * 1024;
 
 namespace {
 

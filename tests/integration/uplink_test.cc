@@ -17,6 +17,7 @@
 #include "daemon/sqlite.h"
 #include "tests/support/child_process.h"
 #include "tests/support/figures.h"
+#include "tests/support/asan.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
@@ -31,19 +32,7 @@ using Clock = std::chrono::steady_clock;
 // stationd's memory bound in T6. AddressSanitizer's shadow memory and
 // quarantine take clang's instrumented stationd to about 380 MB here: the
 // bound is the real build's, with room for ASan when it is on.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define STATION_UNDER_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define STATION_UNDER_ASAN 1
-#endif
-#ifdef STATION_UNDER_ASAN
-constexpr long kMaxStationdRssKb = 800 * 1024;
-#else
-constexpr long kMaxStationdRssKb = 200 * 1024;
-#endif
+constexpr long kMaxStationdRssKb = (kUnderAsan ? 800 : 200) * 1024;
 
 namespace {
 
