@@ -66,15 +66,6 @@ constexpr std::size_t kMaxMsgSize = 2 * kMaxMessageBytes + 64 * 1024;
 constexpr double kReplyBoundMs = 2000;  // T12 asks 50 ms; see the top of the file
 const char* const kStation = "571001";
 
-long RssKb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return -1;
-}
-
 double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }

@@ -164,15 +164,6 @@ int UploadAndWait(const std::string& data_dir, int timeout_s) {
       .exit_code;
 }
 
-long RssKb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return -1;
-}
-
 std::string IntegrityCheck(const std::string& path) {
   sql::OpenOptions options;
   options.read_only = true;

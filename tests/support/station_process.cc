@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -134,6 +135,15 @@ std::int64_t QueryInt(const std::string& data_dir, const std::string& query) {
 
 std::int64_t CountScans(const std::string& data_dir, const std::string& where) {
   return QueryInt(data_dir, "SELECT count(*) FROM scans_full WHERE " + where);
+}
+
+long RssKb(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
 }
 
 RunResult RunStationctl(const std::string& data_dir, const std::vector<std::string>& args) {

@@ -56,6 +56,9 @@ int DockOnce(const std::string& endpoint, const std::string& spool, std::chrono:
 // The files in `dir` whose names end with `suffix`.
 std::vector<std::string> FilesIn(const std::string& dir, const std::string& suffix);
 
+// A process's resident memory in kB (VmRSS), or -1 when it is gone.
+long RssKb(int pid);
+
 // stationctl over `data_dir` with `args`, in China's time zone (TZ=CST-8)
 // so the local times it prints are known; bounded to 30 s.
 RunResult RunStationctl(const std::string& data_dir, const std::vector<std::string>& args);
