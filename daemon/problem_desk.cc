@@ -1,5 +1,7 @@
 #include "daemon/problem_desk.h"
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -22,7 +24,13 @@ constexpr const char* kScans =
     " WHERE s.id > ?1 AND s.id <= ?2 AND s.waybill IS NOT NULL"
     " AND ((s.type = 'problem' AND b.device != 'CLERK')"
     "      OR s.waybill IN (SELECT waybill FROM problem_cases WHERE state != 'closed'))"
-    " ORDER BY s.id";
+    " ORDER BY s.id LIMIT ?3";
+
+// At most this many of those scans a pass: each may open a case, and the
+// pass holds the write lock the docks' commits wait for. A backlog (a
+// flood of problem scans, a restart after days) is worked off in passes
+// with the lock let go in between.
+constexpr std::int64_t kScansAPass = 256;
 
 // Whether a pass would do anything at `?1` (now): new scans or mail, an
 // open case whose alert can go, a case past a deadline not yet marked.
@@ -142,7 +150,7 @@ Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::
     std::vector<ProblemScan> scans;
     auto read = sql::Stmt::Prepare(db, kScans);
     if (!read.ok()) return read.status();
-    read->Bind(1, scans_upto).Bind(2, *newest_scan);
+    read->Bind(1, scans_upto).Bind(2, *newest_scan).Bind(3, kScansAPass);
     s = read->ForEachRow([&](const sql::Stmt& r) {
       ProblemScan scan;
       scan.id = r.ColumnInt(0);
@@ -174,7 +182,9 @@ Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::
         pass.closed += *closed ? 1 : 0;
       }
     }
-    scans_upto = *newest_scan;
+    // A full pass stops at its last scan; the next pass goes on from there.
+    pass.more = static_cast<std::int64_t>(scans.size()) == kScansAPass;
+    scans_upto = pass.more ? scans.back().id : *newest_scan;
   }
 
   auto sent = SendAlerts(db, settings, now_ms);
@@ -222,18 +232,28 @@ void ProblemDesk::Wake() {
 }
 
 void ProblemDesk::Run() {
+  // Every commit of scans wakes the desk, but a pass takes the write lock
+  // the docks' commits need (and syncs a commit of its own): passes start
+  // at least kGap apart, a few a second on a busy day rather than one a
+  // commit. After a pass that stopped at its limit, the gap is when the
+  // waiting commits get the lock, before the next pass goes on.
+  constexpr auto kGap = std::chrono::milliseconds(100);
+  const auto tick = std::chrono::milliseconds(options_.tick_ms);
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     woken_ = false;
     lock.unlock();
+    bool more = false;
     try {
       auto pass = RunDeskPass(db_, options_.settings, clock_.Now());
       if (!pass.ok()) spdlog::error("problem desk pass failed: {}", pass.status().ToString());
+      more = pass.ok() && pass->more;
     } catch (const std::exception& e) {  // out of memory, say: the next tick tries again
       spdlog::error("problem desk pass failed: {}", e.what());
     }
     lock.lock();
-    wake_.wait_for(lock, std::chrono::milliseconds(options_.tick_ms), [&] { return stop_ || woken_; });
+    wake_.wait_for(lock, std::min(kGap, tick), [&] { return stop_; });
+    if (!more && tick > kGap) wake_.wait_for(lock, tick - kGap, [&] { return stop_ || woken_; });
   }
 }
 

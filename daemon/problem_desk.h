@@ -40,6 +40,7 @@ struct ProblemDeskOptions {
 // One pass of the desk at `now_ms` (its own transaction on `db`).
 struct DeskPass {
   int opened_or_added = 0, closed = 0, messages = 0, alerts_sent = 0, escalated = 0;
+  bool more = false;  // it stopped at its limit of scans: more are waiting
 };
 Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::int64_t now_ms);
 

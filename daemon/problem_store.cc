@@ -76,18 +76,22 @@ Result<ManifestFacts> FactsOf(sql::Db& db, const std::string& waybill) {
 }
 
 // "571001-20261201-0007": the station, the day it opened (station time,
-// +08:00) and its number that day.
+// +08:00) and its number that day. The day's counter is a row of its own
+// (problem_case_days), bumped inside the caller's transaction, so a number
+// costs the same on a day of 30,000 cases as on a quiet one.
 Result<std::string> NextCaseNo(sql::Db& db, const std::string& station, std::int64_t now_ms) {
   const std::string iso = FormatIsoInstant(now_ms);  // 2026-12-01T08:00:00.000+08:00
   const std::string prefix = station + "-" + iso.substr(0, 4) + iso.substr(5, 2) + iso.substr(8, 2) + "-";
-  auto count = Prepare(db, "SELECT count(*) FROM problem_cases WHERE case_no >= ?1 AND case_no < ?1 || '~'");
-  if (!count.ok()) return count.status();
-  count->Bind(1, prefix);
+  auto next = Prepare(db,
+                      "INSERT INTO problem_case_days (day, last_no) VALUES (?1, 1)"
+                      " ON CONFLICT (day) DO UPDATE SET last_no = last_no + 1 RETURNING last_no");
+  if (!next.ok()) return next.status();
+  next->Bind(1, prefix);
   std::int64_t n = 0;
-  Status s = count->ForEachRow([&](const sql::Stmt& r) { n = r.ColumnInt(0); });
+  Status s = next->ForEachRow([&](const sql::Stmt& r) { n = r.ColumnInt(0); });
   if (!s.ok()) return s;
   char number[24];
-  std::snprintf(number, sizeof number, "%04lld", static_cast<long long>(n + 1));
+  std::snprintf(number, sizeof number, "%04lld", static_cast<long long>(n));
   return prefix + number;
 }
 

@@ -341,6 +341,21 @@ CREATE VIEW scans_full AS
          s.scan_time_ms, s.received_ms, s.peer_station, s.weight_g, s.reason, s.note, s.line, s.clock_flag
   FROM scans s JOIN batches b ON b.id = s.batch_id;
 )sql",
+    // 8: the last case number given out each day, so a new case's number
+    // is one row's update rather than a count of the day's cases (which made
+    // a day of many cases quadratic, under the write lock the docks need).
+    R"sql(
+-- day: the case number's prefix, '571001-20261201-'; last_no: the number
+-- of the day's latest case (0007 in 571001-20261201-0007).
+CREATE TABLE problem_case_days (
+  day     TEXT    PRIMARY KEY,
+  last_no INTEGER NOT NULL
+) WITHOUT ROWID;
+-- A station's own case numbers are its six-digit code, '-', the day's
+-- eight digits, '-' and the number: the prefix is 16 characters.
+INSERT INTO problem_case_days (day, last_no)
+  SELECT substr(case_no, 1, 16), max(CAST(substr(case_no, 17) AS INTEGER)) FROM problem_cases GROUP BY 1;
+)sql",
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

@@ -344,3 +344,49 @@ TEST_CASE("problem desk: a parcel picked up here and not manifested has this sta
   CHECK(here.Text("SELECT state FROM problem_alerts") == "closed");
   CHECK(here.Int("SELECT count(*) FROM outbox") == 0);
 }
+
+TEST_CASE("problem desk: a backlog of problem scans is worked off in passes of bounded size, numbered in order",
+          "[problems][desk]") {
+  StationDb s;
+  // More new cases than one pass takes: the first pass must stop at its
+  // limit (so the docks get the write lock in between) and say so.
+  constexpr int kCases = 600;
+  for (int i = 0; i < kCases; ++i) s.Scan("ZT77" + std::to_string(30000000000 + i), "problem", "wrong_phone");
+  int passes = 0, opened = 0;
+  for (bool more = true; more && passes < 10; ++passes) {
+    auto pass = RunDeskPass(s.db, Settings("571001"), kT0);
+    REQUIRE(pass.ok());
+    CHECK(pass->opened_or_added <= 256);
+    opened += pass->opened_or_added;
+    more = pass->more;
+  }
+  CHECK(passes == 3);  // 256 + 256 + 88
+  CHECK(opened == kCases);
+  CHECK(s.Int("SELECT count(*) FROM problem_cases") == kCases);
+  CHECK(s.Text("SELECT max(case_no) FROM problem_cases") == "571001-20261201-0600");
+  CHECK(s.Int("SELECT last_no FROM problem_case_days WHERE day = '571001-20261201-'") == kCases);
+  // Nothing opened twice when the desk runs again.
+  auto again = RunDeskPass(s.db, Settings("571001"), kT0);
+  REQUIRE(again.ok());
+  CHECK(again->opened_or_added == 0);
+  CHECK_FALSE(again->more);
+}
+
+TEST_CASE("problem desk: case numbers go on from the cases a station had before the day counter (migration 8)",
+          "[problems][desk]") {
+  StationDb s;
+  s.Scan("ZT7730012345679", "problem", "wrong_phone");
+  s.Scan("ZT7730012345680", "problem", "damaged");
+  REQUIRE(RunDeskPass(s.db, Settings("571001"), kT0).ok());
+  // Back to schema 7: no counter table; migration 8 rebuilds it from the cases.
+  s.Exec("DROP TABLE problem_case_days; PRAGMA user_version = 7");
+  REQUIRE(MigrateSchema(s.db).ok());
+  CHECK(s.Int("SELECT last_no FROM problem_case_days WHERE day = '571001-20261201-'") == 2);
+  s.Scan("ZT7730012345691", "problem", "refused");
+  REQUIRE(RunDeskPass(s.db, Settings("571001"), kT0 + kMinute).ok());
+  CHECK(s.Text("SELECT case_no FROM problem_cases WHERE waybill = 'ZT7730012345691'") == "571001-20261201-0003");
+  // The next day starts again at 0001.
+  s.Scan("ZT7730012345702", "problem", "refused");
+  REQUIRE(RunDeskPass(s.db, Settings("571001"), kT0 + 24 * 60 * kMinute).ok());
+  CHECK(s.Text("SELECT case_no FROM problem_cases WHERE waybill = 'ZT7730012345702'") == "571001-20261202-0001");
+}

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "daemon/schema.h"
 #include "daemon/store.h"
 #include "scanner/iso_time.h"
 #include "tests/support/gun_files.h"
@@ -275,6 +276,7 @@ TEST_CASE("migration 7 flags the scans a station stored before it", "[store][clo
     REQUIRE((*store)
                 ->db()
                 .Exec(R"sql(
+      DROP TABLE problem_case_days;  -- migration 8, which runs again
       DROP VIEW scans_full;
       ALTER TABLE scans DROP COLUMN clock_flag;
       CREATE VIEW scans_full AS
@@ -286,7 +288,7 @@ TEST_CASE("migration 7 flags the scans a station stored before it", "[store][clo
   }
   auto store = Store::Open(dir.Path("station.db"));
   REQUIRE(store.ok());
-  CHECK(Count(**store, "PRAGMA user_version") == 7);
+  CHECK(Count(**store, "PRAGMA user_version") == kSchemaVersion);
   CHECK(Count(**store, "SELECT count(*) FROM scans_full WHERE seq = 1 AND clock_flag IS NULL") == 1);
   CHECK(Count(**store, "SELECT count(*) FROM scans_full WHERE seq = 2 AND clock_flag = 'future'") == 1);
   CHECK(Count(**store, "SELECT count(*) FROM scans_full WHERE seq = 3 AND clock_flag = 'past'") == 1);
