@@ -28,6 +28,9 @@ Status ValidateConfig(const DaemonConfig& config) {
   if (config.ingest.max_message_bytes < 4096 || config.ingest.max_message_bytes > (64u << 20)) {
     return Status::InvalidArgument("--max-message-bytes", "must be between 4096 and 67108864");
   }
+  if (config.ingest.disk.min_free_mb < 0 || config.ingest.disk.min_free_mb > 1'000'000) {
+    return Status::InvalidArgument("--min-free-mb", "must be between 0 and 1000000");
+  }
   if (config.db.synchronous != "FULL" && config.db.synchronous != "NORMAL") {
     return Status::InvalidArgument("synchronous", "must be FULL (or NORMAL for the power-loss test only)");
   }
@@ -144,6 +147,7 @@ int RunDaemon(const DaemonConfig& config) {
   // Security first: the ZAP handler is bound before any CURVE server binds
   // (RFC 27), and the station's key pair is made on the first start.
   IngestOptions ingest = config.ingest;
+  ingest.disk.path = config.data_dir;  // the volume that holds station.db and its WAL
   UplinkOptions uplink_options = config.uplink;
   security::SessionTracker sessions;
   std::unique_ptr<security::ZapHandler> zap;

@@ -30,7 +30,7 @@ std::int64_t NowMs() {
 }
 
 IngestServer::IngestServer(zmq::context_t& context, Store& store, IngestOptions options)
-    : store_(store), options_(std::move(options)), socket_(context, zmq::socket_type::router) {}
+    : store_(store), options_(std::move(options)), socket_(context, zmq::socket_type::router), disk_(options_.disk) {}
 
 Result<std::unique_ptr<IngestServer>> IngestServer::Start(zmq::context_t& context, Store& store,
                                                           const IngestOptions& options) {
@@ -162,17 +162,26 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>&
 }
 
 void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vector<Peer>& peers) {
-  Status saved = store_.Save(items, NowMs());
-  if (saved.ok() && after_commit_) after_commit_();
+  // Room first: a disk about to fill gets "retry later" before SQLite
+  // could meet ENOSPC (RELIABILITY.md §4); DiskSpaceGuard logs the change.
+  const Status room = disk_.Admit();
+  Status saved = room.ok() ? store_.Save(items, NowMs()) : Status::OK();
+  if (room.ok() && saved.ok() && after_commit_) after_commit_();
   for (std::size_t i = 0; i < items.size(); ++i) {
     IngestItem& item = items[i];
-    if (!saved.ok()) {
+    if (!room.ok()) {
+      // Nothing stored, nothing acknowledged; the dock keeps the file.
+      item.ack = ErrorAck(item.req, room);
+      spdlog::debug("batch not stored, disk space low req={}", item.req);
+    } else if (!saved.ok()) {
       // Nothing of the group was committed: say so, never acknowledge. The
       // dock keeps the file and sends it again.
       item.ack = ErrorAck(item.req, Status::Unavailable("storage failed, retry later", saved.message()));
     }
     const BatchAck& ack = item.ack;
-    if (ack.ok) {
+    if (!room.ok()) {
+      // Logged once when space ran low, not once a resend.
+    } else if (ack.ok) {
       spdlog::info("batch stored device={} batch={} accepted={} duplicates={} rejected={} conflicts={}", ack.device,
                    ack.batch, ack.accepted, ack.duplicates, ack.rejected.size(), ack.conflicts.size());
     } else {
@@ -203,7 +212,13 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
       spdlog::debug("ack not delivered req={} error=\"{}\"", ack.req, e.what());
     }
   }
-  if (!saved.ok()) spdlog::error("batch group not stored messages={} error=\"{}\"", items.size(), saved.ToString());
+  if (!saved.ok()) {
+    spdlog::error("batch group not stored messages={} error=\"{}\"", items.size(), saved.ToString());
+    // RELIABILITY.md §4: after an I/O error, a full disk or out of memory,
+    // close and reopen the connection now (the clerk's commands use it too);
+    // when that fails, the next group tries again before storing anything.
+    if (Status s = store_.ReopenIfFaulted(); !s.ok()) spdlog::warn("{}; trying again with the next batch", s.ToString());
+  }
 }
 
 Status IngestServer::Run(int stop_fd) {

@@ -11,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "daemon/control_server.h"
+#include "daemon/disk_space.h"
 #include "daemon/store.h"
 #include "scanner/status.h"
 #include "security/handshake_watch.h"
@@ -30,6 +31,8 @@ struct IngestOptions {
   std::size_t max_group_rows = 32'000;
   // CURVE on the dock port (domain "scanners"); off for ipc:// and --insecure.
   security::ServerSecurity security;
+  // Below this much free space, batches are answered "retry later" unstored.
+  DiskSpaceOptions disk;
 };
 
 class IngestServer {
@@ -79,6 +82,7 @@ class IngestServer {
   zmq::socket_t socket_;
   std::string endpoint_;
   std::function<void()> after_commit_;
+  DiskSpaceGuard disk_;
   ControlServer* control_ = nullptr;
   std::unique_ptr<security::HandshakeWatch> handshakes_;  // with CURVE only
   // Revoked keys whose connections close once their refusal has had time

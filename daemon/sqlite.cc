@@ -10,7 +10,22 @@ void Db::Close::operator()(sqlite3* db) const {
   sqlite3_close_v2(db);
 }
 
+void Db::NoteResult(int rc) const {
+  switch (rc & 0xff) {
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+    case SQLITE_CORRUPT:
+    case SQLITE_CANTOPEN:
+      faulted_ = true;
+      break;
+    default:
+      break;
+  }
+}
+
 Status Db::Error(std::string_view what) const {
+  NoteResult(sqlite3_extended_errcode(db_.get()));
   return Status::IOError(what, std::string(sqlite3_errmsg(db_.get())) + " (extended code " +
                                    std::to_string(sqlite3_extended_errcode(db_.get())) + ")");
 }
@@ -53,7 +68,8 @@ Result<Db> Db::Open(const std::string& path, const OpenOptions& options) {
 
 Status Db::Exec(const char* sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
+    NoteResult(rc);
     std::string why = err ? err : "unknown error";
     sqlite3_free(err);
     return Status::IOError(std::string_view(sql).substr(0, 60), why);

@@ -50,12 +50,22 @@ class Db {
   // "what: <sqlite3_errmsg> (extended code N)"
   Status Error(std::string_view what) const;
 
+  // True once any call on this connection failed with an I/O error, a full
+  // disk, out of memory, a corrupt page or a file that cannot be opened
+  // (Error() and Exec() note it). After such a failure SQLite's state of the
+  // connection is not to be trusted: RELIABILITY.md §4 says close it, open
+  // it again and re-read, never assuming the write persisted (Store does).
+  bool faulted() const { return faulted_; }
+
  private:
   struct Close {
     void operator()(sqlite3* db) const;
   };
   explicit Db(sqlite3* db) : db_(db) {}
+  // Notes `rc` (a primary or extended result code) in faulted_.
+  void NoteResult(int rc) const;
   std::unique_ptr<sqlite3, Close> db_;
+  mutable bool faulted_ = false;
 };
 
 // A prepared statement, kept and reused. Bind errors are kept and returned

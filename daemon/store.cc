@@ -10,10 +10,9 @@
 
 namespace station {
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const sql::OpenOptions& options) {
+Result<sql::Db> Store::OpenConnection(const std::string& path, const sql::OpenOptions& options) {
   auto db = sql::Db::Open(path, options);
   if (!db.ok()) return db.status();
-  if (Status s = MigrateSchema(*db); !s.ok()) return s;
   // The writer's page cache: 64 MiB instead of SQLite's 2 MiB. Waybills are
   // random, so every scan lands on its own leaf of scans_by_waybill; a group
   // commit of thousands of scans overflowed 2 MiB, spilled dirty pages to
@@ -23,9 +22,40 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const sql::O
   // Checkpoints run in the background (waybill_index.h), off the ack path;
   // this is only the safety valve should that thread fall behind.
   if (Status s = db->Exec("PRAGMA wal_autocheckpoint=8192"); !s.ok()) return s;
-  std::unique_ptr<Store> store(new Store(std::move(*db)));
+  return db;
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const sql::OpenOptions& options) {
+  auto db = OpenConnection(path, options);
+  if (!db.ok()) return db.status();
+  if (Status s = MigrateSchema(*db); !s.ok()) return s;
+  std::unique_ptr<Store> store(new Store(std::move(*db), path, options));
   if (Status s = store->Prepare(); !s.ok()) return s;
   return store;
+}
+
+Status Store::Reopen() {
+  // The new connection first: while the fault lasts, opening fails and the
+  // old one stays, so db() never hands out a closed handle.
+  auto fresh = OpenConnection(path_, options_);
+  if (!fresh.ok()) return fresh.status();
+  // Statements belong to the old connection: finalized before it closes.
+  prepared_ = false;
+  for (auto* stmt : {&insert_batch_, &batch_id_, &insert_scan_, &stored_scan_, &insert_quarantine_, &insert_dock_,
+                     &find_manifest_, &upsert_manifest_}) {
+    stmt->reset();
+  }
+  db_ = std::move(*fresh);
+  return Prepare();
+}
+
+Status Store::ReopenIfFaulted() {
+  if (prepared_ && !db_.faulted()) return Status::OK();
+  if (Status s = Reopen(); !s.ok()) {
+    return Status::IOError("reopen the station database after a storage error", s.message());
+  }
+  spdlog::warn("station database reopened after a storage error; storing again");
+  return Status::OK();
 }
 
 Status Store::Prepare() {
@@ -67,6 +97,7 @@ Status Store::Prepare() {
     if (!stmt.ok()) return stmt.status();
     *slot = std::make_unique<sql::Stmt>(std::move(*stmt));
   }
+  prepared_ = true;
   return Status::OK();
 }
 
@@ -195,6 +226,9 @@ Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
 }
 
 Status Store::Save(std::vector<IngestItem>& items, std::int64_t received_ms) {
+  // A storage fault earlier (here or in a clerk's command on this
+  // connection): nothing is stored on the old connection's word.
+  if (Status s = ReopenIfFaulted(); !s.ok()) return s;
   auto txn = sql::Txn::Begin(db_);
   if (!txn.ok()) return txn.status();
   for (IngestItem& item : items) {
@@ -218,6 +252,7 @@ Status Store::Save(std::vector<IngestItem>& items, std::int64_t received_ms) {
 
 Result<ManifestImport> Store::SaveManifest(const Manifest& manifest, const std::string& source,
                                            std::int64_t received_ms, const std::function<Status()>& also) {
+  if (Status s = ReopenIfFaulted(); !s.ok()) return s;
   ManifestImport result;
   auto txn = sql::Txn::Begin(db_);
   if (!txn.ok()) return txn.status();

@@ -69,16 +69,34 @@ class Store {
   Result<ManifestImport> SaveManifest(const Manifest& manifest, const std::string& source, std::int64_t received_ms,
                                       const std::function<Status()>& also = {});
 
+  // The connection. Save() may replace it after a storage fault (see
+  // Reopen), so callers take it afresh for each use and keep no statement
+  // prepared on it across calls.
   sql::Db& db() { return db_; }
 
+  // After a storage fault (sql::Db::faulted), RELIABILITY.md §4: closes the
+  // connection and opens it again, re-reading everything from the file;
+  // OK at once when there was none. Save() does this by itself before
+  // storing anything new. On failure (the fault persists) the old
+  // connection stays and the next call tries again, so the daemon resumes
+  // by itself once the fault clears.
+  Status ReopenIfFaulted();
+
  private:
-  explicit Store(sql::Db db) : db_(std::move(db)) {}
+  Store(sql::Db db, std::string path, sql::OpenOptions options)
+      : db_(std::move(db)), path_(std::move(path)), options_(std::move(options)) {}
+  // The connection with the store's settings (not migrated).
+  static Result<sql::Db> OpenConnection(const std::string& path, const sql::OpenOptions& options);
+  Status Reopen();
   Status Prepare();
   Status SaveOne(IngestItem& item, std::int64_t received_ms);
   Status Quarantine(const char* kind, const BatchOrigin& origin, int line, std::int64_t seq,
                     std::string_view raw, const std::string& reason, std::int64_t received_ms);
 
   sql::Db db_;
+  std::string path_;
+  sql::OpenOptions options_;
+  bool prepared_ = false;  // false after a failed Reopen: the statements are gone
   std::unique_ptr<sql::Stmt> insert_batch_;
   std::unique_ptr<sql::Stmt> batch_id_;
   std::unique_ptr<sql::Stmt> insert_scan_;
