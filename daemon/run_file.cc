@@ -63,6 +63,7 @@ Status SyncPath(const std::string& path, int flags) {
 Status WriteRunInfo(const std::string& data_dir, const RunInfo& info) {
   nlohmann::json j{{"pid", info.pid}, {"station", info.station}, {"ingest", info.ingest},
                    {"control", info.control}, {"started_ms", info.started_ms}};
+  if (!info.metrics.empty()) j["metrics"] = info.metrics;
   std::string tmp = InfoPath(data_dir) + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -102,6 +103,7 @@ Result<RunInfo> FindRunningDaemon(const std::string& data_dir) {
   info.station = j.value("station", std::string());
   info.ingest = j.value("ingest", std::string());
   info.control = j.value("control", std::string());
+  info.metrics = j.value("metrics", std::string());
   info.started_ms = j.value("started_ms", std::int64_t{0});
   return info;
 }

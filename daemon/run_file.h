@@ -15,6 +15,9 @@ struct RunInfo {
   std::string ingest;   // the bound endpoint, port filled in
   std::string control;  // where stationctl sends commands
   std::int64_t started_ms = 0;
+  // The Prometheus endpoint, HOST:PORT with the port filled in; empty when
+  // stationd runs without --metrics.
+  std::string metrics = {};
 };
 
 // Holds the data folder's lock for the life of the object.

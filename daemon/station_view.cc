@@ -64,7 +64,7 @@ Result<std::unique_ptr<StationView>> StationView::Open(const std::string& data_d
     if (attach.ok()) has_index = attach->Bind(1, index_path).Run().ok();
     if (has_index) has_index = db->QueryInt("SELECT count(*) FROM idx.indexed_upto").ok();
   }
-  return std::unique_ptr<StationView>(new StationView(std::move(*db), has_index));
+  return std::unique_ptr<StationView>(new StationView(std::move(*db), has_index, data_dir));
 }
 
 Status StationView::RequireSchema(int version, const std::string& what) {

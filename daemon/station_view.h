@@ -141,12 +141,48 @@ struct ProblemAlertRow {
   std::int64_t received_ms = 0, answered_ms = 0, closed_ms = 0;
 };
 
+// Scans, batch messages or quarantined rows received in the last 1, 5 and
+// 15 minutes (by received_ms, the station's clock).
+struct RecentCounts {
+  std::int64_t last_1m = 0, last_5m = 0, last_15m = 0;
+};
+
+// The monitoring figures (stationctl status, stationd --metrics). Every one
+// is read through an index or the rowid, never a scan of a big table, so
+// asking every few seconds costs little with millions of scans.
+struct StationFigures {
+  std::int64_t at_ms = 0;  // the time the windows end
+  // Cumulative since the database was made (they only grow): the highest
+  // id of each table. Ids are given in commit order and never reused, and
+  // a row is never deleted while it is young, so these count rows ever
+  // stored, pruned ones included.
+  std::int64_t scans_stored = 0;       // scans.id
+  std::int64_t batches = 0;            // batches.id: distinct gun batches
+  std::int64_t docks = 0;              // docks.id: batch messages received (a re-dock counts again)
+  std::int64_t quarantined = 0;        // quarantine.id: rows that could not be stored as scans
+  std::int64_t scans_uploaded = 0;     // uplink_state.uploaded_upto: held at national
+  RecentCounts scans_received, docks_received, quarantined_received;
+  // Backlogs.
+  std::int64_t upload_backlog = 0;     // scans not yet held at national
+  std::int64_t oldest_waiting_ms = 0;  // received time of the oldest of them; 0: none
+  std::int64_t last_upload_ms = 0;     // 0: never
+  std::int64_t outbox_waiting = 0;     // messages to other stations not yet posted at national
+  std::int64_t index_lag = -1;         // scans not yet in the waybill index; -1: no index yet
+  std::map<std::string, std::int64_t> discrepancies_open;  // by kind: state open or notified
+  std::int64_t problem_cases_open = 0;     // not closed
+  std::int64_t problem_cases_overdue = 0;  // of those, escalated past a deadline
+  // On disk, in bytes (0 when the file is not there).
+  std::int64_t db_bytes = 0, wal_bytes = 0, index_bytes = 0;
+};
+
 class StationView {
  public:
   // Opens the database of `data_dir` read-only; kNotFound when there is none.
   static Result<std::unique_ptr<StationView>> Open(const std::string& data_dir);
 
   Result<StationSummary> Summary();
+  // The monitoring figures at `now_ms`, in one short read transaction.
+  Result<StationFigures> Figures(std::int64_t now_ms);
   // Every scan of the waybill, and of the bags it travelled in, by scan time.
   Result<std::vector<ScanRow>> History(const std::string& waybill);
   // Quarantined records, newest first; `kind` empty means all.
@@ -167,9 +203,11 @@ class StationView {
   // kNotFound naming `what` when the schema is older than `version`.
   Status RequireSchema(int version, const std::string& what);
 
-  StationView(sql::Db db, bool has_index) : db_(std::move(db)), has_index_(has_index) {}
+  StationView(sql::Db db, bool has_index, std::string data_dir)
+      : db_(std::move(db)), has_index_(has_index), data_dir_(std::move(data_dir)) {}
   sql::Db db_;
   bool has_index_;
+  std::string data_dir_;
 };
 
 }  // namespace station
