@@ -15,6 +15,8 @@ packages=(
   catch2
   nlohmann-json3-dev
   libabsl-dev  # flat_hash_map: the reconciliation ledger (reconcile/ledger.h)
+  libmicrohttpd-dev  # stationd --metrics: the Prometheus endpoint (daemon/metrics_server.cc)
+  curl python3-prometheus-client  # the metrics test scrapes with curl and parses with prometheus_client
 )
 
 missing=()
