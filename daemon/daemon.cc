@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/run_file.h"
+#include "daemon/service_notify.h"
 #include "daemon/store.h"
 #include "daemon/waybill_index.h"
 #include "scanner/command_line.h"
@@ -267,7 +268,15 @@ int RunDaemon(const DaemonConfig& config) {
   spdlog::info("stationd started station={} data_dir={} ingest={} control={}", config.ingest.station,
                config.data_dir, (*server)->endpoint(), (*control)->endpoint());
 
+  // systemd (Type=notify): ready only now, with the database open and every
+  // socket bound; the watchdog is fed from the ingest loop itself, so a
+  // stuck loop stops the pings and systemd restarts stationd.
+  ServiceNotifier notifier;
+  (*server)->SetEachPass([&notifier] { notifier.Alive(); });
+  notifier.Ready("serving station " + config.ingest.station + ": docks on " + (*server)->endpoint());
   Status run = (*server)->Run(*stop_fd);
+  notifier.Stopping(run.ok() ? "stopping" : "stopping on error: " + run.ToString());
+  (*server)->SetEachPass(nullptr);
   (*server)->SetAfterCommit(nullptr);
   (*control)->SetUplink(nullptr);
   (*control)->SetReconciler(nullptr);

@@ -234,6 +234,7 @@ Status IngestServer::Run(int stop_fd) {
       // An absent item has no socket and fd -1, which poll() skips.
       zmq::poll(items, 4, std::chrono::milliseconds(closing_.empty() ? 1000 : 50));
       if (items[1].revents & ZMQ_POLLIN) return Status::OK();
+      if (each_pass_) each_pass_();
       if (control_ && (items[2].revents & ZMQ_POLLIN)) control_->HandleWaiting();
       // Every pass, not only on an event: a count waiting for its 10 s
       // report is reported even when no more failures come.

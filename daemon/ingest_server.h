@@ -57,6 +57,10 @@ class IngestServer {
   // Called on the ingest thread after each committed group; must be cheap.
   void SetAfterCommit(std::function<void()> after_commit) { after_commit_ = std::move(after_commit); }
 
+  // Called on the ingest thread on every pass of its loop (at least once a
+  // second): proof that the loop is alive, for the systemd watchdog. Cheap.
+  void SetEachPass(std::function<void()> each_pass) { each_pass_ = std::move(each_pass); }
+
   // Serves until `stop_fd` becomes readable. Returns non-OK only when the
   // socket fails; bad input and storage errors are answered, not returned.
   Status Run(int stop_fd);
@@ -82,6 +86,7 @@ class IngestServer {
   zmq::socket_t socket_;
   std::string endpoint_;
   std::function<void()> after_commit_;
+  std::function<void()> each_pass_;
   DiskSpaceGuard disk_;
   ControlServer* control_ = nullptr;
   std::unique_ptr<security::HandshakeWatch> handshakes_;  // with CURVE only
