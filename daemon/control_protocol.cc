@@ -25,6 +25,7 @@ std::string EncodeControlRequest(const ControlRequest& request) {
     j["note"] = request.note;
     j["by"] = request.by;
   }
+  if (request.cmd == "prune") j["before_ms"] = request.before_ms;
   if (request.cmd.rfind("problem_", 0) == 0) {
     const std::pair<const char*, const std::string*> fields[] = {
         {"waybill", &request.waybill}, {"reason", &request.reason},   {"case", &request.case_no},
@@ -60,6 +61,10 @@ Result<ControlRequest> DecodeControlRequest(std::string_view text) {
   if (auto id = j.find("id"); id != j.end()) {
     if (!id->is_number_integer()) return Status::InvalidArgument("control request", "\"id\" must be an integer");
     request.id = id->get<std::int64_t>();
+  }
+  if (auto before = j.find("before_ms"); before != j.end()) {
+    if (!before->is_number_integer()) return Status::InvalidArgument("control request", "\"before_ms\" must be an integer");
+    request.before_ms = before->get<std::int64_t>();
   }
   for (auto [name, field] : {std::pair{"note", &request.note}, std::pair{"by", &request.by},
                              std::pair{"waybill", &request.waybill}, std::pair{"reason", &request.reason},
@@ -155,6 +160,48 @@ std::string EncodeProblemReply(const std::string& req, const ProblemReply& p) {
                  {"action", p.action}}}});
 }
 
+namespace {
+
+json PruneResultJson(const PruneResult& r) {
+  return {{"before_ms", r.before_ms},
+          {"cutoff_ms", r.cutoff_ms},
+          {"retention_days", r.retention_days},
+          {"national_configured", r.national_configured},
+          {"scans_removed", r.scans_removed},
+          {"manifest_removed", r.manifest_removed},
+          {"kept_younger", r.kept_younger},
+          {"kept_not_uploaded", r.kept_not_uploaded},
+          {"kept_newest", r.kept_newest},
+          {"transactions", r.transactions},
+          {"took_ms", r.took_ms}};
+}
+
+PruneResult PruneResultFromJson(const json& j) {
+  PruneResult r;
+  r.before_ms = IntegerValue(j, "before_ms", std::int64_t{0});
+  r.cutoff_ms = IntegerValue(j, "cutoff_ms", std::int64_t{0});
+  r.retention_days = IntegerValue(j, "retention_days", 0);
+  r.national_configured = j.value("national_configured", false);
+  r.scans_removed = IntegerValue(j, "scans_removed", std::int64_t{0});
+  r.manifest_removed = IntegerValue(j, "manifest_removed", std::int64_t{0});
+  r.kept_younger = IntegerValue(j, "kept_younger", std::int64_t{0});
+  r.kept_not_uploaded = IntegerValue(j, "kept_not_uploaded", std::int64_t{0});
+  r.kept_newest = IntegerValue(j, "kept_newest", std::int64_t{0});
+  r.transactions = IntegerValue(j, "transactions", std::int64_t{0});
+  r.took_ms = IntegerValue(j, "took_ms", std::int64_t{0});
+  return r;
+}
+
+}  // namespace
+
+std::string EncodePruneStatus(const std::string& req, std::int64_t ticket, int retention_days, const PruneStatus& s) {
+  json body = {{"ticket", ticket},           {"retention_days", retention_days}, {"running", s.running},
+               {"requested", s.requested},   {"completed", s.completed},         {"last_error", s.last_error},
+               {"last", nullptr}};
+  if (s.last) body["last"] = PruneResultJson(*s.last);
+  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true}, {"prune", body}});
+}
+
 std::string EncodeDiscrepancyClosed(const std::string& req, const ClosedDiscrepancy& d) {
   return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true},
                {"discrepancy",
@@ -216,6 +263,16 @@ Result<ControlReply> DecodeControlReply(std::string_view text) {
       reply.problem.state = p->value("state", std::string());
       reply.problem.origin_station = p->value("origin_station", std::string());
       reply.problem.action = p->value("action", std::string());
+    }
+    if (auto p = j.find("prune"); p != j.end() && p->is_object()) {
+      reply.pruner = true;
+      reply.prune_ticket = IntegerValue(*p, "ticket", std::int64_t{0});
+      reply.retention_days = IntegerValue(*p, "retention_days", 0);
+      reply.prune.running = p->value("running", false);
+      reply.prune.requested = IntegerValue(*p, "requested", std::int64_t{0});
+      reply.prune.completed = IntegerValue(*p, "completed", std::int64_t{0});
+      reply.prune.last_error = p->value("last_error", std::string());
+      if (auto last = p->find("last"); last != p->end() && last->is_object()) reply.prune.last = PruneResultFromJson(*last);
     }
     if (auto d = j.find("discrepancy"); d != j.end() && d->is_object()) {
       ClosedDiscrepancy& c = reply.discrepancy;

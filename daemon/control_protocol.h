@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "daemon/reconciler.h"
+#include "daemon/retention.h"
 #include "daemon/store.h"
 #include "daemon/uplink.h"
 #include "scanner/status.h"
@@ -24,7 +25,8 @@ constexpr std::size_t kMaxControlRequestBytes = 65536;
 struct ControlRequest {
   std::string req;
   std::string cmd;     // "ping", "manifest_import", "upload", "uplink_status", "reconcile", "reconcile_status",
-                       // "discrepancy_close", "problem_open", "problem_close", "problem_answer"
+                       // "discrepancy_close", "problem_open", "problem_close", "problem_answer",
+                       // "prune", "prune_status"
   std::string source;  // manifest_import: the file's name, kept as the rows' source
   // discrepancy_close: which one, the clerk's note and who closes it. With
   // initializers, so the other commands' requests stay {req, cmd, source}.
@@ -34,6 +36,9 @@ struct ControlRequest {
   // problem_open (waybill, reason, note, by), problem_close (case_no, note,
   // by), problem_answer (case_no, resolution, phone, address, note, by).
   std::string waybill = {}, reason = {}, case_no = {}, resolution = {}, phone = {}, address = {};
+  // prune: remove scans received before this instant (Unix ms), within
+  // the retention rules (daemon/retention.h).
+  std::int64_t before_ms = 0;
 };
 
 // What a problem command did to its case: what the clerk is told.
@@ -61,6 +66,10 @@ std::string EncodeUplinkStatus(const std::string& req, const UplinkStatus& statu
 std::string EncodeReconcileStatus(const std::string& req, std::int64_t ticket, const ReconcilerStatus& status);
 std::string EncodeDiscrepancyClosed(const std::string& req, const ClosedDiscrepancy& closed);
 std::string EncodeProblemReply(const std::string& req, const ProblemReply& problem);
+// prune and prune_status: `ticket` is the prune a prune request started (0
+// for prune_status): done once `completed` reaches it.
+std::string EncodePruneStatus(const std::string& req, std::int64_t ticket, int retention_days,
+                              const PruneStatus& status);
 std::string EncodeControlError(const std::string& req, const Status& status);
 
 // The reply as read by stationctl: ok, or code and error; for a manifest
@@ -76,6 +85,10 @@ struct ControlReply {
   ReconcilerStatus reconcile;        // reconcile, reconcile_status
   ClosedDiscrepancy discrepancy;     // discrepancy_close
   ProblemReply problem;              // problem_open, problem_close, problem_answer
+  bool pruner = false;               // prune, prune_status: the reply carries "prune"
+  std::int64_t prune_ticket = 0;     // prune
+  int retention_days = 0;            // prune, prune_status: stationd's --retention-days
+  PruneStatus prune;                 // prune, prune_status
 };
 Result<ControlReply> DecodeControlReply(std::string_view json);
 

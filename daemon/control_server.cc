@@ -177,6 +177,18 @@ std::string ControlServer::Handle(std::vector<zmq::message_t>& frames) {
     const std::int64_t ticket = request->cmd == "reconcile" ? reconciler_->Request("clerk") : 0;
     return EncodeReconcileStatus(request->req, ticket, reconciler_->Status());
   }
+  if (request->cmd == "prune" || request->cmd == "prune_status") {
+    if (!pruner_) return EncodeControlError(request->req, Status::Unavailable("prune", "not running"));
+    // Started, not waited for: the prune runs on its own thread in short
+    // transactions (daemon/retention.h); stationctl polls prune_status.
+    std::int64_t ticket = 0;
+    if (request->cmd == "prune") {
+      auto started = pruner_->Start(request->before_ms, NowMs());
+      if (!started.ok()) return EncodeControlError(request->req, started.status());
+      ticket = *started;
+    }
+    return EncodePruneStatus(request->req, ticket, pruner_->retention_days(), pruner_->Status());
+  }
   if (request->cmd == "discrepancy_close") return CloseDiscrepancy(*request);
   if (request->cmd.rfind("problem_", 0) == 0) return HandleProblem(*request);
   return EncodeControlError(request->req,

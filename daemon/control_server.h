@@ -12,6 +12,7 @@
 #include "daemon/control_protocol.h"
 #include "daemon/problem_desk.h"
 #include "daemon/reconciler.h"
+#include "daemon/retention.h"
 #include "daemon/store.h"
 #include "daemon/uplink.h"
 #include "scanner/status.h"
@@ -39,6 +40,10 @@ class ControlServer {
     problem_settings_ = std::move(settings);
   }
 
+  // The pruner that prune and prune_status use; may be null (then they
+  // answer kUnavailable).
+  void SetPruner(Pruner* pruner) { pruner_ = pruner; }
+
   // Answers every request already waiting; never blocks.
   void HandleWaiting();
 
@@ -59,6 +64,7 @@ class ControlServer {
   Uplink* uplink_ = nullptr;
   Reconciler* reconciler_ = nullptr;
   ProblemDesk* problem_desk_ = nullptr;
+  Pruner* pruner_ = nullptr;
   ProblemSettings problem_settings_;
 };
 

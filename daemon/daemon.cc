@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/retention.h"
 #include "daemon/run_file.h"
 #include "daemon/service_notify.h"
 #include "daemon/store.h"
@@ -31,6 +32,10 @@ Status ValidateConfig(const DaemonConfig& config) {
   }
   if (config.ingest.disk.min_free_mb < 0 || config.ingest.disk.min_free_mb > 1'000'000) {
     return Status::InvalidArgument("--min-free-mb", "must be between 0 and 1000000");
+  }
+  if (config.retention_days < 365 || config.retention_days > 36'500) {
+    return Status::InvalidArgument("--retention-days",
+                                   "must be between 365 and 36500: scans are kept at least a year (DESIGN §4)");
   }
   if (config.db.synchronous != "FULL" && config.db.synchronous != "NORMAL") {
     return Status::InvalidArgument("synchronous", "must be FULL (or NORMAL for the power-loss test only)");
@@ -260,6 +265,9 @@ int RunDaemon(const DaemonConfig& config) {
     return 1;
   }
   (*control)->SetProblemDesk(desk->get(), desk_options.settings);
+  auto pruner = std::make_unique<Pruner>(DatabasePath(config.data_dir), config.db.vfs, config.retention_days,
+                                         !uplink_options.endpoint.empty());
+  (*control)->SetPruner(pruner.get());
   (*server)->SetAfterCommit([thread = index_thread.get(), up = uplink.get(), d = desk->get()] {
     thread->Wake();
     if (up) up->Wake();
@@ -281,6 +289,8 @@ int RunDaemon(const DaemonConfig& config) {
   (*control)->SetUplink(nullptr);
   (*control)->SetReconciler(nullptr);
   (*control)->SetProblemDesk(nullptr, {});
+  (*control)->SetPruner(nullptr);
+  pruner.reset();  // stops a prune under way after its current transaction
   desk->reset();        // finishes a pass under way
   reconciler->reset();  // finishes a run under way
   uplink.reset();  // stops its thread; its cursor is already in station.db

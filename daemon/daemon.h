@@ -22,6 +22,9 @@ struct DaemonConfig {
   UplinkOptions uplink;  // the national system; no endpoint: no uplink
   ReconcilerOptions reconcile;  // settings.station is taken from ingest.station
   ProblemDeskOptions problems;  // settings.station is taken from ingest.station
+  // stationctl prune never removes a scan received less than this many
+  // days ago (DESIGN §4: scans are kept at least a year; daemon/retention.h).
+  int retention_days = 365;
   std::string log_level = "info";
   // Development only: no CURVE on the dock port or the national link, and
   // only loopback endpoints allowed. The default is secure.

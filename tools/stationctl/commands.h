@@ -30,6 +30,7 @@ struct CtlOptions {
   std::string key_out = ".";  // keys create --out DIR
   std::string gun;            // keys enroll --gun DEVICE
   std::string station;        // keys enroll --station CODE
+  std::string before;         // prune --before DATE
 };
 
 // Prints "stationctl: <what went wrong>" to stderr and returns 1.

@@ -9,6 +9,8 @@
 #include "tools/stationctl/commands.h"
 #include "tools/stationctl/discrepancies.h"
 #include "tools/stationctl/alerts.h"
+#include "tools/stationctl/backup.h"
+#include "tools/stationctl/prune.h"
 #include "tools/stationctl/keys.h"
 #include "tools/stationctl/problem_requests.h"
 #include "tools/stationctl/problems.h"
@@ -66,6 +68,11 @@ constexpr const char* kUsage =
     "  keys revoke NAME|KEY\n"
     "                    refuse this gun's (or station's) keys from now on; a running daemon closes their\n"
     "                    connections within a second, no restart\n"
+    "  backup FOLDER     a consistent copy of the data folder (station.db, keys.db, keys/) into the new\n"
+    "                    FOLDER, also while stationd runs; restore: docs/operations.md\n"
+    "  prune --before DATE\n"
+    "                    remove scans received before DATE (YYYY-MM-DD) that national holds, never one\n"
+    "                    younger than stationd's --retention-days (365) [--timeout SEC]\n"
     "  manifest import FILE.csv\n"
     "                    load a national manifest file into the running stationd (when the link is down);\n"
     "                    bad rows are listed with their lines; exit 1 if any\n\n"
@@ -112,15 +119,17 @@ int main(int argc, char** argv) {
       ("out", po::value(&options.key_out)->value_name("DIR"), "keys create: the folder for the key files (default: .)")
       ("gun", po::value(&options.gun)->value_name("DEVICE"), "keys enroll: the key is this gun's (its device id)")
       ("station", po::value(&options.station)->value_name("CODE"), "keys enroll: the key is this station's")
+      ("before", po::value(&options.before)->value_name("DATE"),
+       "prune: scans received before this day (YYYY-MM-DD, local time) or instant may go")
       ("timeout", po::value(&options.timeout_s)->default_value(options.timeout_s),
-       "upload, reconcile: stop waiting after this many seconds");
+       "upload, reconcile, prune: stop waiting after this many seconds");
   po::options_description hidden;
   hidden.add_options()("words", po::value(&words));
   po::variables_map vm;
   if (auto exit_code = station::ParseCommandLine(argc, argv, "stationctl", desc, vm, &hidden)) return *exit_code;
   if (words.empty()) {
     return station::UsageError("stationctl",
-                               "a command is required: status, scans, quarantine, discrepancies, problems, alerts, reconcile, upload,"
+                               "a command is required: status, scans, quarantine, discrepancies, problems, alerts, reconcile, upload, backup, prune,"
                                " keys or manifest import");
   }
   if (vm.count("note")) options.note = vm["note"].as<std::string>();
@@ -172,6 +181,13 @@ int main(int argc, char** argv) {
                                "usage: keys create NAME [--out DIR], keys enroll FILE --gun DEVICE|--station CODE,"
                                " keys list, keys revoke NAME|KEY");
   }
+  if (command == "backup" && words.size() == 2) return station::CmdBackup(options, words[1]);
+  if (command == "backup") return station::UsageError("stationctl", "usage: backup FOLDER (a new folder)");
+  if (command == "prune" && words.size() == 1) {
+    if (options.timeout_s < 1) return station::UsageError("stationctl", "--timeout must be at least 1 second");
+    return station::CmdPrune(options);
+  }
+  if (command == "prune") return station::UsageError("stationctl", "usage: prune --before DATE");
   if (command == "manifest" && words.size() == 3 && words[1] == "import") {
     return station::CmdManifestImport(options, words[2]);
   }
