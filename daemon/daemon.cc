@@ -37,6 +37,9 @@ Status ValidateConfig(const DaemonConfig& config) {
     return Status::InvalidArgument("--retention-days",
                                    "must be between 365 and 36500: scans are kept at least a year (DESIGN §4)");
   }
+  if (!config.metrics.listen.empty()) {
+    if (auto listen = ParseMetricsListen(config.metrics); !listen.ok()) return listen.status();
+  }
   if (config.db.synchronous != "FULL" && config.db.synchronous != "NORMAL") {
     return Status::InvalidArgument("synchronous", "must be FULL (or NORMAL for the power-loss test only)");
   }
@@ -273,6 +276,27 @@ int RunDaemon(const DaemonConfig& config) {
     if (up) up->Wake();
     d->Wake();
   });
+  // Started last, so a scrape sees the waybill index; the figures come
+  // from its own read-only connection, never from the writer's.
+  std::unique_ptr<MetricsServer> metrics;
+  if (!config.metrics.listen.empty()) {
+    auto started = MetricsServer::Start(config.metrics, config.data_dir, config.ingest.station, info.started_ms,
+                                        [up = uplink.get()]() -> std::optional<UplinkStatus> {
+                                          if (!up) return std::nullopt;
+                                          return up->Report();
+                                        });
+    if (!started.ok()) {
+      spdlog::critical("cannot start: {}", started.status().ToString());
+      return 1;
+    }
+    metrics = std::move(*started);
+    info.metrics = metrics->address();
+    if (Status s = WriteRunInfo(config.data_dir, info); !s.ok()) {
+      spdlog::critical("cannot start: {}", s.ToString());
+      return 1;
+    }
+    spdlog::info("metrics: Prometheus figures at http://{}/metrics", metrics->address());
+  }
   spdlog::info("stationd started station={} data_dir={} ingest={} control={}", config.ingest.station,
                config.data_dir, (*server)->endpoint(), (*control)->endpoint());
 
@@ -286,6 +310,7 @@ int RunDaemon(const DaemonConfig& config) {
   notifier.Stopping(run.ok() ? "stopping" : "stopping on error: " + run.ToString());
   (*server)->SetEachPass(nullptr);
   (*server)->SetAfterCommit(nullptr);
+  metrics.reset();  // its link report reads the uplink, stopped below
   (*control)->SetUplink(nullptr);
   (*control)->SetReconciler(nullptr);
   (*control)->SetProblemDesk(nullptr, {});

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "daemon/ingest_server.h"
+#include "daemon/metrics_server.h"
 #include "daemon/problem_desk.h"
 #include "daemon/reconciler.h"
 #include "daemon/sqlite.h"
@@ -25,6 +26,7 @@ struct DaemonConfig {
   // stationctl prune never removes a scan received less than this many
   // days ago (DESIGN §4: scans are kept at least a year; daemon/retention.h).
   int retention_days = 365;
+  MetricsOptions metrics;  // --metrics: the Prometheus endpoint; off by default
   std::string log_level = "info";
   // Development only: no CURVE on the dock port or the national link, and
   // only loopback endpoints allowed. The default is secure.

@@ -151,8 +151,9 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const MetricsOptions
   if (address->ipv6) flags |= MHD_USE_IPv6;
   server->daemon_ = MHD_start_daemon(
       flags, static_cast<std::uint16_t>(address->port), nullptr, nullptr, &Answer, server.get(),
+      MHD_OPTION_EXTERNAL_LOGGER, &LogFromMhd, nullptr,  // first, or earlier options' complaints go to stderr
       MHD_OPTION_SOCK_ADDR, bind_to, MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-      MHD_OPTION_EXTERNAL_LOGGER, &LogFromMhd, nullptr, MHD_OPTION_END);
+      MHD_OPTION_END);
   if (server->daemon_ == nullptr) {
     return Status::Unavailable("--metrics '" + options.listen + "'",
                                "cannot listen there (the port is in use, or the address is not this machine's)");

@@ -1,5 +1,6 @@
 #include "tools/stationctl/commands.h"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "scanner/utf8.h"
 #include "tools/stationctl/control_client.h"
 #include "tools/stationctl/labels.h"
+#include "tools/stationctl/status_figures.h"
 #include "tools/stationctl/table.h"
 #include "tools/stationctl/upload.h"
 
@@ -73,6 +75,11 @@ int CmdStatus(const CtlOptions& options) {
   if (!view.ok()) return Fail(view.status());
   auto summary = (*view)->Summary();
   if (!summary.ok()) return Fail(summary.status());
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto figures = (*view)->Figures(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+  if (!figures.ok()) return Fail(figures.status());
+  const Result<UplinkStatus> live =
+      daemon.ok() ? LiveUplink(options.data_dir) : Result<UplinkStatus>(Status::Unavailable("stationd not running"));
 
   if (options.json) {
     json j;
@@ -96,7 +103,6 @@ int CmdStatus(const CtlOptions& options) {
                                   {"not_found", lookups->not_found}};
     }
     if (daemon.ok()) {
-      auto live = LiveUplink(options.data_dir);
       if (live.ok()) {
         j["national"]["configured"] = live->configured;
         j["national"]["link_up"] = live->link_up;
@@ -105,6 +111,7 @@ int CmdStatus(const CtlOptions& options) {
         j["national"]["last_error"] = live->last_error;
       }
     }
+    j["figures"] = FiguresJson(*figures, live, daemon);
     std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return 0;
   }
@@ -137,13 +144,12 @@ int CmdStatus(const CtlOptions& options) {
     std::cout << "; see: stationctl quarantine)";
   }
   std::cout << "\n";
-  PrintUplink(std::cout, *summary,
-              daemon.ok() ? LiveUplink(options.data_dir)
-                          : Result<UplinkStatus>(Status::Unavailable("stationd not running")));
+  PrintUplink(std::cout, *summary, live);
   if (auto lookups = Lookups(options.data_dir); lookups.ok()) {
     std::cout << "  surplus looked up:    " << lookups->waiting << " waiting, " << lookups->found
               << " found at national, " << lookups->not_found << " unknown there\n";
   }
+  PrintFigures(std::cout, *figures, live, daemon);
   std::cout << "\nLast dock per device:\n";
   PrintDocks(summary->by_device, "device", "courier");
   std::cout << "\nLast dock per courier:\n";
