@@ -290,12 +290,12 @@ int RunDaemon(const DaemonConfig& config) {
       return 1;
     }
     metrics = std::move(*started);
-    info.metrics = metrics->address();
+    spdlog::info("metrics: Prometheus figures at http://{}/metrics", metrics->address());
+    info.metrics = metrics->address();  // logged first: whoever reads the run file finds the line in the log
     if (Status s = WriteRunInfo(config.data_dir, info); !s.ok()) {
       spdlog::critical("cannot start: {}", s.ToString());
       return 1;
     }
-    spdlog::info("metrics: Prometheus figures at http://{}/metrics", metrics->address());
   }
   spdlog::info("stationd started station={} data_dir={} ingest={} control={}", config.ingest.station,
                config.data_dir, (*server)->endpoint(), (*control)->endpoint());
