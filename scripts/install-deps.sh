@@ -12,6 +12,7 @@ packages=(
   libsqlite3-dev sqlite3
   libboost-program-options-dev
   libspdlog-dev
+  libsystemd-dev  # sd_notify: stationd's readiness and watchdog under systemd (daemon/service_notify.cc)
   catch2
   nlohmann-json3-dev
   libabsl-dev  # flat_hash_map: the reconciliation ledger (reconcile/ledger.h)
