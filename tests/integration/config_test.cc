@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -129,4 +131,45 @@ TEST_CASE("stationd refuses bad configuration at start with exit code 2, naming 
     CHECK(run.exit_code == 2);
     CHECK_THAT(run.err, Catch::Contains("--log-file '/proc/stationd-cannot-write-here/stationd.log'"));
   }
+}
+
+TEST_CASE("the sample config packaging/stationd.conf names every setting with its default and is refused unedited",
+          "[integration][config]") {
+  const std::string sample_path = STATIOND_SAMPLE_CONF;
+  std::ifstream in(sample_path);
+  REQUIRE(in);
+  const std::string sample((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  // What the program itself says the settings and their defaults are.
+  auto defaults =
+      RunCommand({StationdPath(), "--station", "571001", "--data-dir", "/var/lib/stationsync", "--print-config"}, 10s);
+  REQUIRE(defaults.exit_code == 0);
+  std::istringstream lines(defaults.out);
+  std::string line;
+  int settings = 0;
+  while (std::getline(lines, line)) {
+    const bool unset = line.rfind("# ", 0) == 0 && line.size() > 2 && line.back() == '=';
+    if (line.empty() || (line[0] == '#' && !unset)) continue;  // a description
+    ++settings;
+    INFO(line);
+    if (unset) {
+      // A setting with no default: the sample names it (with an example).
+      CHECK_THAT(sample, Catch::Contains("\n# " + line.substr(2)));
+    } else if (line.rfind("station =", 0) != 0 && line.rfind("data-dir =", 0) != 0) {
+      CHECK_THAT(sample, Catch::Contains("\n# " + line + "\n"));  // at its default, commented out
+    }
+  }
+  CHECK(settings >= 25);  // the parse above found them
+
+  // The sample sets nothing but defaults, and its data folder is the unit's.
+  auto with_station =
+      RunCommand({StationdPath(), "--config", sample_path, "--station", "571001", "--print-config"}, 10s);
+  INFO(with_station.err);
+  CHECK(with_station.exit_code == 0);
+  CHECK(with_station.out == defaults.out);
+  // Left unedited, it is refused: the station code is empty.
+  auto unedited = RunCommand({StationdPath(), "--config", sample_path, "--print-config"}, 10s);
+  CHECK(unedited.exit_code == 2);
+  CHECK_THAT(unedited.err, Catch::Contains("--station ''"));
+  CHECK_THAT(unedited.err, Catch::Contains("stationd.conf line"));
 }
