@@ -1,0 +1,51 @@
+// The retention decision (daemon/retention.h): which scans a prune may take.
+
+#include <catch2/catch.hpp>
+
+#include "daemon/retention.h"
+
+using station::kDayMs;
+using station::PruneCutoff;
+using station::PruneIdCap;
+
+namespace {
+constexpr std::int64_t kNow = 1'796'083'200'000;  // 2026-12-01T00:00:00Z
+}
+
+TEST_CASE("the prune cutoff is the date asked, never later than the retention period allows", "[retention]") {
+  // Asked for a date older than the retention limit: taken as asked.
+  auto old = PruneCutoff(kNow - 500 * kDayMs, kNow, 365);
+  REQUIRE(old.ok());
+  CHECK(*old == kNow - 500 * kDayMs);
+  // Asked for yesterday: only what is older than a year may go.
+  auto recent = PruneCutoff(kNow - kDayMs, kNow, 365);
+  REQUIRE(recent.ok());
+  CHECK(*recent == kNow - 365 * kDayMs);
+  auto longer = PruneCutoff(kNow - kDayMs, kNow, 730);
+  REQUIRE(longer.ok());
+  CHECK(*longer == kNow - 730 * kDayMs);
+}
+
+TEST_CASE("a prune date in the future or before 2000 is refused with the reason", "[retention]") {
+  auto future = PruneCutoff(kNow + 1, kNow, 365);
+  REQUIRE_FALSE(future.ok());
+  CHECK(future.status().code() == station::Code::kInvalidArgument);
+  CHECK_THAT(future.status().message(), Catch::Contains("in the future"));
+  auto ancient = PruneCutoff(0, kNow, 365);
+  REQUIRE_FALSE(ancient.ok());
+  CHECK_THAT(ancient.status().message(), Catch::Contains("2000"));
+  CHECK_FALSE(PruneCutoff(kNow - 400 * kDayMs, kNow, 0).ok());
+}
+
+TEST_CASE("a prune never goes above national's cursor, the problem desk's, or to the newest scan", "[retention]") {
+  // No national link: nothing was ever uploaded, nothing may go.
+  CHECK(PruneIdCap(false, 1000, 1000, 2000) == 0);
+  // National holds up to 500: not one above it.
+  CHECK(PruneIdCap(true, 500, 2000, 2000) == 500);
+  // The desk has read up to 300 only.
+  CHECK(PruneIdCap(true, 500, 300, 2000) == 300);
+  // Everything uploaded and read: all but the newest row (its id must not be reused).
+  CHECK(PruneIdCap(true, 2000, 2000, 2000) == 1999);
+  CHECK(PruneIdCap(true, 1, 1, 1) == 0);
+  CHECK(PruneIdCap(true, 0, 0, 0) == 0);
+}
