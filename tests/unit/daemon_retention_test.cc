@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "daemon/control_protocol.h"
 #include "daemon/retention.h"
 
 using station::kDayMs;
@@ -48,4 +49,33 @@ TEST_CASE("a prune never goes above national's cursor, the problem desk's, or to
   CHECK(PruneIdCap(true, 2000, 2000, 2000) == 1999);
   CHECK(PruneIdCap(true, 1, 1, 1) == 0);
   CHECK(PruneIdCap(true, 0, 0, 0) == 0);
+}
+
+TEST_CASE("prune requests and replies keep every field on the control socket", "[retention]") {
+  station::ControlRequest request{"r-prune", "prune", ""};
+  request.before_ms = 1'764'518'400'000;
+  auto decoded = station::DecodeControlRequest(station::EncodeControlRequest(request));
+  REQUIRE(decoded.ok());
+  CHECK(decoded->before_ms == 1'764'518'400'000);
+  CHECK_FALSE(station::DecodeControlRequest(R"({"v":1,"cmd":"prune","before_ms":"soon"})").ok());
+  station::PruneStatus status;
+  status.requested = status.completed = 3;
+  station::PruneResult r;
+  r.scans_removed = 20;
+  r.kept_younger = 5;
+  r.kept_not_uploaded = 7;
+  r.kept_newest = 1;
+  r.national_configured = true;
+  status.last = r;
+  auto reply = station::DecodeControlReply(station::EncodePruneStatus("r", 3, 400, status));
+  REQUIRE(reply.ok());
+  CHECK(reply->pruner);
+  CHECK(reply->prune_ticket == 3);
+  CHECK(reply->retention_days == 400);
+  REQUIRE(reply->prune.last);
+  CHECK(reply->prune.last->scans_removed == 20);
+  CHECK(reply->prune.last->kept_younger == 5);
+  CHECK(reply->prune.last->kept_not_uploaded == 7);
+  CHECK(reply->prune.last->kept_newest == 1);
+  CHECK(reply->prune.last->national_configured);
 }
