@@ -144,6 +144,27 @@ void StationdOptions::NoteFlags(const po::variables_map& vm) {
   }
 }
 
+std::string StationdOptions::ConfigError(const po::error_with_option_name& e, const std::string& source,
+                                         const std::string& text) const {
+  const std::string key = Bare(e.get_option_name());
+  const auto found = file_lines_.find(key);
+  const bool twice = dynamic_cast<const po::multiple_occurrences*>(&e) != nullptr;
+  // A key given twice is wrong on its second line; a bad value on the
+  // first (values are read in order, and a second line is refused as a repeat).
+  const std::size_t i = twice && found != file_lines_.end() && found->second.size() > 1 ? 1 : 0;
+  std::string where = "config file " + source;
+  if (found != file_lines_.end()) where += " line " + std::to_string(found->second[i].line);
+  // Written here, not by e.what(): Boost's message template loops forever
+  // when a key or value holds its own placeholder ("%canonical_option%",
+  // "%value%"; found by fuzz_config).
+  if (dynamic_cast<const po::unknown_option*>(&e)) return where + ": unknown key '" + key + "'";
+  if (twice) return where + ": '" + key + "' is given more than once";
+  if (dynamic_cast<const po::validation_error*>(&e) && found != file_lines_.end()) {
+    return where + ": '" + found->second[i].value + "' is not a valid value for '" + key + "'";
+  }
+  return where + ": " + (text.find('%') == std::string::npos ? e.what() : "'" + key + "' refused");
+}
+
 Status StationdOptions::ReadConfig(const std::string& text, const std::string& source, po::variables_map& vm) {
   source_ = source;
   // parse_config_file names the key but not the line: find the lines here.
@@ -162,21 +183,14 @@ Status StationdOptions::ReadConfig(const std::string& text, const std::string& s
       return Status::InvalidArgument("config file " + source + " line " + std::to_string(number),
                                      "'" + content + "' is not key = value");
     }
-    file_lines_[section + Trim(content.substr(0, eq))].push_back(number);
+    file_lines_[section + Trim(content.substr(0, eq))].push_back({number, Trim(content.substr(eq + 1))});
   }
   try {
     std::istringstream in(text);
     po::store(po::parse_config_file(in, settings_), vm);
     po::notify(vm);
   } catch (const po::error_with_option_name& e) {
-    // A key given twice is wrong on its second line; any other on its last.
-    const auto found = file_lines_.find(Bare(e.get_option_name()));
-    const bool twice = dynamic_cast<const po::multiple_occurrences*>(&e) != nullptr;
-    const std::string where =
-        found == file_lines_.end()
-            ? ""
-            : " line " + std::to_string(twice && found->second.size() > 1 ? found->second[1] : found->second.back());
-    return Status::InvalidArgument("config file " + source + where, e.what());
+    return Status::InvalidArgument(ConfigError(e, source, text));
   } catch (const po::error& e) {
     return Status::InvalidArgument("config file " + source, e.what());
   }
@@ -194,7 +208,7 @@ Status StationdOptions::Located(const Status& status) const {
   const auto found = file_lines_.find(name);
   if (found == file_lines_.end() || from_flags_.count(name)) return status;
   return Status::InvalidArgument(message + " (config file " + source_ + " line " +
-                                 std::to_string(found->second.back()) + ")");
+                                 std::to_string(found->second.back().line) + ")");
 }
 
 Result<StationdSettings> StationdOptions::Finish() const {

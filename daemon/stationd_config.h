@@ -57,6 +57,9 @@ class StationdOptions {
   Result<std::string> Format(const boost::program_options::variables_map& vm) const;
 
  private:
+  // The message for Boost's refusal `e` of the config file's text.
+  std::string ConfigError(const boost::program_options::error_with_option_name& e, const std::string& source,
+                          const std::string& text) const;
   // `why` about option `name`, with where the config file set it.
   Status Refuse(const std::string& name, const std::string& why) const;
   // The same for an error whose message starts with "--name".
@@ -74,7 +77,11 @@ class StationdOptions {
   boost::program_options::options_description settings_;
   std::set<std::string> from_flags_;
   std::string source_;                      // the config file read, if any
-  std::map<std::string, std::vector<int>> file_lines_;  // key -> its lines in that file
+  struct FileLine {
+    int line = 0;
+    std::string value;
+  };
+  std::map<std::string, std::vector<FileLine>> file_lines_;  // key -> where that file sets it
 };
 
 // Config file text to settings, as stationd --config does, without flags
