@@ -46,6 +46,7 @@ Status Store::Reopen() {
     stmt->reset();
   }
   db_ = std::move(*fresh);
+  ++generation_;
   return Prepare();
 }
 

@@ -82,6 +82,11 @@ class Store {
   // by itself once the fault clears.
   Status ReopenIfFaulted();
 
+  // Counts the connections replaced by a reopen. Whoever keeps statements
+  // prepared on db() (UplinkStore) prepares them again when it changes:
+  // statements of the old connection fail (SQLITE_MISUSE) once it closed.
+  std::uint64_t generation() const { return generation_; }
+
  private:
   Store(sql::Db db, std::string path, sql::OpenOptions options)
       : db_(std::move(db)), path_(std::move(path)), options_(std::move(options)) {}
@@ -97,6 +102,7 @@ class Store {
   std::string path_;
   sql::OpenOptions options_;
   bool prepared_ = false;  // false after a failed Reopen: the statements are gone
+  std::uint64_t generation_ = 0;  // ++ each time db_ is replaced
   std::unique_ptr<sql::Stmt> insert_batch_;
   std::unique_ptr<sql::Stmt> batch_id_;
   std::unique_ptr<sql::Stmt> insert_scan_;

@@ -40,7 +40,14 @@ Status UplinkStore::Prepare() {
     if (!stmt.ok()) return stmt.status();
     s.stmt = std::make_unique<sql::Stmt>(std::move(*stmt));
   }
+  prepared_for_ = store_->generation();
   return Status::OK();
+}
+
+Status UplinkStore::Ready() {
+  if (Status s = store_->ReopenIfFaulted(); !s.ok()) return s;
+  if (prepared_for_ == store_->generation()) return Status::OK();
+  return Prepare();
 }
 
 Result<UplinkCursors> UplinkStore::Load() {
@@ -74,6 +81,7 @@ Result<std::optional<std::int64_t>> UplinkStore::OldestWaitingReceivedMs(std::in
 Status UplinkStore::ReadUpload(std::int64_t after, int limit, std::string& body, int& count, std::int64_t& last_id) {
   count = 0;
   last_id = after;
+  if (Status s = Ready(); !s.ok()) return s;
   sql::Stmt& read = *read_upload_;
   read.Reset();
   read.Bind(1, after).Bind(2, std::int64_t{limit});
@@ -100,6 +108,7 @@ Status UplinkStore::ReadUpload(std::int64_t after, int limit, std::string& body,
 }
 
 Status UplinkStore::SetUploadedUpto(std::int64_t upto, std::int64_t now_ms) {
+  if (Status s = Ready(); !s.ok()) return s;
   auto txn = sql::Txn::Begin(store_->db());
   if (!txn.ok()) return txn.status();
   set_uploaded_->Reset();
@@ -109,6 +118,7 @@ Status UplinkStore::SetUploadedUpto(std::int64_t upto, std::int64_t now_ms) {
 
 Result<UplinkStore::Applied> UplinkStore::ApplySync(const Manifest& manifest, std::int64_t manifest_to,
                                                     const std::vector<MailItem>& mail, std::int64_t now_ms) {
+  if (Status s = Ready(); !s.ok()) return s;
   Applied applied;
   std::int64_t mail_seq = 0;
   auto also = [&]() -> Status {
@@ -166,6 +176,7 @@ Result<std::vector<std::string>> UplinkStore::WaitingLookups(int limit) {
 }
 
 Status UplinkStore::MarkLookupsSent(const std::vector<std::string>& waybills, std::int64_t now_ms) {
+  if (Status s = Ready(); !s.ok()) return s;
   auto txn = sql::Txn::Begin(store_->db());
   if (!txn.ok()) return txn.status();
   for (const std::string& waybill : waybills) {
@@ -177,6 +188,7 @@ Status UplinkStore::MarkLookupsSent(const std::vector<std::string>& waybills, st
 
 Result<ManifestImport> UplinkStore::ApplyLookup(const Manifest& rows, const std::vector<std::string>& found,
                                                 const std::vector<std::string>& not_found, std::int64_t now_ms) {
+  if (Status s = Ready(); !s.ok()) return s;
   auto mark = [&]() -> Status {
     for (const auto& [waybills, was_found] : {std::pair{&found, 1}, std::pair{&not_found, 0}}) {
       for (const std::string& waybill : *waybills) {

@@ -94,8 +94,14 @@ class UplinkStore {
  private:
   explicit UplinkStore(std::unique_ptr<Store> store) : store_(std::move(store)) {}
   Status Prepare();
+  // Before the kept statements are used: reopens a connection that met a
+  // storage fault (RELIABILITY.md §4) and prepares the statements again
+  // whenever the Store's connection was replaced (by this or by
+  // Store::SaveManifest), since those of a closed connection fail for ever.
+  Status Ready();
 
   std::unique_ptr<Store> store_;
+  std::uint64_t prepared_for_ = 0;  // the store's generation() the statements belong to
   std::unique_ptr<sql::Stmt> read_upload_;
   std::unique_ptr<sql::Stmt> set_uploaded_;
   std::unique_ptr<sql::Stmt> insert_mail_;

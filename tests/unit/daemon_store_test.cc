@@ -1,10 +1,13 @@
 // The scan store: exactly once by (device, batch, seq), conflicts kept
 // aside, bad rows quarantined once, all or nothing on a storage error.
 
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 
 #include "daemon/schema.h"
 #include "daemon/store.h"
+#include "daemon/uplink_store.h"
 #include "scanner/iso_time.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/temp_dir.h"
@@ -292,4 +295,45 @@ TEST_CASE("migration 7 flags the scans a station stored before it", "[store][clo
   CHECK(Count(**store, "SELECT count(*) FROM scans_full WHERE seq = 1 AND clock_flag IS NULL") == 1);
   CHECK(Count(**store, "SELECT count(*) FROM scans_full WHERE seq = 2 AND clock_flag = 'future'") == 1);
   CHECK(Count(**store, "SELECT count(*) FROM scans_full WHERE seq = 3 AND clock_flag = 'past'") == 1);
+}
+
+// Regression (issue 7 review): the uplink's Store reopens its connection
+// after a storage fault (inside SaveManifest), but UplinkStore kept its
+// statements prepared on the old connection, so after one fault every
+// upload and sync failed (SQLITE_MISUSE) until stationd was restarted.
+TEST_CASE("the uplink store works again after its connection is reopened on a storage fault", "[store][uplink]") {
+  TempDir dir;
+  const std::string path = dir.Path("station.db");
+  auto ingest = Store::Open(path);
+  REQUIRE(ingest.ok());
+  std::vector<IngestItem> items = Items(ItemFrom(test::MakeGunFile({"PDA-7", "C7", "571001", "b7", 50, 3})));
+  REQUIRE((*ingest)->Save(items, 1000).ok());
+  auto uplink = UplinkStore::Open(path);
+  REQUIRE(uplink.ok());
+
+  // Out of memory for one call: SQLite's heap capped at what it holds now.
+  const sqlite3_int64 before = sqlite3_hard_heap_limit64(-1);
+  sqlite3_hard_heap_limit64(sqlite3_memory_used() + 1);
+  const Status failed = (*uplink)->SetUploadedUpto(10, 1500);
+  sqlite3_hard_heap_limit64(before);
+  INFO(failed.ToString());
+  REQUIRE(!failed.ok());
+
+  // The fault has cleared: a sync (which reopens the connection) and then
+  // every prepared statement work again, on the new connection.
+  auto applied = (*uplink)->ApplySync(Manifest{}, 0, {}, 2000);
+  INFO((applied.ok() ? std::string() : applied.status().ToString()));
+  CHECK(applied.ok());
+  std::string body;
+  int count = 0;
+  std::int64_t last_id = 0;
+  const Status read = (*uplink)->ReadUpload(0, 100, body, count, last_id);
+  INFO(read.ToString());
+  CHECK(read.ok());
+  CHECK(count == 50);
+  CHECK(last_id == 50);
+  const Status set = (*uplink)->SetUploadedUpto(50, 3000);
+  INFO(set.ToString());
+  CHECK(set.ok());
+  CHECK(Count(**ingest, "SELECT uploaded_upto FROM uplink_state") == 50);
 }
