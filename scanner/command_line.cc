@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include <cstring>
 #include <iostream>
 
 namespace station {
@@ -29,6 +30,14 @@ std::optional<int> ParseCommandLine(int argc, char** argv, const char* program, 
       return 0;
     }
     po::notify(vm);
+  } catch (const po::error_with_option_name& e) {
+    // Boost builds this message by replacing placeholders ("%canonical_option%",
+    // "%value%") until none is left, which never ends when an argument holds
+    // one itself (found by fuzz_config): then the message is written here.
+    for (int i = 1; i < argc; ++i) {
+      if (std::strchr(argv[i], '%')) return UsageError(program, "option '" + e.get_option_name() + "' refused");
+    }
+    return UsageError(program, e.what());
   } catch (const po::error& e) {
     return UsageError(program, e.what());
   }
