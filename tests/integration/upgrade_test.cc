@@ -16,6 +16,7 @@
 #include "daemon/schema.h"
 #include "daemon/sqlite.h"
 #include "tests/support/child_process.h"
+#include "tests/support/gun_files.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -91,8 +92,16 @@ TEST_CASE("stationd migrates a database of every earlier schema version and keep
       CHECK(QueryInt(data, "SELECT count(*) FROM manifest WHERE waybill = 'ZT7730012345678'") == 1);
       CHECK(QueryInt(data, "SELECT uploaded_upto FROM uplink_state") == (version >= 2 ? 2 : 0));
       CHECK(QueryInt(data, "SELECT count(*) FROM discrepancies") == (version >= 3 ? 1 : 0));
-      // A scan docked after the upgrade lands beside the old ones.
+      // A scan docked after the upgrade lands beside the old ones. (The
+      // check used to count the fixture's one batch and docked nothing.)
       CHECK(QueryInt(data, "SELECT count(*) FROM batches") == 1);
+      REQUIRE(DockText(station.endpoint, dir.Path("spool"), "after-upgrade",
+                       GunFileWith("PDA-NEW", "20261201-0001",
+                                   {"ZT7730012345678,out_for_delivery,2026-12-01T09:00:00+08:00,,,,,"})) == 0);
+      CHECK(QueryInt(data, "SELECT count(*) FROM batches") == 2);
+      CHECK(QueryInt(data, "SELECT count(*) FROM scans") == 5);
+      CHECK(QueryInt(data, "SELECT count(*) FROM scans WHERE id > 4") == 1);  // a new id, none reused
+      CHECK(StationctlJson(data, {"scans", "ZT7730012345678", "--json"})["scans"].size() == 4);
       station.process.Signal(SIGTERM);
       CHECK(station.process.Wait(10s) == 0);
     }
