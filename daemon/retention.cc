@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -94,21 +95,45 @@ Status RemoveScans(sql::Db& db, std::int64_t cap, PruneResult& r, const std::ato
 // (or going), and a manifest row with no arrival would be reported missing
 // to its origin station by the next full reconciliation. The manifest's
 // triggers log each removal, so the reconciler drops them from its ledger.
+//
+// manifest has no index on dispatched_ms, so finding old rows reads the
+// table. That read runs outside the write lock (WAL: a reader never blocks
+// the docks' commits) and walks the primary key on from where the last round
+// stopped, so the whole prune reads the manifest once; each round's write
+// transaction only deletes up to kPruneChunk rows by key. (A DELETE ... IN
+// (SELECT ... LIMIT) read the table from its start inside BEGIN IMMEDIATE
+// every round, and all of it in the last one: with a large manifest the
+// docks waited on that scan each round.)
 Status RemoveManifest(sql::Db& db, PruneResult& r, const std::atomic<bool>* stop) {
-  auto remove = sql::Stmt::Prepare(
-      db, "DELETE FROM manifest WHERE waybill IN (SELECT waybill FROM manifest WHERE dispatched_ms < ?1 LIMIT ?2)");
+  auto next = sql::Stmt::Prepare(
+      db, "SELECT waybill FROM manifest WHERE waybill > ?1 AND dispatched_ms < ?2 ORDER BY waybill LIMIT ?3");
+  if (!next.ok()) return next.status();
+  auto remove = sql::Stmt::Prepare(db, "DELETE FROM manifest WHERE waybill = ?1 AND dispatched_ms < ?2");
   if (!remove.ok()) return remove.status();
-  for (int round = 0; round < 1'000'000; ++round) {
+  std::string after;  // '' sorts before every waybill (never empty)
+  std::vector<std::string> waybills;
+  for (;;) {
     if (Stopped(stop)) return Status::Unavailable("prune", "stopped (stationd is stopping)");
+    waybills.clear();
+    next->Reset();
+    next->Bind(1, after).Bind(2, r.cutoff_ms).Bind(3, std::int64_t{kPruneChunk});
+    // ForEachRow resets: the read has ended before the write lock is taken.
+    if (Status s = next->ForEachRow([&](const sql::Stmt& row) { waybills.push_back(row.ColumnText(0)); }); !s.ok()) {
+      return s;
+    }
+    if (waybills.empty()) break;
+    after = waybills.back();
     auto txn = sql::Txn::Begin(db);
     if (!txn.ok()) return txn.status();
-    remove->Reset();
-    remove->Bind(1, r.cutoff_ms).Bind(2, std::int64_t{kPruneChunk});
-    if (Status s = remove->Run(); !s.ok()) return s;
-    const int removed = db.Changes();  // the triggers' rows are not counted
+    std::int64_t removed = 0;
+    for (const std::string& waybill : waybills) {
+      remove->Reset();
+      // dispatched_ms again: a row national changed since the read stays.
+      if (Status s = remove->Bind(1, waybill).Bind(2, r.cutoff_ms).Run(); !s.ok()) return s;
+      removed += db.Changes();  // the triggers' rows are not counted
+    }
     if (Status s = txn->Commit(); !s.ok()) return s;
     ++r.transactions;
-    if (removed == 0) break;
     r.manifest_removed += removed;
   }
   return Status::OK();

@@ -4,6 +4,8 @@
 
 #include "daemon/control_protocol.h"
 #include "daemon/retention.h"
+#include "daemon/store.h"
+#include "tests/support/temp_dir.h"
 
 using station::kDayMs;
 using station::PruneCutoff;
@@ -78,4 +80,31 @@ TEST_CASE("prune requests and replies keep every field on the control socket", "
   CHECK(reply->prune.last->kept_not_uploaded == 7);
   CHECK(reply->prune.last->kept_newest == 1);
   CHECK(reply->prune.last->national_configured);
+}
+
+// RemoveManifest reads the manifest outside the write lock, a chunk of keys
+// at a time, and deletes by key: every old row goes, over several
+// transactions, and no young one.
+TEST_CASE("a prune removes every manifest row dispatched before the cutoff, chunk by chunk", "[retention]") {
+  station::test::TempDir dir;
+  const std::string path = dir.Path("station.db");
+  auto store = station::Store::Open(path);
+  REQUIRE(store.ok());
+  const std::int64_t old_ms = kNow - 400 * kDayMs, young_ms = kNow - 10 * kDayMs;
+  // 12,001 rows, waybills in key order alternating old and young: the old
+  // ones are spread over the whole table, as dispatch times are.
+  const std::string fill =
+      "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)"
+      " INSERT INTO manifest (waybill, origin_station, dest_station, dispatched_at, dispatched_ms, source,"
+      " received_ms) SELECT printf('ZT%013d', i), '310001', '571001', 'x', CASE i % 2 WHEN 0 THEN " +
+      std::to_string(old_ms) + " ELSE " + std::to_string(young_ms) + " END, 'national', 0 FROM n";
+  REQUIRE((*store)->db().Exec(fill.c_str()).ok());
+  auto result = station::RunPrune(path, "", kNow - 365 * kDayMs, kNow, 365, true);
+  REQUIRE(result.ok());
+  CHECK(result->manifest_removed == 6001);
+  CHECK(result->transactions == 2);  // 5,000 + 1,001 rows; no empty transaction at the end
+  const std::string old_left =
+      "SELECT count(*) FROM manifest WHERE dispatched_ms < " + std::to_string(kNow - 365 * kDayMs);
+  CHECK(*(*store)->db().QueryInt(old_left.c_str()) == 0);
+  CHECK(*(*store)->db().QueryInt("SELECT count(*) FROM manifest") == 6000);
 }
