@@ -171,7 +171,10 @@ json PruneResultJson(const PruneResult& r) {
           {"manifest_removed", r.manifest_removed},
           {"kept_younger", r.kept_younger},
           {"kept_not_uploaded", r.kept_not_uploaded},
+          {"kept_not_desk_read", r.kept_not_desk_read},
           {"kept_newest", r.kept_newest},
+          {"kept_open_discrepancy", r.kept_open_discrepancy},
+          {"kept_unsettled_parcel", r.kept_unsettled_parcel},
           {"transactions", r.transactions},
           {"took_ms", r.took_ms}};
 }
@@ -186,7 +189,10 @@ PruneResult PruneResultFromJson(const json& j) {
   r.manifest_removed = IntegerValue(j, "manifest_removed", std::int64_t{0});
   r.kept_younger = IntegerValue(j, "kept_younger", std::int64_t{0});
   r.kept_not_uploaded = IntegerValue(j, "kept_not_uploaded", std::int64_t{0});
+  r.kept_not_desk_read = IntegerValue(j, "kept_not_desk_read", std::int64_t{0});
   r.kept_newest = IntegerValue(j, "kept_newest", std::int64_t{0});
+  r.kept_open_discrepancy = IntegerValue(j, "kept_open_discrepancy", std::int64_t{0});
+  r.kept_unsettled_parcel = IntegerValue(j, "kept_unsettled_parcel", std::int64_t{0});
   r.transactions = IntegerValue(j, "transactions", std::int64_t{0});
   r.took_ms = IntegerValue(j, "took_ms", std::int64_t{0});
   return r;

@@ -254,6 +254,9 @@ int RunDaemon(const DaemonConfig& config) {
   }
   ReconcilerOptions reconcile_options = config.reconcile;
   reconcile_options.settings.station = config.ingest.station;
+  // A prune and a reconciliation run never overlap (retention.h).
+  auto prune_gate = std::make_shared<PruneGate>();
+  reconcile_options.prune_gate = prune_gate;
   auto reconciler = Reconciler::Start(DatabasePath(config.data_dir), reconcile_options, config.db.vfs);
   if (!reconciler.ok()) {
     spdlog::critical("cannot start reconciliation: {}", reconciler.status().ToString());
@@ -269,7 +272,7 @@ int RunDaemon(const DaemonConfig& config) {
   }
   (*control)->SetProblemDesk(desk->get(), desk_options.settings);
   auto pruner = std::make_unique<Pruner>(DatabasePath(config.data_dir), config.db.vfs, config.retention_days,
-                                         !uplink_options.endpoint.empty());
+                                         !uplink_options.endpoint.empty(), prune_gate);
   (*control)->SetPruner(pruner.get());
   (*server)->SetAfterCommit([thread = index_thread.get(), up = uplink.get(), d = desk->get()] {
     thread->Wake();

@@ -191,6 +191,8 @@ Status ReconcileRunner::Tidy(sql::Db& db) {
   return Status::OK();
 }
 
+void ReconcileRunner::ReadEverythingNext() { memory_.reset(); }
+
 ReconcileRunner::ReconcileRunner(const ReconcileSettings& settings, const reconcile::Config& config)
     : settings_(settings), config_(config) {}
 ReconcileRunner::~ReconcileRunner() = default;

@@ -56,6 +56,10 @@ class ReconcileRunner {
   // is a million deletes); a failure costs nothing but the space.
   Status Tidy(sql::Db& db);
 
+  // Forgets the ledger: the next run reads everything (after a prune
+  // removed rows it has no change log for).
+  void ReadEverythingNext();
+
  private:
   struct Memory;
   ReconcileRunner(const ReconcileSettings& settings, const reconcile::Config& config);

@@ -72,6 +72,12 @@ void Reconciler::Run() {
     pending_trigger_.clear();
     status_.running = true;
     lock.unlock();
+    // Held for the run and its tidying: never beside a prune (retention.h).
+    std::unique_lock<std::mutex> gate;
+    if (options_.prune_gate) {
+      gate = std::unique_lock<std::mutex>(options_.prune_gate->mutex());
+      if (options_.prune_gate->TakeFullRun()) runner_->ReadEverythingNext();
+    }
     Result<ReconcileRunSummary> result = Status::Unavailable("reconciliation", "did not run");
     try {
       result = runner_->Run(db_, trigger, NowMs());
@@ -104,6 +110,7 @@ void Reconciler::Run() {
     if (station::Status tidy = runner_->Tidy(db_); !tidy.ok()) {
       spdlog::warn("reconciliation: dropping applied manifest changes failed: {}", tidy.ToString());
     }
+    if (gate.owns_lock()) gate.unlock();
     lock.lock();
   }
 }

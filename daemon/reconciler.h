@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "daemon/reconcile_run.h"
+#include "daemon/retention.h"
 #include "daemon/sqlite.h"
 
 namespace station {
@@ -21,6 +22,9 @@ namespace station {
 struct ReconcilerOptions {
   ReconcileSettings settings;
   std::int64_t every_ms = 15 * 60 * 1000;  // 0: only when asked
+  // Shared with the Pruner (retention.h): a run waits while a prune runs,
+  // and reads everything after one that removed rows. Null: no pruner.
+  std::shared_ptr<PruneGate> prune_gate;
 };
 
 // What a clerk's command sees.

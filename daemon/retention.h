@@ -3,6 +3,16 @@
 // queries and claims are accepted for a year after pickup, so scans are
 // kept at least a year) that national already holds.
 //
+// What goes is settled parcels, whole: a waybill's scans and its manifest
+// row, in one transaction, and only when the row (if any) was dispatched
+// before the cutoff, every scan of the waybill was received before it and
+// is uploaded and read by the problem desk, and no discrepancy that is not
+// closed or resolved names the waybill or its row's bag. Anything less
+// changes what reconciliation finds: scans without their row are a surplus,
+// a row without its scans a missing parcel reported to its origin. Scans
+// of a whole bag (no waybill) go by the scan rules alone, unless an open
+// discrepancy names the bag.
+//
 // Which time: a scan's received_ms, the station's own clock at its commit.
 // Not scan_time_ms: a gun whose clock is a year behind (clock_flag 'past')
 // would have its fresh scans pruned at once, and received_ms grows with
@@ -16,6 +26,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -52,10 +63,14 @@ struct PruneResult {
   int retention_days = kDefaultRetentionDays;
   bool national_configured = false;
   std::int64_t scans_removed = 0;
-  std::int64_t manifest_removed = 0;     // manifest rows dispatched before the cutoff
-  std::int64_t kept_younger = 0;         // received after the cutoff (within the retention period)
-  std::int64_t kept_not_uploaded = 0;    // older, but national does not hold them yet
-  std::int64_t kept_newest = 0;          // 1 when the newest scan alone was kept (ids are never reused)
+  std::int64_t manifest_removed = 0;     // manifest rows of the parcels removed
+  // Scans received before the date asked that were kept, each by the first reason that holds:
+  std::int64_t kept_younger = 0;           // received after the cutoff (within the retention period)
+  std::int64_t kept_not_uploaded = 0;      // older, but national does not hold them yet
+  std::int64_t kept_not_desk_read = 0;     // uploaded, but the problem desk has not read them yet
+  std::int64_t kept_newest = 0;            // 1 when the newest scan alone was kept (ids are never reused)
+  std::int64_t kept_open_discrepancy = 0;  // a discrepancy not closed or resolved names the parcel or its bag
+  std::int64_t kept_unsettled_parcel = 0;  // another scan or the manifest row of the parcel is kept
   std::int64_t transactions = 0;
   std::int64_t took_ms = 0;
 };
@@ -76,10 +91,31 @@ struct PruneStatus {
   std::optional<PruneResult> last;
 };
 
+// What a prune shares with the reconciliation thread (daemon.cc hands both
+// the same one). The reconciler's ledger is incremental: it reads the scans
+// after the last one it saw and the manifest's change log, so it never
+// learns that scans were removed. A prune therefore holds mutex() from start
+// to end, a reconciliation run holds it for the run (a run waits for a prune
+// under way, and a prune for a run), and a prune that removed anything asks
+// for a full run: the next run rebuilds its ledger from what remains.
+class PruneGate {
+ public:
+  std::mutex& mutex() { return mu_; }
+  void RequireFullRun() { full_run_ = true; }
+  // True once after RequireFullRun: the caller reads everything.
+  bool TakeFullRun() { return full_run_.exchange(false); }
+
+ private:
+  std::mutex mu_;
+  std::atomic<bool> full_run_{false};
+};
+
 // One prune at a time, on a thread of its own.
 class Pruner {
  public:
-  Pruner(std::string db_path, std::string vfs, int retention_days, bool national_configured);
+  // `gate`: shared with the reconciler; null when there is none (tests).
+  Pruner(std::string db_path, std::string vfs, int retention_days, bool national_configured,
+         std::shared_ptr<PruneGate> gate = nullptr);
   ~Pruner();  // stops a prune under way after its current transaction
   Pruner(const Pruner&) = delete;
   Pruner& operator=(const Pruner&) = delete;
@@ -94,6 +130,7 @@ class Pruner {
   const std::string db_path_, vfs_;
   const int retention_days_;
   const bool national_configured_;
+  const std::shared_ptr<PruneGate> gate_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   PruneStatus status_;

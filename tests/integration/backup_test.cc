@@ -236,8 +236,133 @@ TEST_CASE("prune removes old uploaded scans and never an unuploaded or a young o
   REQUIRE(kept.exit_code == 0);
   CHECK(nlohmann::json::parse(kept.out)["scans"].size() == 1);
   auto gone = RunStationctl(data, {"scans", WaybillFor(kScansPerBatch + 1), "--json"});
-  if (gone.exit_code == 0) CHECK(nlohmann::json::parse(gone.out)["scans"].size() == 0);
+  INFO(gone.err);
+  REQUIRE(gone.exit_code == 0);
+  CHECK(nlohmann::json::parse(gone.out)["scans"].size() == 0);
   CHECK(IntegrityCheck(data + "/station.db") == "ok");
+  station.process.Signal(SIGTERM);
+  CHECK(station.process.Wait(10s) == 0);
+}
+
+namespace {
+
+constexpr const char* kManifestHeader =
+    "waybill,origin_station,dest_station,dispatched_at,bag,declared_weight_g,recipient_phone,recipient_district\n";
+
+std::string ManifestRow(const std::string& waybill, const std::string& bag) {
+  return waybill + ",310001,571001,2020-01-01T08:00:00+08:00," + bag + ",1200,13812345678,西湖区\n";
+}
+
+std::string Arrival(const std::string& waybill) { return waybill + ",arrival,2026-12-01T08:00:00+08:00,310001,,,,"; }
+
+nlohmann::json ReconcileNow(const std::string& data) {
+  auto r = RunStationctl(data, {"reconcile", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return nlohmann::json::parse(r.out);
+}
+
+std::string AllDiscrepancies(const std::string& data) {
+  auto r = RunStationctl(data, {"discrepancies", "--state", "all", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+std::int64_t RowsOf(const std::string& data, const std::string& table, const std::string& waybill) {
+  return QueryInt(data, "SELECT count(*) FROM " + table + " WHERE waybill = '" + waybill + "'");
+}
+
+}  // namespace
+
+// Issue 7 point 4: the reconciler's ledger is incremental and was never told
+// of removed scans; removing the rows after them made false surpluses (or,
+// after a full reload in between, false missing parcels). A prune takes only
+// settled parcels, whole, and the reconciler reads everything after it.
+TEST_CASE("prune takes only settled parcels whole, and reconciliation finds nothing new after it",
+          "[integration][prune][reconcile]") {
+  TempDir dir;
+  const std::string data = dir.Path("data");
+  auto national = StartNational(dir.Path("national"), dir.Path("national.log"));
+  const std::vector<std::string> args{"--national", national.endpoint, "--national-heartbeat-ms", "200",
+                                      "--national-reply-timeout-ms", "500", "--reconcile-every-s", "0"};
+  auto station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*", args);
+  // A1, A2 arrive (settled). M1 never arrives (missing); M2, in its bag,
+  // arrives. S1 arrives unmanifested (surplus); it is also the newest scan.
+  const std::string a1 = WaybillFor(901), a2 = WaybillFor(902), m1 = WaybillFor(903), m2 = WaybillFor(904),
+                    s1 = WaybillFor(905);
+  WriteFileAtomically(dir.Path("manifest.csv"), std::string(kManifestHeader) + ManifestRow(a1, "BG3100010001") +
+                                                    ManifestRow(a2, "BG3100010001") + ManifestRow(m1, "BG3100010002") +
+                                                    ManifestRow(m2, "BG3100010002"));
+  auto import = RunStationctl(data, {"manifest", "import", dir.Path("manifest.csv")});
+  INFO(import.out << import.err);
+  REQUIRE(import.exit_code == 0);
+  REQUIRE(DockText(station.endpoint, dir.Path("spool-1"), "b",
+                   GunFileWith("PDA-R", "20261201-0001", {Arrival(a1), Arrival(a2), Arrival(m2), Arrival(s1)})) == 0);
+  auto up = RunStationctl(data, {"upload", "--timeout", "30"});
+  INFO(up.err);
+  REQUIRE(up.exit_code == 0);
+  auto first = ReconcileNow(data);
+  CHECK(first["found"]["missing"] == 1);
+  CHECK(first["found"]["surplus"] == 1);
+  station.process.Signal(SIGTERM);
+  REQUIRE(station.process.Wait(10s) == 0);
+  {
+    auto db = station::sql::Db::Open(data + "/station.db");
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("UPDATE scans SET received_ms = received_ms - 400 * 86400000").ok());
+  }
+  station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*", args);
+  const auto desk_deadline = std::chrono::steady_clock::now() + 20s;
+  while (QueryInt(data, "SELECT scans_upto FROM problem_desk") < 4 && std::chrono::steady_clock::now() < desk_deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(QueryInt(data, "SELECT scans_upto FROM problem_desk") == 4);
+  // The reconciler holds every parcel in its ledger when the prune comes.
+  auto loaded = ReconcileNow(data);
+  CHECK(loaded["full"] == true);
+  CHECK(loaded["opened"] == 0);
+  CHECK(loaded["resolved"] == 0);
+  const std::string before = AllDiscrepancies(data);
+  const auto lookups_before = QueryInt(data, "SELECT count(*) FROM national_lookups");
+  const auto outbox_before = QueryInt(data, "SELECT count(*) FROM outbox");
+
+  auto pruned = RunStationctl(data, {"prune", "--before", station::FormatIsoInstant(NowMs()), "--json"});
+  INFO(pruned.out << pruned.err);
+  REQUIRE(pruned.exit_code == 0);
+  auto r = nlohmann::json::parse(pruned.out);
+  CHECK(r["scans_removed"] == 2);
+  CHECK(r["manifest_removed"] == 2);
+  CHECK(r["kept_open_discrepancy"] == 1);  // M2's arrival: its bag holds the missing M1
+  CHECK(r["kept_newest"] == 1);            // S1's arrival (also an open surplus)
+  // Settled parcels are gone whole; the others kept their scans and rows.
+  for (const std::string& w : {a1, a2}) {
+    CHECK(RowsOf(data, "scans", w) == 0);
+    CHECK(RowsOf(data, "manifest", w) == 0);
+  }
+  CHECK(RowsOf(data, "manifest", m1) == 1);
+  CHECK(RowsOf(data, "scans", m2) == 1);
+  CHECK(RowsOf(data, "manifest", m2) == 1);
+  CHECK(RowsOf(data, "scans", s1) == 1);
+
+  auto after = ReconcileNow(data);
+  CHECK(after["full"] == true);  // the prune made the next run read everything
+  CHECK(after["opened"] == 0);
+  CHECK(after["resolved"] == 0);
+  CHECK(AllDiscrepancies(data) == before);
+  CHECK(QueryInt(data, "SELECT count(*) FROM national_lookups") == lookups_before);
+  CHECK(QueryInt(data, "SELECT count(*) FROM outbox") == outbox_before);  // no origin told anything
+
+  // A restarted stationd's first run reads everything: the same.
+  station.process.Signal(SIGTERM);
+  REQUIRE(station.process.Wait(10s) == 0);
+  station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*", args);
+  auto restarted = ReconcileNow(data);
+  CHECK(restarted["full"] == true);
+  CHECK(restarted["opened"] == 0);
+  CHECK(restarted["resolved"] == 0);
+  CHECK(AllDiscrepancies(data) == before);
+  CHECK(QueryInt(data, "SELECT count(*) FROM outbox") == outbox_before);
   station.process.Signal(SIGTERM);
   CHECK(station.process.Wait(10s) == 0);
 }

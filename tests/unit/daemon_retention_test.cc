@@ -67,6 +67,9 @@ TEST_CASE("prune requests and replies keep every field on the control socket", "
   r.kept_younger = 5;
   r.kept_not_uploaded = 7;
   r.kept_newest = 1;
+  r.kept_not_desk_read = 4;
+  r.kept_open_discrepancy = 2;
+  r.kept_unsettled_parcel = 3;
   r.national_configured = true;
   status.last = r;
   auto reply = station::DecodeControlReply(station::EncodePruneStatus("r", 3, 400, status));
@@ -79,6 +82,9 @@ TEST_CASE("prune requests and replies keep every field on the control socket", "
   CHECK(reply->prune.last->kept_younger == 5);
   CHECK(reply->prune.last->kept_not_uploaded == 7);
   CHECK(reply->prune.last->kept_newest == 1);
+  CHECK(reply->prune.last->kept_not_desk_read == 4);
+  CHECK(reply->prune.last->kept_open_discrepancy == 2);
+  CHECK(reply->prune.last->kept_unsettled_parcel == 3);
   CHECK(reply->prune.last->national_configured);
 }
 
@@ -107,4 +113,56 @@ TEST_CASE("a prune removes every manifest row dispatched before the cutoff, chun
       "SELECT count(*) FROM manifest WHERE dispatched_ms < " + std::to_string(kNow - 365 * kDayMs);
   CHECK(*(*store)->db().QueryInt(old_left.c_str()) == 0);
   CHECK(*(*store)->db().QueryInt("SELECT count(*) FROM manifest") == 6000);
+}
+
+// Only settled parcels go, scans and manifest row together (issue 7 point
+// 4): a parcel with an open discrepancy, one in the bag of an open missing
+// parcel, one with a young scan, and one the problem desk has not read stay
+// whole; the rows kept are counted by their reason.
+TEST_CASE("a prune takes a parcel's scans and row only when the whole parcel is settled", "[retention]") {
+  station::test::TempDir dir;
+  const std::string path = dir.Path("station.db");
+  auto store = station::Store::Open(path);
+  REQUIRE(store.ok());
+  const std::int64_t old_ms = kNow - 400 * kDayMs, young_ms = kNow - 10 * kDayMs;
+  const std::string old_t = std::to_string(old_ms), young_t = std::to_string(young_ms);
+  station::sql::Db& db = (*store)->db();
+  REQUIRE(db.Exec("INSERT INTO batches VALUES (1, 'PDA-1', 'b1', 'c', '571001', 0)").ok());
+  // Scans by id: 1 W1 (bag B1) settled. 2 W2 (B2): the open missing W3
+  // names B2. 3 W4: an open surplus. 4 W5 old, 5 W5 young. 6 W6 (its
+  // surplus resolved) and 7 W7: uploaded, not read by the desk.
+  const char* rows[][3] = {{"1", "W1", ""}, {"2", "W2", ""}, {"3", "W4", ""}, {"4", "W5", ""},
+                           {"5", "W5", "y"}, {"6", "W6", ""}, {"7", "W7", ""}};
+  for (const auto& row : rows) {
+    const std::string insert = std::string("INSERT INTO scans (id, batch_id, seq, waybill, type, scan_time,") +
+                               " scan_time_ms, received_ms, line) VALUES (" + row[0] + ", 1, " + row[0] + ", '" +
+                               row[1] + "', 'arrival', 'x', 0, " + (row[2][0] ? young_t : old_t) + ", 1)";
+    REQUIRE(db.Exec(insert.c_str()).ok());
+  }
+  for (const char* m : {"W1,B1", "W2,B2", "W3,B2", "W5,B1", "W6,B1", "W8,B1"}) {
+    const std::string w(m, 2), bag(m + 3);
+    const std::string insert =
+        "INSERT INTO manifest (waybill, origin_station, dest_station, dispatched_at, dispatched_ms, bag, source,"
+        " received_ms) VALUES ('" + w + "', '310001', '571001', 'x', " + old_t + ", '" + bag + "', 'national', 0)";
+    REQUIRE(db.Exec(insert.c_str()).ok());
+  }
+  const std::string open =
+      "INSERT INTO discrepancies (kind, waybill, bag, origin_station, dest_station, count, bag_missing, state,"
+      " opened_ms, changed_ms, last_run) VALUES ('missing', 'W3', 'B2', '310001', '571001', 1, 0, 'notified', 0, 0, 1),"
+      " ('surplus', 'W4', '', '', '', 1, 0, 'open', 0, 0, 1), ('surplus', 'W6', '', '', '', 1, 0, 'resolved', 0, 0, 1)";
+  REQUIRE(db.Exec(open.c_str()).ok());
+  REQUIRE(db.Exec("UPDATE uplink_state SET uploaded_upto = 7").ok());
+  REQUIRE(db.Exec("UPDATE problem_desk SET scans_upto = 5").ok());
+
+  auto result = station::RunPrune(path, "", kNow - 365 * kDayMs, kNow, 365, true);
+  REQUIRE(result.ok());
+  CHECK(result->scans_removed == 1);     // W1's
+  CHECK(result->manifest_removed == 2);  // W1's and W8's (no scans, no discrepancy)
+  CHECK(result->kept_open_discrepancy == 2);  // W2 (its bag), W4
+  CHECK(result->kept_unsettled_parcel == 1);  // W5's old scan: its other one is young
+  CHECK(result->kept_not_desk_read == 2);     // W6, W7 (uploaded, not yet read by the desk)
+  CHECK(result->kept_not_uploaded == 0);
+  CHECK(*db.QueryText("SELECT group_concat(id) FROM (SELECT id FROM scans ORDER BY id)") == "2,3,4,5,6,7");
+  CHECK(*db.QueryText("SELECT group_concat(waybill) FROM (SELECT waybill FROM manifest ORDER BY waybill)") ==
+        "W2,W3,W5,W6");
 }

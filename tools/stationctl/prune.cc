@@ -34,13 +34,24 @@ std::string Day(std::int64_t ms) { return LocalIsoTime(ms).substr(0, 10); }
 void PrintResult(const PruneResult& r) {
   std::printf("Prune of scans received before %s (asked: before %s):\n", LocalIsoTime(r.cutoff_ms).c_str(),
               Day(r.before_ms).c_str());
-  std::printf("  removed: %lld scan(s) and %lld manifest row(s) dispatched before then, in %lld transaction(s),"
+  std::printf("  removed: %lld scan(s) and %lld manifest row(s) of settled parcels, in %lld transaction(s),"
               " %.1f s\n",
               static_cast<long long>(r.scans_removed), static_cast<long long>(r.manifest_removed),
               static_cast<long long>(r.transactions), static_cast<double>(r.took_ms) / 1000.0);
   std::printf("  kept: %lld younger than the retention period (%d days: received after %s)\n",
               static_cast<long long>(r.kept_younger), r.retention_days, LocalIsoTime(r.cutoff_ms).c_str());
   std::printf("  kept: %lld not yet uploaded to national\n", static_cast<long long>(r.kept_not_uploaded));
+  if (r.kept_not_desk_read > 0) {
+    std::printf("  kept: %lld not yet read by the problem desk\n", static_cast<long long>(r.kept_not_desk_read));
+  }
+  if (r.kept_open_discrepancy > 0) {
+    std::printf("  kept: %lld with an open discrepancy (its parcel or its bag)\n",
+                static_cast<long long>(r.kept_open_discrepancy));
+  }
+  if (r.kept_unsettled_parcel > 0) {
+    std::printf("  kept: %lld whose parcel has a newer scan or manifest row (a parcel goes whole)\n",
+                static_cast<long long>(r.kept_unsettled_parcel));
+  }
   if (r.kept_newest > 0) {
     std::printf("  kept: %lld, the newest scan (its id must never be given to another scan)\n",
                 static_cast<long long>(r.kept_newest));
