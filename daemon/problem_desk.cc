@@ -26,12 +26,6 @@ constexpr const char* kScans =
     "      OR s.waybill IN (SELECT waybill FROM problem_cases WHERE state != 'closed'))"
     " ORDER BY s.id LIMIT ?3";
 
-// At most this many of those scans a pass: each may open a case, and the
-// pass holds the write lock the docks' commits wait for. A backlog (a
-// flood of problem scans, a restart after days) is worked off in passes
-// with the lock let go in between.
-constexpr std::int64_t kScansAPass = 256;
-
 // Whether a pass would do anything at `?1` (now): new scans or mail, an
 // open case whose alert can go, a case past a deadline not yet marked.
 constexpr const char* kAnythingToDo =
@@ -96,7 +90,12 @@ std::int64_t ProblemClock::Now() const {
   return NowMs();
 }
 
-Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::int64_t now_ms) {
+Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::int64_t now_ms,
+                             const DeskPassLimits& limits) {
+  // Each scan may open a case, and the pass holds the write lock: a backlog
+  // (a flood of problem scans, a restart after days) is worked off in
+  // passes with the lock let go in between (DeskPassLimits).
+  const auto started = std::chrono::steady_clock::now();
   DeskPass pass;
   // Most passes find nothing: a read says so without taking the write lock
   // (which the docks' commits need) or syncing a commit twice a second.
@@ -150,7 +149,7 @@ Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::
     std::vector<ProblemScan> scans;
     auto read = sql::Stmt::Prepare(db, kScans);
     if (!read.ok()) return read.status();
-    read->Bind(1, scans_upto).Bind(2, *newest_scan).Bind(3, kScansAPass);
+    read->Bind(1, scans_upto).Bind(2, *newest_scan).Bind(3, limits.scans);
     s = read->ForEachRow([&](const sql::Stmt& r) {
       ProblemScan scan;
       scan.id = r.ColumnInt(0);
@@ -170,7 +169,10 @@ Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::
     if (!s.ok()) return s;
     // In scan order: a problem scan after the resolution's scan opens a
     // new case rather than undoing the close.
+    std::size_t done = 0;
     for (const ProblemScan& scan : scans) {
+      if (done > 0 && std::chrono::steady_clock::now() - started > limits.budget) break;
+      ++done;
       if (scan.type == "problem") {
         if (scan.device == "CLERK") continue;
         auto recorded = RecordProblemScan(db, settings, scan, now_ms);
@@ -182,9 +184,10 @@ Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::
         pass.closed += *closed ? 1 : 0;
       }
     }
-    // A full pass stops at its last scan; the next pass goes on from there.
-    pass.more = static_cast<std::int64_t>(scans.size()) == kScansAPass;
-    scans_upto = pass.more ? scans.back().id : *newest_scan;
+    // A pass that stopped at a limit ends at its last scan done; the next
+    // pass goes on from there.
+    pass.more = done < scans.size() || static_cast<std::int64_t>(scans.size()) == limits.scans;
+    scans_upto = pass.more ? scans[done - 1].id : *newest_scan;
   }
 
   auto sent = SendAlerts(db, settings, now_ms);

@@ -7,6 +7,7 @@
 // Cursors in problem_desk make each scan and each message count once.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -42,7 +43,15 @@ struct DeskPass {
   int opened_or_added = 0, closed = 0, messages = 0, alerts_sent = 0, escalated = 0;
   bool more = false;  // it stopped at its limit of scans: more are waiting
 };
-Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::int64_t now_ms);
+// How much one pass takes on, since it holds the write lock the docks'
+// commits wait for: at most `scans` scans, and no new scan once `budget`
+// has gone by (at least one scan a pass, so a backlog always moves).
+struct DeskPassLimits {
+  std::int64_t scans = 256;
+  std::chrono::milliseconds budget{5};
+};
+Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::int64_t now_ms,
+                             const DeskPassLimits& limits = {});
 
 class ProblemDesk {
  public:

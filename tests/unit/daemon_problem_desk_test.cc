@@ -353,8 +353,9 @@ TEST_CASE("problem desk: a backlog of problem scans is worked off in passes of b
   constexpr int kCases = 600;
   for (int i = 0; i < kCases; ++i) s.Scan("ZT77" + std::to_string(30000000000 + i), "problem", "wrong_phone");
   int passes = 0, opened = 0;
+  const DeskPassLimits by_count{256, std::chrono::hours(1)};  // no time limit here: counts are exact
   for (bool more = true; more && passes < 10; ++passes) {
-    auto pass = RunDeskPass(s.db, Settings("571001"), kT0);
+    auto pass = RunDeskPass(s.db, Settings("571001"), kT0, by_count);
     REQUIRE(pass.ok());
     CHECK(pass->opened_or_added <= 256);
     opened += pass->opened_or_added;
@@ -389,4 +390,25 @@ TEST_CASE("problem desk: case numbers go on from the cases a station had before 
   s.Scan("ZT7730012345702", "problem", "refused");
   REQUIRE(RunDeskPass(s.db, Settings("571001"), kT0 + 24 * 60 * kMinute).ok());
   CHECK(s.Text("SELECT case_no FROM problem_cases WHERE waybill = 'ZT7730012345702'") == "571001-20261202-0001");
+}
+
+TEST_CASE("problem desk: a pass stops taking scans once its time is spent, and the next goes on from there",
+          "[problems][desk]") {
+  StationDb s;
+  for (int i = 0; i < 5; ++i) s.Scan("ZT77" + std::to_string(30000000000 + i), "problem", "wrong_phone");
+  // No time at all: one scan a pass, so a backlog still moves.
+  const DeskPassLimits no_time{256, std::chrono::milliseconds(0)};
+  for (int i = 1; i <= 4; ++i) {
+    auto pass = RunDeskPass(s.db, Settings("571001"), kT0, no_time);
+    REQUIRE(pass.ok());
+    CHECK(pass->opened_or_added == 1);
+    CHECK(pass->more);
+    CHECK(s.Int("SELECT count(*) FROM problem_cases") == i);
+  }
+  auto last = RunDeskPass(s.db, Settings("571001"), kT0, no_time);
+  REQUIRE(last.ok());
+  CHECK(last->opened_or_added == 1);
+  CHECK_FALSE(last->more);
+  CHECK(s.Int("SELECT count(*) FROM problem_cases") == 5);
+  CHECK(s.Int("SELECT scans_upto FROM problem_desk") == s.Int("SELECT max(id) FROM scans"));
 }
