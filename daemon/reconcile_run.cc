@@ -52,28 +52,6 @@ std::optional<SeenType> PresenceType(std::string_view type) {
   return std::nullopt;
 }
 
-// Ends a read transaction however the load ends.
-class ReadTxn {
- public:
-  explicit ReadTxn(sql::Db& db) : db_(db) {}
-  Status Begin() {
-    Status s = db_.Exec("BEGIN");
-    open_ = s.ok();
-    return s;
-  }
-  // A read transaction that stayed open would pin the WAL and block every
-  // later write on this connection: a failed end is logged loudly.
-  ~ReadTxn() {
-    if (open_) {
-      if (Status s = db_.Exec("ROLLBACK"); !s.ok()) spdlog::error("reconciliation: ending a read failed: {}", s.ToString());
-    }
-  }
-
- private:
-  sql::Db& db_;
-  bool open_ = false;
-};
-
 }  // namespace
 
 // What the runner keeps between runs: the ledger, the tables that turn
@@ -128,8 +106,8 @@ struct ReconcileRunner::Memory {
   // committed between two reads must not be counted against a manifest
   // that did not yet know it).
   Status ReadAll(sql::Db& db, ReconcileRunSummary& summary) {
-    ReadTxn txn(db);
-    if (Status s = txn.Begin(); !s.ok()) return s;
+    auto txn = sql::ReadTxn::Begin(db);
+    if (!txn.ok()) return txn.status();
     auto last_change = db.QueryInt("SELECT coalesce(max(id), 0) FROM manifest_changes");
     if (!last_change.ok()) return last_change.status();
     changes_upto = *last_change;
@@ -150,8 +128,8 @@ struct ReconcileRunner::Memory {
   // What changed since the last run, in one snapshot: each changed
   // waybill's row as it is now (or its removal), and the new scans.
   Status ReadChanges(sql::Db& db, ReconcileRunSummary& summary) {
-    ReadTxn txn(db);
-    if (Status s = txn.Begin(); !s.ok()) return s;
+    auto txn = sql::ReadTxn::Begin(db);
+    if (!txn.ok()) return txn.status();
     auto changed = sql::Stmt::Prepare(
         db,
         "SELECT c.id, m.waybill, m.origin_station, m.dest_station, m.dispatched_ms, m.bag, c.waybill"

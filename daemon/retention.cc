@@ -83,28 +83,6 @@ constexpr PlanStep kPlanSteps[] = {
     " AND (bag IS NULL OR bag NOT IN (SELECT bag FROM prune_open_bags))", 2},
 };
 
-// Ends a read transaction however the plan ends.
-class ReadTxn {
- public:
-  explicit ReadTxn(sql::Db& db) : db_(db) {}
-  Status Begin() {
-    Status s = db_.Exec("BEGIN");
-    open_ = s.ok();
-    return s;
-  }
-  Status Commit() {
-    open_ = false;
-    return db_.Exec("COMMIT");
-  }
-  ~ReadTxn() {
-    if (open_ && !db_.Exec("ROLLBACK").ok()) spdlog::error("prune: ending a read failed");
-  }
-
- private:
-  sql::Db& db_;
-  bool open_ = false;
-};
-
 // Why the scans received before the date asked are kept, each counted once,
 // by the first reason that holds, in the plan's snapshot.
 Status CountKept(sql::Db& db, const Bounds& b, std::int64_t cap, PruneResult& r) {
@@ -140,8 +118,8 @@ Status CountKept(sql::Db& db, const Bounds& b, std::int64_t cap, PruneResult& r)
 // once, outside the write lock (WAL: a reader never blocks the docks).
 Status Plan(sql::Db& db, std::int64_t& snapshot_newest, std::int64_t& cap, PruneResult& r) {
   if (Status s = db.Exec(kPlanTables); !s.ok()) return s;
-  ReadTxn txn(db);
-  if (Status s = txn.Begin(); !s.ok()) return s;
+  auto txn = sql::ReadTxn::Begin(db);
+  if (!txn.ok()) return txn.status();
   auto bounds = ReadBounds(db);
   if (!bounds.ok()) return bounds.status();
   snapshot_newest = bounds->newest;
@@ -154,7 +132,7 @@ Status Plan(sql::Db& db, std::int64_t& snapshot_newest, std::int64_t& cap, Prune
     if (Status s = step->Run(); !s.ok()) return s;
   }
   if (Status s = CountKept(db, *bounds, cap, r); !s.ok()) return s;
-  return txn.Commit();
+  return txn->Commit();
 }
 
 bool Stopped(const std::atomic<bool>* stop) { return stop && stop->load(); }

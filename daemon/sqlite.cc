@@ -220,4 +220,19 @@ Txn::~Txn() {
   if (db_) db_->Exec("ROLLBACK").ok();  // never throws; failure means it is already gone
 }
 
+Result<ReadTxn> ReadTxn::Begin(Db& db) {
+  if (Status s = db.Exec("BEGIN"); !s.ok()) return s;
+  return ReadTxn(db);
+}
+
+Status ReadTxn::Commit() {
+  Db* db = db_;
+  db_ = nullptr;
+  return db->Exec("COMMIT");
+}
+
+ReadTxn::~ReadTxn() {
+  if (db_) db_->Exec("ROLLBACK").ok();  // never throws; failure means it is already gone
+}
+
 }  // namespace station::sql

@@ -127,4 +127,22 @@ class Txn {
   Db* db_;
 };
 
+// BEGIN (deferred) ... for reads: several statements see one snapshot.
+// Ended by Commit(), or by a rollback on destruction however the reading
+// ends: a read transaction left open would pin the WAL (no checkpoint can
+// pass it) and block later writes on this connection.
+class ReadTxn {
+ public:
+  static Result<ReadTxn> Begin(Db& db);
+  ReadTxn(ReadTxn&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  ReadTxn(const ReadTxn&) = delete;
+  ReadTxn& operator=(const ReadTxn&) = delete;
+  Status Commit();
+  ~ReadTxn();
+
+ private:
+  explicit ReadTxn(Db& db) : db_(&db) {}
+  Db* db_;
+};
+
 }  // namespace station::sql
