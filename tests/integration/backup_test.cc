@@ -20,6 +20,7 @@
 #include "scanner/iso_time.h"
 #include "tests/support/child_process.h"
 #include "tests/support/gun_files.h"
+#include "tests/support/integrity.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -49,16 +50,6 @@ std::string BatchText(const std::string& device, int i) {
 std::int64_t ScansOfBatch(const std::string& data_dir, const std::string& device, int i) {
   return QueryInt(data_dir, "SELECT count(*) FROM scans s JOIN batches b ON b.id = s.batch_id WHERE b.device = '" +
                                 device + "' AND b.batch = '" + BatchName(i) + "'");
-}
-
-std::string IntegrityCheck(const std::string& db_path) {
-  station::sql::OpenOptions options;
-  options.read_only = true;
-  auto db = station::sql::Db::Open(db_path, options);
-  REQUIRE(db.ok());
-  auto check = db->QueryText("PRAGMA integrity_check");
-  REQUIRE(check.ok());
-  return *check;
 }
 
 std::int64_t NowMs() {

@@ -18,6 +18,7 @@
 #include "tests/support/figures.h"
 #include "tests/support/child_process.h"
 #include "tests/support/gun_files.h"
+#include "tests/support/integrity.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -93,15 +94,6 @@ std::int64_t LostScans(const std::string& data_dir, const std::map<std::pair<std
   return lost;
 }
 
-std::string IntegrityCheck(const std::string& data_dir) {
-  sql::OpenOptions options;
-  options.read_only = true;
-  auto db = sql::Db::Open(data_dir + "/station.db", options);
-  if (!db.ok()) return db.status().ToString();
-  auto r = db->QueryText("PRAGMA integrity_check");
-  return r.ok() ? *r : r.status().ToString();
-}
-
 std::vector<ChildProcess> StartDocks(const Guns& guns, const std::string& endpoint, const std::string& log) {
   std::vector<ChildProcess> docks;
   for (const std::string& spool : guns.spools) {
@@ -144,7 +136,7 @@ TEST_CASE("T1: every scan acknowledged before a SIGKILL is stored exactly once a
     auto acked = Acknowledged(guns);  // read before the kill: all of these were acked
     station.process.Kill();
     std::int64_t lost = LostScans(data, acked);
-    std::string integrity = IntegrityCheck(data);
+    std::string integrity = IntegrityCheck(data + "/station.db");
     if (integrity != "ok") ++bad_integrity;
     worst_lost = std::max(worst_lost, lost);
     std::int64_t acked_scans = 0;
@@ -181,7 +173,7 @@ TEST_CASE("T1: every scan acknowledged before a SIGKILL is stored exactly once a
   CHECK(acked_at_end == guns.total_scans);
   CHECK(stored == guns.total_scans);
   CHECK(stored == distinct);
-  CHECK(IntegrityCheck(data) == "ok");
+  CHECK(IntegrityCheck(data + "/station.db") == "ok");
 }
 
 TEST_CASE("T14: SIGTERM under load stops stationd cleanly within 5 s, nothing acknowledged lost",

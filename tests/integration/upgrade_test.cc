@@ -17,6 +17,7 @@
 #include "daemon/sqlite.h"
 #include "tests/support/child_process.h"
 #include "tests/support/gun_files.h"
+#include "tests/support/integrity.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -43,16 +44,6 @@ void LoadDatabase(const std::string& data_dir, const std::string& sql) {
   REQUIRE(loaded.ok());
 }
 
-std::string IntegrityCheck(const std::string& data_dir) {
-  station::sql::OpenOptions options;
-  options.read_only = true;
-  auto db = station::sql::Db::Open(data_dir + "/station.db", options);
-  REQUIRE(db.ok());
-  auto check = db->QueryText("PRAGMA integrity_check");
-  REQUIRE(check.ok());
-  return *check;
-}
-
 nlohmann::json StationctlJson(const std::string& data_dir, const std::vector<std::string>& args) {
   auto run = RunStationctl(data_dir, args);
   INFO(run.err);
@@ -71,7 +62,7 @@ TEST_CASE("stationd migrates a database of every earlier schema version and keep
       REQUIRE(QueryInt(data, "PRAGMA user_version") == version);
       auto station = StartStationd(data, "571001", dir.Path("stationd.log"));
       CHECK(QueryInt(data, "PRAGMA user_version") == station::kSchemaVersion);
-      CHECK(IntegrityCheck(data) == "ok");
+      CHECK(IntegrityCheck(data + "/station.db") == "ok");
       // Every row of the fixture, read as the clerk reads them.
       auto parcel = StationctlJson(data, {"scans", "ZT7730012345678", "--json"});
       REQUIRE(parcel["scans"].size() == 3);  // arrival, its bag's unpack, out for delivery
@@ -115,7 +106,7 @@ TEST_CASE("stationd makes a fresh database of an empty station.db file", "[integ
   std::ofstream(data + "/station.db").flush();  // schema 0: an empty file
   auto station = StartStationd(data, "571001", dir.Path("stationd.log"));
   CHECK(QueryInt(data, "PRAGMA user_version") == station::kSchemaVersion);
-  CHECK(IntegrityCheck(data) == "ok");
+  CHECK(IntegrityCheck(data + "/station.db") == "ok");
   CHECK(QueryInt(data, "SELECT count(*) FROM scans") == 0);
   station.process.Signal(SIGTERM);
   CHECK(station.process.Wait(10s) == 0);

@@ -19,6 +19,7 @@
 #include "tests/support/figures.h"
 #include "tests/support/asan.h"
 #include "tests/support/gun_files.h"
+#include "tests/support/integrity.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -162,15 +163,6 @@ int UploadAndWait(const std::string& data_dir, int timeout_s) {
                      std::to_string(timeout_s)},
                     std::chrono::seconds(timeout_s + 20))
       .exit_code;
-}
-
-std::string IntegrityCheck(const std::string& path) {
-  sql::OpenOptions options;
-  options.read_only = true;
-  auto db = sql::Db::Open(path, options);
-  if (!db.ok()) return db.status().ToString();
-  auto r = db->QueryText("PRAGMA integrity_check");
-  return r.ok() ? *r : r.status().ToString();
 }
 
 }  // namespace
