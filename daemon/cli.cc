@@ -11,9 +11,9 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/daemon.h"
-#include "daemon/logging.h"
+#include "daemon/ops/logging.h"
 #include "daemon/stationd_config.h"
-#include "scanner/command_line.h"
+#include "core/command_line.h"
 
 namespace station {
 namespace po = boost::program_options;

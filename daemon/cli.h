@@ -1,6 +1,6 @@
 #pragma once
 
-#include "daemon/sqlite.h"
+#include "sql/sqlite.h"
 
 namespace station {
 

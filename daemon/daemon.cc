@@ -7,12 +7,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "daemon/retention.h"
-#include "daemon/run_file.h"
-#include "daemon/service_notify.h"
-#include "daemon/store.h"
-#include "daemon/waybill_index.h"
-#include "scanner/command_line.h"
+#include "daemon/storage/retention.h"
+#include "daemon/storage/run_file.h"
+#include "daemon/ops/service_notify.h"
+#include "daemon/storage/store.h"
+#include "daemon/storage/waybill_index.h"
+#include "core/command_line.h"
 #include "scanner/identifiers.h"
 #include "security/key_file.h"
 #include "security/key_store.h"

@@ -4,12 +4,12 @@
 #include <cstddef>
 #include <string>
 
-#include "daemon/ingest_server.h"
-#include "daemon/metrics_server.h"
-#include "daemon/problem_desk.h"
-#include "daemon/reconciler.h"
-#include "daemon/sqlite.h"
-#include "daemon/uplink.h"
+#include "daemon/ingest/ingest_server.h"
+#include "daemon/ops/metrics_server.h"
+#include "daemon/desk/problem_desk.h"
+#include "daemon/reconciler/reconciler.h"
+#include "sql/sqlite.h"
+#include "daemon/uplink/uplink.h"
 
 namespace station {
 

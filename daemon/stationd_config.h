@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "daemon/daemon.h"
-#include "daemon/logging.h"
-#include "scanner/status.h"
+#include "daemon/ops/logging.h"
+#include "core/status.h"
 
 namespace station {
 

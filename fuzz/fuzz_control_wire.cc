@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/control_protocol.h"
+#include "wire/control.h"
 #include "fuzz/check.h"
 
 namespace {

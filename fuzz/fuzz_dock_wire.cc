@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "fuzz/check.h"
-#include "scanner/wire.h"
+#include "wire/dock.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

@@ -21,7 +21,7 @@
 
 #include "fuzz/check.h"
 #include "scanner/batch_file.h"
-#include "scanner/csv.h"
+#include "core/csv.h"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "fuzz/check.h"
-#include "scanner/csv.h"
+#include "core/csv.h"
 #include "scanner/manifest.h"
 
 namespace {

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "fuzz/check.h"
-#include "scanner/uplink_wire.h"
-#include "scanner/upload_wire.h"
+#include "wire/national.h"
+#include "wire/upload.h"
 
 namespace {
 

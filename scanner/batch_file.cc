@@ -6,10 +6,10 @@
 #include <unordered_set>
 #include <utility>
 
-#include "scanner/csv.h"
+#include "core/csv.h"
 #include "scanner/identifiers.h"
-#include "scanner/iso_time.h"
-#include "scanner/utf8.h"
+#include "core/iso_time.h"
+#include "core/utf8.h"
 
 namespace station {
 namespace {

@@ -9,8 +9,7 @@
 #include <vector>
 
 #include "scanner/scan.h"
-#include "scanner/status.h"
-#include "scanner/wire.h"
+#include "core/status.h"
 
 namespace station {
 
@@ -42,6 +41,8 @@ struct Batch {
 // so it never cuts a good value: it turns junk (a gun's buffer overrun, a
 // file that is not a batch) into a plain reason before the format check,
 // and bounds what one field costs. Lengths are in bytes but for the note.
+// The largest batch body one dock message carries (docs/protocol.md).
+inline constexpr std::size_t kMaxBatchBodyBytes = 4 * 1024 * 1024;
 inline constexpr std::size_t kMaxBatchRows = 50'000;     // rows a message; a dock sends a file in parts
 inline constexpr std::size_t kMaxNameChars = 64;         // device, courier, batch: A-Z a-z 0-9 - _ .
 inline constexpr std::size_t kMaxSeqBytes = 20;          // seq runs to 2^53: 16 digits

@@ -1,6 +1,6 @@
 #include "scanner/identifiers.h"
 
-#include "scanner/utf8.h"
+#include "core/utf8.h"
 
 #include <algorithm>
 #include <array>

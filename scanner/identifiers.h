@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "scanner/status.h"
+#include "core/status.h"
 
 namespace station {
 

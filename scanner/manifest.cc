@@ -3,10 +3,10 @@
 #include <array>
 #include <charconv>
 
-#include "scanner/csv.h"
+#include "core/csv.h"
 #include "scanner/identifiers.h"
-#include "scanner/iso_time.h"
-#include "scanner/utf8.h"
+#include "core/iso_time.h"
+#include "core/utf8.h"
 
 namespace station {
 namespace {

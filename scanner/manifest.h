@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "scanner/status.h"
+#include "core/status.h"
 
 namespace station {
 

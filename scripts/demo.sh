@@ -78,7 +78,7 @@ enroll_guns() {  # $1: station data folder, then the guns' spool folders (each n
   sleep 0.6  # stationd looks at its keys every 500 ms
 }
 dock() {  # $1: station data folder, $2: its dock endpoint, $3: a gun's spool folder
-  "$bin/scanner/scanner-dock" --station "$2" --station-key "$1/keys/station.key" \
+  "$bin/dock/scanner-dock" --station "$2" --station-key "$1/keys/station.key" \
     --key "$gun_keys/$(basename "$3").key_secret" --spool "$3" --once --log-level warn
 }
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "scanner/status.h"
+#include "core/status.h"
 
 namespace station::security {
 

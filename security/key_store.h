@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "daemon/sqlite.h"
-#include "scanner/status.h"
+#include "sql/sqlite.h"
+#include "core/status.h"
 
 namespace station::security {
 

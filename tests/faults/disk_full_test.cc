@@ -26,7 +26,7 @@
 #include <catch2/catch.hpp>
 #include <zmq.hpp>
 
-#include "daemon/run_file.h"
+#include "daemon/storage/run_file.h"
 #include "tests/faults/fault_support.h"
 #include "tests/support/figures.h"
 #include "tests/support/station_process.h"
@@ -35,7 +35,7 @@
 namespace station::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr std::int64_t kMiB = 1 << 20;
@@ -101,9 +101,9 @@ TEST_CASE("T4: with the disk nearly full stationd answers retry later before ENO
   std::vector<std::string> acked;
   std::vector<std::string> refused;
   int storage_failed = 0;
-  const auto deadline = Clock::now() + 20s;
+  const auto deadline = SteadyClock::now() + 20s;
   BatchAck ack;
-  for (int n = 1; refused.size() < 5 && n <= 2000 && Clock::now() < deadline; ++n) {
+  for (int n = 1; refused.size() < 5 && n <= 2000 && SteadyClock::now() < deadline; ++n) {
     const std::string batch = "d" + std::to_string(n);
     const Answer answer = dock.Call(batch, kRows, SeedOf(batch), 15s, &ack);
     INFO(batch << ": " << AnswerName(answer) << " " << ack.error);
@@ -129,14 +129,14 @@ TEST_CASE("T4: with the disk nearly full stationd answers retry later before ENO
 
   // Space is freed; the dock's next resend must be stored within 5 s.
   std::filesystem::remove(filler);
-  const auto freed = Clock::now();
+  const auto freed = SteadyClock::now();
   Answer resumed = Answer::kNone;
-  while (Clock::now() - freed < 6s) {
+  while (SteadyClock::now() - freed < 6s) {
     resumed = dock.Call(refused.front(), kRows, SeedOf(refused.front()), 15s, &ack);
     if (resumed == Answer::kStored) break;
     std::this_thread::sleep_for(100ms);
   }
-  const auto resume_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - freed).count();
+  const auto resume_ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - freed).count();
   REQUIRE(resumed == Answer::kStored);
   CHECK(resume_ms <= 5000);
   for (const std::string& batch : refused) {

@@ -23,7 +23,7 @@
 #include <string>
 #include <utility>
 
-#include "scanner/status.h"
+#include "core/status.h"
 
 namespace station::test {
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "daemon/run_file.h"
+#include "daemon/storage/run_file.h"
 #include "tests/support/gun_files.h"
 
 namespace station::test {

@@ -9,8 +9,8 @@
 
 #include <zmq.hpp>
 
-#include "daemon/sqlite.h"
-#include "scanner/wire.h"
+#include "sql/sqlite.h"
+#include "wire/dock.h"
 
 namespace station::test {
 

@@ -26,7 +26,7 @@
 #include <catch2/catch.hpp>
 #include <zmq.hpp>
 
-#include "daemon/run_file.h"
+#include "daemon/storage/run_file.h"
 #include "tests/faults/fault_support.h"
 #include "tests/support/asan.h"
 #include "tests/support/figures.h"
@@ -37,7 +37,7 @@
 namespace station::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr std::int64_t kMiB = 1 << 20;
@@ -143,10 +143,10 @@ TEST_CASE("T5: under a memory limit stationd never acknowledges what it did not 
     method = limit.method();
     INFO("limit: " << method);
     RawDock dock(context, station.endpoint);
-    const auto deadline = Clock::now() + (kUnderAsan ? 40s : 15s);
+    const auto deadline = SteadyClock::now() + (kUnderAsan ? 40s : 15s);
     BatchAck ack;
     // Fed until it dies, or has refused for want of memory for a while.
-    for (int n = 1; n <= 400 && retry_later < 20 && Clock::now() < deadline; ++n) {
+    for (int n = 1; n <= 400 && retry_later < 20 && SteadyClock::now() < deadline; ++n) {
       const std::string batch = "m" + std::to_string(n);
       ++batches;
       const Answer answer = dock.Call(batch, kRows, SeedOf(batch), 5s, &ack);

@@ -24,7 +24,7 @@
 #include <catch2/catch.hpp>
 #include <zmq.hpp>
 
-#include "daemon/run_file.h"
+#include "daemon/storage/run_file.h"
 #include "tests/faults/fault_injection.h"
 #include "tests/faults/fault_support.h"
 #include "tests/support/asan.h"
@@ -35,7 +35,7 @@
 namespace station::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr int kRows = 20;
@@ -87,8 +87,8 @@ LoopFigures RunFaultLoop(FaultKind kind, bool forever, int max_n, std::chrono::s
   // A warm-up batch: the schema is read and the WAL exists, as in service.
   expect_stored_now("warmup", dock.Call("warmup", kRows, SeedOf("warmup"), kReplyTimeout));
 
-  const auto deadline = Clock::now() + budget;
-  for (int n = 1; n <= max_n && Clock::now() < deadline; ++n) {
+  const auto deadline = SteadyClock::now() + budget;
+  for (int n = 1; n <= max_n && SteadyClock::now() < deadline; ++n) {
     ++f.runs;
     const std::string batch = "n" + std::to_string(n);
     faults.Arm({kind, forever, n});

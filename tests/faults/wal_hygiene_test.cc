@@ -24,7 +24,7 @@
 #include <catch2/catch.hpp>
 #include <zmq.hpp>
 
-#include "daemon/run_file.h"
+#include "daemon/storage/run_file.h"
 #include "tests/faults/fault_support.h"
 #include "tests/support/asan.h"
 #include "tests/support/figures.h"
@@ -34,7 +34,7 @@
 namespace station::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr std::int64_t kJournalSizeLimit = 64LL << 20;
@@ -65,18 +65,18 @@ TEST_CASE("T15: the WAL returns to its limit after a long reader, and checkpoint
 
   std::int64_t sent = 0, stored = 0, busy = 0, other = 0;
   std::int64_t wal_peak = 0, wal_peak_with_reader = 0;
-  std::optional<Clock::time_point> reader_since;
+  std::optional<SteadyClock::time_point> reader_since;
   bool reader_done = false;
   std::string first_other;
-  const auto started = Clock::now();
+  const auto started = SteadyClock::now();
   const auto deadline = started + budget;
   std::int64_t in_flight = 0;
-  Clock::time_point reader_ended{};
+  SteadyClock::time_point reader_ended{};
   // Past `total` while the reader is open and for a second after it, so
   // that the daemon writes (and checkpoints) behind a reader and after it.
   auto more = [&] {
-    if (Clock::now() >= deadline) return false;
-    return sent < total || !reader_done || Clock::now() - reader_ended < 1s;
+    if (SteadyClock::now() >= deadline) return false;
+    return sent < total || !reader_done || SteadyClock::now() - reader_ended < 1s;
   };
   while (more() || in_flight > 0) {
     while (in_flight < kWindow && more()) {
@@ -97,17 +97,17 @@ TEST_CASE("T15: the WAL returns to its limit after a long reader, and checkpoint
       if (first_other.empty()) first_other = ack->code + " " + ack->error;
     }
     // The reader: from a quarter of the run, for reader_for.
-    const bool quarter = sent >= total / 4 || Clock::now() - started >= budget / 4;
+    const bool quarter = sent >= total / 4 || SteadyClock::now() - started >= budget / 4;
     if (!reader_since && !reader_done && quarter) {
       REQUIRE(reader.Exec("BEGIN").ok());
       REQUIRE(reader.QueryInt("SELECT count(*) FROM scans").ok());  // the snapshot is taken
-      reader_since = Clock::now();
+      reader_since = SteadyClock::now();
     }
-    if (reader_since && Clock::now() - *reader_since >= reader_for) {
+    if (reader_since && SteadyClock::now() - *reader_since >= reader_for) {
       REQUIRE(reader.Exec("COMMIT").ok());
       reader_since.reset();
       reader_done = true;
-      reader_ended = Clock::now();
+      reader_ended = SteadyClock::now();
     }
     if ((stored + busy + other) % 64 == 0) {
       const std::int64_t size = FileSize(wal);
@@ -116,12 +116,12 @@ TEST_CASE("T15: the WAL returns to its limit after a long reader, and checkpoint
     }
   }
   if (reader_since) REQUIRE(reader.Exec("COMMIT").ok());  // a short run: the reader ends with it
-  const double run_s = std::chrono::duration<double>(Clock::now() - started).count();
+  const double run_s = std::chrono::duration<double>(SteadyClock::now() - started).count();
 
   // Idle now: the daemon's own checkpoints run twice a second.
   std::this_thread::sleep_for(1500ms);
   const std::int64_t wal_after = FileSize(wal);
-  const auto ckpt_started = Clock::now();
+  const auto ckpt_started = SteadyClock::now();
   auto ckpt = sql::Stmt::Prepare(reader, "PRAGMA wal_checkpoint(TRUNCATE)");
   REQUIRE(ckpt.ok());
   auto row = ckpt->Step();
@@ -129,7 +129,7 @@ TEST_CASE("T15: the WAL returns to its limit after a long reader, and checkpoint
   REQUIRE(*row);
   const std::int64_t ckpt_busy = ckpt->ColumnInt(0);
   ckpt->Reset();
-  const auto ckpt_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - ckpt_started).count();
+  const auto ckpt_ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - ckpt_started).count();
   const std::int64_t wal_truncated = FileSize(wal);
 
   station.process.Signal(SIGTERM);

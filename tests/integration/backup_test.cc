@@ -16,8 +16,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "daemon/sqlite.h"
-#include "scanner/iso_time.h"
+#include "core/clock.h"
+#include "sql/sqlite.h"
+#include "core/iso_time.h"
 #include "tests/support/child_process.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/integrity.h"
@@ -50,11 +51,6 @@ std::string BatchText(const std::string& device, int i) {
 std::int64_t ScansOfBatch(const std::string& data_dir, const std::string& device, int i) {
   return QueryInt(data_dir, "SELECT count(*) FROM scans s JOIN batches b ON b.id = s.batch_id WHERE b.device = '" +
                                 device + "' AND b.batch = '" + BatchName(i) + "'");
-}
-
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -202,7 +198,7 @@ TEST_CASE("prune removes old uploaded scans and never an unuploaded or a young o
   CHECK(QueryInt(data, "SELECT count(*) FROM scans") == 3 * kScansPerBatch);
 
   // Asked to remove everything received before now: only batch 1 may go.
-  const std::string now = station::FormatIsoInstant(NowMs());
+  const std::string now = station::FormatIsoInstant(station::NowMs());
   auto pruned = RunStationctl(data, {"prune", "--before", now, "--json"});
   INFO(pruned.err);
   REQUIRE(pruned.exit_code == 0);
@@ -318,7 +314,7 @@ TEST_CASE("prune takes only settled parcels whole, and reconciliation finds noth
   const auto lookups_before = QueryInt(data, "SELECT count(*) FROM national_lookups");
   const auto outbox_before = QueryInt(data, "SELECT count(*) FROM outbox");
 
-  auto pruned = RunStationctl(data, {"prune", "--before", station::FormatIsoInstant(NowMs()), "--json"});
+  auto pruned = RunStationctl(data, {"prune", "--before", station::FormatIsoInstant(station::NowMs()), "--json"});
   INFO(pruned.out << pruned.err);
   REQUIRE(pruned.exit_code == 0);
   auto r = nlohmann::json::parse(pruned.out);

@@ -14,7 +14,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "daemon/sqlite.h"
+#include "sql/sqlite.h"
 #include "tests/support/figures.h"
 #include "tests/support/child_process.h"
 #include "tests/support/gun_files.h"

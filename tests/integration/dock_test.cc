@@ -14,8 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
-#include "scanner/iso_time.h"
-#include "scanner/wire.h"
+#include "core/iso_time.h"
+#include "wire/dock.h"
 #include "tests/support/figures.h"
 #include "tests/support/child_process.h"
 #include "tests/support/gun_files.h"

@@ -35,8 +35,8 @@
 #include <zmq.hpp>
 
 #include "scanner/batch_file.h"
-#include "scanner/iso_time.h"
-#include "scanner/wire.h"
+#include "core/iso_time.h"
+#include "wire/dock.h"
 #include "security/key_file.h"
 #include "security/link_security.h"
 #include "tests/support/child_process.h"
@@ -50,7 +50,7 @@ using namespace station;
 using namespace station::test;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // stationd's memory growth bound of T12. AddressSanitizer keeps freed
 // memory in quarantine (256 MB by default) and adds shadow memory, so an
@@ -66,8 +66,8 @@ constexpr std::size_t kMaxMsgSize = 2 * kMaxMessageBytes + 64 * 1024;
 constexpr double kReplyBoundMs = 2000;  // T12 asks 50 ms; see the top of the file
 const char* const kStation = "571001";
 
-double MsSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+double MsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
 }
 
 std::int64_t NowUnixMs() {
@@ -123,7 +123,7 @@ class HostileGun {
 
   // Sends `frames` as one message and waits up to `timeout` for the reply.
   Reply Send(const std::vector<std::string>& frames, std::chrono::milliseconds timeout) {
-    const auto start = Clock::now();
+    const auto start = SteadyClock::now();
     if (Status s = SendFrames(frames); !s.ok()) {
       Reply failed;
       failed.ack = s;
@@ -144,12 +144,12 @@ class HostileGun {
   }
 
   // The next reply, waited for until `start` + `timeout`; ms counts from `start`.
-  Reply Await(Clock::time_point start, std::chrono::milliseconds timeout) {
+  Reply Await(SteadyClock::time_point start, std::chrono::milliseconds timeout) {
     Reply reply;
     const auto deadline = start + timeout;
     do {
       zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
       zmq::poll(&item, 1, std::max(left, 0ms));
       zmq::message_t message;
       if (!(item.revents & ZMQ_POLLIN) || !socket_.recv(message, zmq::recv_flags::dontwait)) continue;
@@ -159,7 +159,7 @@ class HostileGun {
       while (message.more() && socket_.recv(message, zmq::recv_flags::dontwait)) {
       }
       return reply;
-    } while (Clock::now() < deadline);
+    } while (SteadyClock::now() < deadline);
     return reply;
   }
 
@@ -241,9 +241,9 @@ SprayResult SprayRawBytes(int port, int connections, std::size_t bytes_each, std
       result.bytes += n;
     }
     // Whatever stationd says (its greeting) is read; a close ends it.
-    const auto deadline = Clock::now() + 1s;
+    const auto deadline = SteadyClock::now() + 1s;
     char buffer[4096];
-    while (!closed && Clock::now() < deadline) {
+    while (!closed && SteadyClock::now() < deadline) {
       ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
       if (n == 0 || (n < 0 && errno == ECONNRESET)) closed = true;
     }
@@ -446,7 +446,7 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
       if (t.joinable()) t.join();
     }
   } join_spray{spray_thread};
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   auto dock = Spawn({DockPath(), "--station", station.endpoint, "--station-key", station_key, "--key",
                      legit_key.secret_file, "--spool", spool, "--once", "--part-rows", "250", "--log-level", "warn"},
                     dir.Path("dock.log"));
@@ -459,11 +459,11 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
   // the gun is told nothing (V9). Once the drop is seen, no reply can come
   // on that connection; a short wait makes sure none came before it.
   REQUIRE(gun.SendFrames({EncodeBatchHeader({"oversized", 0}), std::string(2 * kMaxMsgSize, 'x')}).ok());
-  for (auto until = Clock::now() + 5s; gun.disconnects() == 0 && Clock::now() < until;) gun.PollEvents(10ms);
+  for (auto until = SteadyClock::now() + 5s; gun.disconnects() == 0 && SteadyClock::now() < until;) gun.PollEvents(10ms);
   const bool dropped = gun.disconnects() > 0;
   const double dropped_ms = MsSince(start);
   CHECK(dropped);
-  CHECK_FALSE(gun.Await(Clock::now(), 200ms).answered);
+  CHECK_FALSE(gun.Await(SteadyClock::now(), 200ms).answered);
 
   // The gun's next message, after libzmq reconnects, is answered: the
   // first copy of dup-1, which a hostile message below then contradicts.

@@ -19,7 +19,7 @@
 #include <zmq.hpp>
 
 #include "scanner/manifest.h"
-#include "scanner/uplink_wire.h"
+#include "wire/national.h"
 #include "tests/support/child_process.h"
 #include "tests/support/figures.h"
 #include "tests/support/gun_files.h"

@@ -15,15 +15,15 @@
 #include <zmq.hpp>
 
 #include "scanner/manifest.h"
-#include "scanner/uplink_wire.h"
-#include "scanner/upload_wire.h"
+#include "wire/national.h"
+#include "wire/upload.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
 using namespace station;
 using namespace station::test;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -37,8 +37,8 @@ RunningNational StartNational(const TempDir& dir, const std::vector<std::string>
                                 dir.Path("nat")};
   argv.insert(argv.end(), extra.begin(), extra.end());
   RunningNational n{Spawn(argv, dir.Path("national.log")), ""};
-  auto deadline = Clock::now() + 10s;
-  while (Clock::now() < deadline) {
+  auto deadline = SteadyClock::now() + 10s;
+  while (SteadyClock::now() < deadline) {
     std::ifstream in(dir.Path("nat/national-sim.json"));
     std::stringstream text;
     text << in.rdbuf();
@@ -174,8 +174,8 @@ void WriteManifest(const std::string& path, const std::vector<ManifestRow>& rows
   std::ofstream(path, std::ios::binary) << csv << extra;
 }
 
-std::int64_t Elapsed(Clock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
+std::int64_t Elapsed(SteadyClock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - since).count();
 }
 
 }  // namespace
@@ -564,22 +564,22 @@ TEST_CASE("national-sim --silent-after and --silent-ms: a pause, then what queue
     auto national = StartNational(dir, {"--silent-after", "1", "--silent-ms", "1500"});
     zmq::context_t context;
     zmq::socket_t socket = Connect(context, national.endpoint, 10000);
-    auto start = Clock::now();
+    auto start = SteadyClock::now();
     REQUIRE(Sync(socket, "s1", "571001", 0, 0).ok());
     CHECK(Elapsed(start) < 1000);
-    start = Clock::now();
+    start = SteadyClock::now();
     auto second = Sync(socket, "s2", "571001", 0, 0);
     REQUIRE(second.ok());
     CHECK(second->reply.req == "s2");
     const std::int64_t waited = Elapsed(start);
     CHECK(waited >= 1300);
     CHECK(waited < 5000);
-    start = Clock::now();
+    start = SteadyClock::now();
     REQUIRE(Sync(socket, "s3", "571001", 0, 0).ok());  // once only
     CHECK(Elapsed(start) < 1000);
   }
   SECTION("from the start") {
-    auto start = Clock::now();
+    auto start = SteadyClock::now();
     auto national = StartNational(dir, {"--silent-after", "0", "--silent-ms", "800"});
     zmq::context_t context;
     zmq::socket_t socket = Connect(context, national.endpoint, 10000);

@@ -12,10 +12,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "daemon/run_file.h"
-#include "daemon/sqlite.h"
-#include "daemon/store.h"
-#include "scanner/iso_time.h"
+#include "daemon/storage/run_file.h"
+#include "sql/sqlite.h"
+#include "daemon/storage/store.h"
+#include "core/iso_time.h"
 #include "tests/support/child_process.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/station_process.h"

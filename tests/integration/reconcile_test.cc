@@ -11,8 +11,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "daemon/run_file.h"
-#include "daemon/sqlite.h"
+#include "daemon/storage/run_file.h"
+#include "sql/sqlite.h"
 #include "tests/support/child_process.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/station_process.h"

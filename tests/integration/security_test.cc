@@ -18,9 +18,9 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
-#include "scanner/upload_wire.h"
-#include "scanner/uplink_wire.h"
-#include "scanner/wire.h"
+#include "wire/upload.h"
+#include "wire/national.h"
+#include "wire/dock.h"
 #include "security/key_file.h"
 #include "security/link_security.h"
 #include "tests/support/figures.h"
@@ -33,7 +33,7 @@ namespace station::test {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 std::string ReadText(const std::string& path) {
   std::ifstream in(path);
@@ -119,7 +119,7 @@ TEST_CASE("an unenrolled gun is refused, an enrolled one docks, a revoked one is
                      g1.secret_file, "--spool", live_spool, "--log-level", "info"},
                     dock_log);
   REQUIRE(WaitFor([&] { return CountScans(data) == 6; }, 15s));
-  const auto revoked_at = Clock::now();
+  const auto revoked_at = SteadyClock::now();
   auto revoke = RunStationctl(data, {"keys", "revoke", "PDA-0001", "--by", "it-admin"});
   INFO(revoke.err);
   REQUIRE(revoke.exit_code == 0);
@@ -127,7 +127,7 @@ TEST_CASE("an unenrolled gun is refused, an enrolled one docks, a revoked one is
   INFO("stationd's log:\n" << ReadText(log) << "\ndock's log:\n" << ReadText(dock_log));
   CHECK(closed);
   const auto closed_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - revoked_at).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - revoked_at).count();
   // The dock reconnects at once and meets ZAP's 400.
   CHECK(WaitFor([&] { return LogHas(dock_log, "refused this gun's key (ZAP 400)"); }, 10s));
   PutFile(live_spool, "b3", ThreeScans("PDA-0001", "20261201-0003", 400));
@@ -435,8 +435,8 @@ struct RawGun {
   }
   // True when handshake event `id` comes within `wait`.
   bool Event(std::uint16_t want, std::chrono::milliseconds wait) {
-    const auto deadline = Clock::now() + wait;
-    while (Clock::now() < deadline) {
+    const auto deadline = SteadyClock::now() + wait;
+    while (SteadyClock::now() < deadline) {
       zmq::pollitem_t item{monitor.handle(), 0, ZMQ_POLLIN, 0};
       if (zmq::poll(&item, 1, 100ms) != 1) continue;
       zmq::message_t event, address;

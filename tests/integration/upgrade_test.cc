@@ -13,8 +13,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "daemon/schema.h"
-#include "daemon/sqlite.h"
+#include "daemon/storage/schema.h"
+#include "sql/sqlite.h"
 #include "tests/support/child_process.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/integrity.h"

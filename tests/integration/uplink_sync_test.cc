@@ -20,10 +20,10 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
-#include "daemon/run_file.h"
-#include "daemon/sqlite.h"
+#include "daemon/storage/run_file.h"
+#include "sql/sqlite.h"
 #include "scanner/manifest.h"
-#include "scanner/uplink_wire.h"
+#include "wire/national.h"
 #include "tests/support/child_process.h"
 #include "tests/support/delay_proxy.h"
 #include "tests/support/figures.h"
@@ -35,7 +35,7 @@
 using namespace station;
 using namespace station::test;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -45,7 +45,7 @@ std::vector<std::string> LinkFlags(const std::string& national) {
           "--log-level", "info"};
 }
 
-double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double SecondsSince(SteadyClock::time_point start) { return std::chrono::duration<double>(SteadyClock::now() - start).count(); }
 
 // The station database of `data_dir`, read-only (stationd may be running:
 // WAL lets a reader in beside it).
@@ -279,7 +279,7 @@ TEST_CASE("national-sim's manifest reaches stationd: this station's rows only, i
   WriteManifest(dir.Path("m1.csv"), rows);
 
   auto national = StartNational(nat, dir.Path("national.log"), "tcp://127.0.0.1:*", {"--manifest", dir.Path("m1.csv")});
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   auto station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*",
                                LinkFlags(national.endpoint));
   const bool arrived = WaitFor([&] { return QueryInt(data, "SELECT count(*) FROM manifest") >= kOurs; }, 20s);
@@ -331,7 +331,7 @@ TEST_CASE("national-sim's manifest reaches stationd: this station's rows only, i
   CHECK(report["unchanged"] == 100);
   CHECK(report["rejected"].empty());
 
-  const auto second_start = Clock::now();
+  const auto second_start = SteadyClock::now();
   const bool updated = WaitFor(
       [&] {
         return QueryInt(data, "SELECT count(*) = 13000 AND sum(declared_weight_g = 2500) = 101 FROM manifest") == 1;
@@ -497,7 +497,7 @@ TEST_CASE("a sync slower than the heartbeat: the manifest arrives through a 150 
   // 150 ms each way: a round trip of 300 ms, longer than the 200 ms
   // heartbeat of LinkFlags.
   DelayProxy link(PortOf(national.endpoint), 150ms);
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   auto station =
       StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*", LinkFlags(link.endpoint()));
   INFO("stationd log: " << dir.Path("stationd.log") << ", national log: " << national_log);
@@ -520,7 +520,7 @@ TEST_CASE("a sync slower than the heartbeat: the manifest arrives through a 150 
   constexpr int kScans = 20;
   WriteFileAtomically(spool + "/b0001.csv", MakeGunFile({"PDA-0001", "C1001", "571001", "20261124-0001", kScans, 1}));
   REQUIRE(DockOnce(station.endpoint, spool, 30s) == 0);
-  const auto upload_start = Clock::now();
+  const auto upload_start = SteadyClock::now();
   auto upload = RunCommand({StationctlPath(), "--data-dir", data, "upload", "--timeout", "30"}, 50s);
   const double upload_s = SecondsSince(upload_start);
   INFO(upload.out << upload.err);

@@ -14,7 +14,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "daemon/sqlite.h"
+#include "sql/sqlite.h"
 #include "tests/support/child_process.h"
 #include "tests/support/figures.h"
 #include "tests/support/asan.h"
@@ -28,7 +28,7 @@ using namespace station;
 using namespace station::test;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // stationd's memory bound in T6. AddressSanitizer's shadow memory and
 // quarantine take clang's instrumented stationd to about 380 MB here: the
@@ -187,7 +187,7 @@ TEST_CASE("T6: guns dock through a national outage with SIGKILLs, and the backlo
   // The outage: national-sim is not there while every gun docks; stationd
   // is killed with SIGKILL after each gun and started again. The outage
   // lasts at least outage_s; stationd's memory is sampled all along.
-  const auto outage_start = Clock::now();
+  const auto outage_start = SteadyClock::now();
   long max_rss_kb = 0;
   int kills = 0;
   for (int g = 0; g < guns; ++g) {
@@ -195,8 +195,8 @@ TEST_CASE("T6: guns dock through a national outage with SIGKILLs, and the backlo
     auto dock = Spawn({DockPath(), "--insecure", "--station", station.endpoint, "--spool", fleet.spools[g], "--once", "--part-rows",
                        std::to_string(part_rows), "--log-level", "warn"},
                       dir.Path("dock.log"));
-    const auto dock_deadline = Clock::now() + 300s;
-    while (dock.Running() && Clock::now() < dock_deadline) {
+    const auto dock_deadline = SteadyClock::now() + 300s;
+    while (dock.Running() && SteadyClock::now() < dock_deadline) {
       max_rss_kb = std::max(max_rss_kb, RssKb(station.process.pid()));
       std::this_thread::sleep_for(100ms);
     }
@@ -216,19 +216,19 @@ TEST_CASE("T6: guns dock through a national outage with SIGKILLs, and the backlo
   CHECK(status["backlog"] == acked);
   CHECK(status["oldest_waiting_ms"].get<std::int64_t>() > 0);
   CHECK(UploadAndWait(data, 2) == 2);  // nothing can go up yet: says so, exit 2
-  while (Clock::now() - outage_start < std::chrono::seconds(outage_s)) {
+  while (SteadyClock::now() - outage_start < std::chrono::seconds(outage_s)) {
     max_rss_kb = std::max(max_rss_kb, RssKb(station.process.pid()));
     std::this_thread::sleep_for(200ms);
   }
-  const double outage_lasted_s = std::chrono::duration<double>(Clock::now() - outage_start).count();
+  const double outage_lasted_s = std::chrono::duration<double>(SteadyClock::now() - outage_start).count();
   CHECK(StatusJson(data)["link_up"] == false);
 
   // National comes back: the backlog drains by itself and the clerk's
   // upload waits for it.
-  const auto back = Clock::now();
+  const auto back = SteadyClock::now();
   auto national = StartNational(nat, dir.Path("national.log"), Tcp(port));
   REQUIRE(UploadAndWait(data, 120) == 0);
-  const double drain_s = std::chrono::duration<double>(Clock::now() - back).count();
+  const double drain_s = std::chrono::duration<double>(SteadyClock::now() - back).count();
   max_rss_kb = std::max(max_rss_kb, RssKb(station.process.pid()));
   status = StatusJson(data);
   CHECK(status["link_up"] == true);
@@ -291,9 +291,9 @@ TEST_CASE("T8: national frozen (SIGSTOP) mid-transfer: the link is declared down
   auto national = StartNational(nat, dir.Path("national.log"), Tcp(port));
   REQUIRE(WaitFor([&] { return StatusJson(data)["uploaded_upto"].get<std::int64_t>() > 0; }, 20s));
   national.process.Signal(SIGSTOP);
-  const auto frozen = Clock::now();
+  const auto frozen = SteadyClock::now();
   const bool declared_down = WaitFor([&] { return StatusJson(data)["link_up"] == false; }, 10s);
-  const double down_after_s = std::chrono::duration<double>(Clock::now() - frozen).count();
+  const double down_after_s = std::chrono::duration<double>(SteadyClock::now() - frozen).count();
   const auto backlog_frozen = StatusJson(data)["backlog"].get<std::int64_t>();
   std::this_thread::sleep_for(1s);
   national.process.Signal(SIGCONT);

@@ -27,9 +27,9 @@
 #include <catch2/catch.hpp>
 #include <zmq.hpp>
 
-#include "daemon/run_file.h"
-#include "daemon/sqlite.h"
-#include "scanner/wire.h"
+#include "daemon/storage/run_file.h"
+#include "sql/sqlite.h"
+#include "wire/dock.h"
 #include "tests/powerloss/powerloss_vfs.h"
 #include "tests/support/figures.h"
 #include "tests/support/gun_files.h"
@@ -39,7 +39,7 @@
 namespace station::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr char kStation[] = "571001";
@@ -99,10 +99,10 @@ bool ReceiveAck(zmq::socket_t& dock, std::chrono::milliseconds timeout, const Ba
 // like a dock with a window of one: many small commits, the newest of which
 // a power cut can take. Stops at `kill_at`, even while an ack is due, so the
 // kill lands anywhere in the daemon's work.
-void SendUntil(zmq::socket_t& dock, Clock::time_point kill_at, int iteration, std::mt19937_64& rng, BatchRows& sent,
+void SendUntil(zmq::socket_t& dock, SteadyClock::time_point kill_at, int iteration, std::mt19937_64& rng, BatchRows& sent,
                BatchRows& acked) {
   std::uniform_int_distribution<int> rows(20, 50);
-  for (int n = 1; Clock::now() < kill_at; ++n) {
+  for (int n = 1; SteadyClock::now() < kill_at; ++n) {
     GunFileSpec spec;
     spec.device = kDevice;
     spec.station = kStation;
@@ -116,7 +116,7 @@ void SendUntil(zmq::socket_t& dock, Clock::time_point kill_at, int iteration, st
     std::string body = MakeGunFile(spec);
     dock.send(zmq::buffer(header), zmq::send_flags::sndmore);
     dock.send(zmq::buffer(body), zmq::send_flags::none);
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kill_at - Clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kill_at - SteadyClock::now());
     if (left <= 0ms || !ReceiveAck(dock, left, sent, acked)) return;
   }
 }
@@ -151,7 +151,7 @@ void RunOnce(zmq::context_t& context, int iteration, std::mt19937_64& rng, Figur
     dock.set(zmq::sockopt::linger, 0);
     dock.connect(station.endpoint);
     auto delay = std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 400)(rng));
-    SendUntil(dock, Clock::now() + delay, iteration, rng, sent, acked);
+    SendUntil(dock, SteadyClock::now() + delay, iteration, rng, sent, acked);
     station.process.Kill();
     // An ack the daemon got out before it died counts: the dock saw it.
     while (ReceiveAck(dock, 20ms, sent, acked)) {

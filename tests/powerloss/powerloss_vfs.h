@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <string>
 
-#include "scanner/status.h"
+#include "core/status.h"
 
 namespace station::test {
 

@@ -23,7 +23,7 @@ namespace station::test {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t kReadSize = 64 * 1024;
 constexpr std::size_t kMaxQueued = 8 * 1024 * 1024;  // per direction
@@ -67,7 +67,7 @@ sockaddr_in Loopback(int port) {
 // written to the other side.
 struct Direction {
   struct Chunk {
-    Clock::time_point due;
+    SteadyClock::time_point due;
     std::string bytes;  // empty: the sender closed its side; pass that on
   };
   std::deque<Chunk> chunks;  // due times never decrease: the order is kept
@@ -87,7 +87,7 @@ struct Connection {
   bool WantsRead(int i) const { return !dir[i].eof_read && dir[i].queued < kMaxQueued; }
   bool Finished() const { return broken || (dir[0].eof_passed && dir[1].eof_passed); }
 
-  void Read(int i, Clock::time_point now, std::chrono::milliseconds delay) {
+  void Read(int i, SteadyClock::time_point now, std::chrono::milliseconds delay) {
     char buffer[kReadSize];
     const ssize_t n = ::recv(side[i].get(), buffer, sizeof buffer, 0);
     if (n < 0) {
@@ -100,7 +100,7 @@ struct Connection {
   }
 
   // Writes what of dir[i] is due by `now`, as far as side 1 - i takes it.
-  void Write(int i, Clock::time_point now) {
+  void Write(int i, SteadyClock::time_point now) {
     Direction& d = dir[i];
     const int fd = side[1 - i].get();
     while (!broken && !d.chunks.empty() && d.chunks.front().due <= now) {
@@ -188,13 +188,13 @@ void DelayProxy::Run() {
     fds.assign({{stop_pipe_[0], POLLIN, 0}, {listen_fd_, POLLIN, 0}});
     owners.clear();
     int timeout_ms = -1;
-    const Clock::time_point now = Clock::now();
+    const SteadyClock::time_point now = SteadyClock::now();
     for (Connection& c : connections) {
       for (int i = 0; i < 2; ++i) {
         short events = c.WantsRead(i) ? POLLIN : 0;
         const Direction& to_side = c.dir[1 - i];
         if (!to_side.chunks.empty()) {
-          const Clock::time_point due = to_side.chunks.front().due;
+          const SteadyClock::time_point due = to_side.chunks.front().due;
           if (due <= now) {
             events |= POLLOUT;
           } else {
@@ -210,7 +210,7 @@ void DelayProxy::Run() {
     }
     if (::poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) return;
     if (fds[0].revents) return;  // the destructor asks us to stop
-    const Clock::time_point after = Clock::now();
+    const SteadyClock::time_point after = SteadyClock::now();
     for (std::size_t k = 0; k < owners.size(); ++k) {
       auto [c, i] = owners[k];
       if ((fds[k + 2].revents & (POLLIN | POLLHUP | POLLERR)) && c->WantsRead(i)) c->Read(i, after, delay_);

@@ -1,6 +1,6 @@
 #include "tests/support/integrity.h"
 
-#include "daemon/sqlite.h"
+#include "sql/sqlite.h"
 
 namespace station::test {
 

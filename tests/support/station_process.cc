@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/run_file.h"
-#include "daemon/sqlite.h"
+#include "daemon/storage/run_file.h"
+#include "sql/sqlite.h"
 
 namespace station::test {
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "daemon/control_protocol.h"
+#include "wire/control.h"
 
 using namespace station;
 

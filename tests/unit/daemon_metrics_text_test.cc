@@ -3,9 +3,9 @@
 #include <set>
 #include <sstream>
 
-#include "daemon/metrics_figures.h"
-#include "daemon/metrics_server.h"
-#include "daemon/metrics_text.h"
+#include "daemon/ops/metrics_figures.h"
+#include "daemon/ops/metrics_server.h"
+#include "daemon/ops/metrics_text.h"
 
 using namespace station;
 using metrics::Family;

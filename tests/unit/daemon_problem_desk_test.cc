@@ -6,10 +6,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "daemon/problem_desk.h"
-#include "daemon/problem_store.h"
-#include "daemon/schema.h"
-#include "daemon/sqlite.h"
+#include "daemon/desk/problem_desk.h"
+#include "daemon/desk/problem_store.h"
+#include "daemon/storage/schema.h"
+#include "sql/sqlite.h"
 #include "tests/support/temp_dir.h"
 
 using namespace station;

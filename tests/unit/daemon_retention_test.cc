@@ -2,9 +2,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "daemon/control_protocol.h"
-#include "daemon/retention.h"
-#include "daemon/store.h"
+#include "wire/control.h"
+#include "daemon/storage/retention.h"
+#include "daemon/storage/store.h"
 #include "tests/support/temp_dir.h"
 
 using station::kDayMs;

@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "daemon/station_view.h"
-#include "daemon/store.h"
+#include "daemon/views/station_view.h"
+#include "daemon/storage/store.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/temp_dir.h"
 

@@ -5,10 +5,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "daemon/schema.h"
-#include "daemon/store.h"
-#include "daemon/uplink_store.h"
-#include "scanner/iso_time.h"
+#include "daemon/storage/schema.h"
+#include "daemon/storage/store.h"
+#include "daemon/uplink/uplink_store.h"
+#include "core/iso_time.h"
 #include "tests/support/gun_files.h"
 #include "tests/support/temp_dir.h"
 

@@ -3,9 +3,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "daemon/station_view.h"
-#include "daemon/store.h"
-#include "daemon/waybill_index.h"
+#include "daemon/views/station_view.h"
+#include "daemon/storage/store.h"
+#include "daemon/storage/waybill_index.h"
 #include "tests/support/temp_dir.h"
 
 using namespace station;

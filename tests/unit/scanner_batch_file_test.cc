@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "scanner/batch_file.h"
-#include "scanner/utf8.h"
+#include "core/utf8.h"
 
 using namespace station;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "scanner/command_line.h"
+#include "core/command_line.h"
 
 using namespace station;
 namespace po = boost::program_options;

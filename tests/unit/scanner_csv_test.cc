@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "scanner/csv.h"
+#include "core/csv.h"
 
 using namespace station;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "scanner/hash.h"
+#include "core/hash.h"
 
 using station::Fingerprint;
 

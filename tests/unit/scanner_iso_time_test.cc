@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "scanner/iso_time.h"
+#include "core/iso_time.h"
 
 using namespace station;
 

@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "scanner/manifest.h"
-#include "scanner/uplink_wire.h"
+#include "wire/national.h"
 
 using namespace station;
 

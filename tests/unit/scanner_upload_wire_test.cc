@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "scanner/upload_wire.h"
+#include "wire/upload.h"
 
 using namespace station;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "scanner/wire.h"
+#include "wire/dock.h"
 
 using namespace station;
 

@@ -26,9 +26,9 @@
 
 #include <boost/program_options.hpp>
 
-#include "scanner/command_line.h"
-#include "daemon/ingest_server.h"
-#include "daemon/sqlite.h"
+#include "core/command_line.h"
+#include "core/clock.h"
+#include "sql/sqlite.h"
 #include "scanner/batch_file.h"
 #include "tools/bench/bench_latency.h"
 #include "tools/bench/bench_support.h"
@@ -36,7 +36,7 @@
 namespace station::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr double kTargetRatio = 1.5;
@@ -100,7 +100,7 @@ Result<BaselineFigures> MeasureBaseline(const BenchConfig& config, const std::ve
                                         const std::string& dir) {
   BaselineFigures figures;
   // Parsing is timed on its own: the reference is the cost of storing.
-  Clock::time_point start = Clock::now();
+  SteadyClock::time_point start = SteadyClock::now();
   std::vector<Batch> batches;
   batches.reserve(files.size());
   for (const std::string& text : files) {
@@ -110,7 +110,7 @@ Result<BaselineFigures> MeasureBaseline(const BenchConfig& config, const std::ve
     figures.rows += static_cast<std::int64_t>(batch->rows.size());
     batches.push_back(std::move(*batch));
   }
-  figures.parse_s = Seconds(Clock::now() - start);
+  figures.parse_s = Seconds(SteadyClock::now() - start);
 
   // Same settings as stationd (sql::Db::Open defaults: WAL, synchronous=FULL).
   // The naive schema: one table with the gun's names on every row, the
@@ -126,7 +126,7 @@ Result<BaselineFigures> MeasureBaseline(const BenchConfig& config, const std::ve
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
   if (!insert.ok()) return insert.status();
 
-  start = Clock::now();
+  start = SteadyClock::now();
   for (const Batch& batch : batches) {
     const BatchOrigin& origin = batch.origin;
     for (std::size_t first = 0; first < batch.rows.size(); first += static_cast<std::size_t>(config.part_rows)) {
@@ -149,7 +149,7 @@ Result<BaselineFigures> MeasureBaseline(const BenchConfig& config, const std::ve
       if (Status s = txn->Commit(); !s.ok()) return s;
     }
   }
-  figures.insert_s = Seconds(Clock::now() - start);
+  figures.insert_s = Seconds(SteadyClock::now() - start);
 
   auto stored = db->QueryInt("SELECT count(*) FROM scans");
   if (!stored.ok()) return stored.status();
@@ -214,24 +214,24 @@ Result<DockFigures> MeasureDockPath(const BenchConfig& config, const std::vector
     argvs.push_back(std::move(argv));
   }
   const auto dock_log = [&](int g) { return dir + "/dock-" + tag + "-gun" + std::to_string(g + 1) + ".log"; };
-  const Clock::time_point start = Clock::now();
+  const SteadyClock::time_point start = SteadyClock::now();
   for (int g = 0; g < config.guns; ++g) {
     auto dock = ChildProcess::Start(argvs[g], dock_log(g));
     if (!dock.ok()) return dock.status();
     docks.push_back(std::move(*dock));
   }
-  const Clock::time_point deadline = start + std::chrono::seconds(config.timeout_s);
+  const SteadyClock::time_point deadline = start + std::chrono::seconds(config.timeout_s);
   for (;;) {
     bool any = false;
     for (ChildProcess& dock : docks) any = dock.Running() || any;
     if (!any) break;
-    if (Clock::now() >= deadline) {
+    if (SteadyClock::now() >= deadline) {
       return Status::Unavailable("dock path", "scanner-dock did not finish within " +
                                                   std::to_string(config.timeout_s) + " s");
     }
     std::this_thread::sleep_for(1ms);
   }
-  figures.seconds = Seconds(Clock::now() - start);
+  figures.seconds = Seconds(SteadyClock::now() - start);
 
   for (int g = 0; g < config.guns; ++g) {
     if (docks[g].ExitCode() != 0) {
@@ -249,10 +249,10 @@ Result<DockFigures> MeasureDockPath(const BenchConfig& config, const std::vector
     auto done = IndexCaughtUp(station->data_dir);
     if (!done.ok()) return done.status();
     if (*done) break;
-    if (Clock::now() >= deadline) return Status::Unavailable("dock path", "the waybill index did not catch up");
+    if (SteadyClock::now() >= deadline) return Status::Unavailable("dock path", "the waybill index did not catch up");
     std::this_thread::sleep_for(2ms);
   }
-  figures.indexed_seconds = Seconds(Clock::now() - start);
+  figures.indexed_seconds = Seconds(SteadyClock::now() - start);
   station->process.Stop(5s);
   return figures;
 }

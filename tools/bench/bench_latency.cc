@@ -10,13 +10,13 @@
 
 #include <zmq.hpp>
 
-#include "scanner/wire.h"
+#include "wire/dock.h"
 #include "tools/bench/bench_support.h"
 
 namespace station::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 struct GunLatency {
   std::vector<double> ms;  // batch i+1's send -> ack
@@ -44,7 +44,7 @@ void RunGun(zmq::context_t& context, const std::string& endpoint, int gun, const
       }
       const std::string req = "gun" + std::to_string(gun) + "-" + std::to_string(i);
       const std::string header = EncodeBatchHeader({req, 0});
-      const Clock::time_point sent = Clock::now();
+      const SteadyClock::time_point sent = SteadyClock::now();
       if (!socket.send(zmq::buffer(header), zmq::send_flags::sndmore) ||
           !socket.send(zmq::buffer(bodies[i]), zmq::send_flags::none)) {
         out.error = "send timed out";
@@ -55,7 +55,7 @@ void RunGun(zmq::context_t& context, const std::string& endpoint, int gun, const
         out.error = "no ack within 5 s for " + req;
         break;
       }
-      const Clock::time_point acked = Clock::now();
+      const SteadyClock::time_point acked = SteadyClock::now();
       auto ack = DecodeBatchAck(reply.to_string_view());
       if (!ack.ok() || !ack->ok || ack->req != req || ack->accepted != scans) {
         out.error = "bad ack for " + req + ": " + std::string(reply.to_string_view().substr(0, 200));
@@ -103,8 +103,8 @@ Result<LatencyFigures> MeasureLatency(const LatencyOptions& options, const std::
     threads.emplace_back(RunGun, std::ref(context), std::cref(station->endpoint), g + 1, std::cref(bodies[g]),
                          options.scans, std::ref(ready), std::cref(go), std::ref(results[g]));
   }
-  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
-  while (ready.load() < options.guns && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const SteadyClock::time_point deadline = SteadyClock::now() + std::chrono::seconds(10);
+  while (ready.load() < options.guns && SteadyClock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   go.store(true);
   for (std::thread& t : threads) t.join();
 

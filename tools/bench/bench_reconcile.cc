@@ -38,18 +38,18 @@
 
 #include <boost/program_options.hpp>
 
-#include "daemon/sqlite.h"
+#include "sql/sqlite.h"
 #include "reconcile/engine.h"
 #include "reconcile/ledger.h"
 #include "reconcile/waybill_key.h"
-#include "scanner/command_line.h"
+#include "core/command_line.h"
 #include "tools/bench/bench_support.h"
 #include "tools/bench/reconcile_station.h"
 
 namespace station::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 namespace rc = station::reconcile;
 
 constexpr double kTargetEngineMs = 300;  // for 1,000,000 x 1,000,000
@@ -219,7 +219,7 @@ Data Generate(const BenchConfig& config) {
 // Packs every waybill text into its key; the seconds it took. kInvalidArgument
 // when a text has no key or its key does not give the text back.
 Result<double> PackKeys(Data& data) {
-  const Clock::time_point start = Clock::now();
+  const SteadyClock::time_point start = SteadyClock::now();
   for (std::size_t i = 0; i < data.manifest.size(); ++i) {
     auto key = rc::PackWaybill(data.manifest_text[i]);
     if (!key) return Status::InvalidArgument("pack " + data.manifest_text[i]);
@@ -230,7 +230,7 @@ Result<double> PackKeys(Data& data) {
     if (!key) return Status::InvalidArgument("pack " + data.seen_text[i]);
     data.seen[i].waybill = *key;
   }
-  const double seconds = Seconds(Clock::now() - start);
+  const double seconds = Seconds(SteadyClock::now() - start);
   for (std::size_t i = 0; i < data.manifest.size(); i += 997) {
     if (rc::UnpackWaybill(data.manifest[i].waybill) != data.manifest_text[i]) {
       return Status::InvalidArgument("unpack " + data.manifest_text[i], "not the same text");
@@ -316,7 +316,7 @@ std::string CountSql(const Query& query) {
 
 // Writes the rows into a fresh `path` and returns the seconds it took.
 Result<double> WriteDatabase(const Data& data, const std::string& path) {
-  const Clock::time_point start = Clock::now();
+  const SteadyClock::time_point start = SteadyClock::now();
   sql::OpenOptions options;
   options.synchronous = "OFF";  // a scratch file
   auto db = sql::Db::Open(path, options);
@@ -351,7 +351,7 @@ Result<double> WriteDatabase(const Data& data, const std::string& path) {
     if (Status s = txn->Commit(); !s.ok()) return s;
   }
   if (Status s = db->Exec("CREATE INDEX arrivals_waybill ON arrivals (waybill); ANALYZE"); !s.ok()) return s;
-  return Seconds(Clock::now() - start);
+  return Seconds(SteadyClock::now() - start);
 }
 
 // How SQLite plans `query`, as one line ("SCAN m; SEARCH a USING ...").
@@ -397,12 +397,12 @@ Result<ShellRun> RunShell(const BenchConfig& config, const std::string& dir, con
   std::error_code ignored;
   std::filesystem::remove(out, ignored);
   std::filesystem::remove(err, ignored);
-  const Clock::time_point start = Clock::now();
+  const SteadyClock::time_point start = SteadyClock::now();
   auto child = sim::ChildProcess::Start({config.sqlite3, "-batch", "-bail", db_path, ".read " + script}, out, err);
   if (!child.ok()) return child.status();
   const int code = child->Wait(std::chrono::seconds(config.timeout_s));
   ShellRun run;
-  run.wall_s = Seconds(Clock::now() - start);
+  run.wall_s = Seconds(SteadyClock::now() - start);
   if (code == sim::ChildProcess::kTimedOut) {
     return Status::Unavailable(kQueries[query_index].name, "sqlite3 still running after " +
                                                                std::to_string(config.timeout_s) + " s");
@@ -527,9 +527,9 @@ int Main(int argc, char** argv) {
   }
   if (config.keep) dir->keep();
 
-  Clock::time_point start = Clock::now();
+  SteadyClock::time_point start = SteadyClock::now();
   Data data = Generate(config);
-  const double generated_s = Seconds(Clock::now() - start);
+  const double generated_s = Seconds(SteadyClock::now() - start);
   auto packed_s = PackKeys(data);
   if (!packed_s.ok()) return Fail("bench_reconcile", *dir, "generation", packed_s.status());
   const auto expected = [&](rc::Kind kind) { return WithThousands(data.expected[static_cast<int>(kind)]); };
@@ -573,9 +573,9 @@ int Main(int argc, char** argv) {
   std::vector<std::vector<double>> query_s(kQueryCount), query_wall_s(kQueryCount), query_cpu_s(kQueryCount);
   std::int64_t counts[rc::kKindCount] = {};
   for (int round = 1; round <= config.rounds; ++round) {
-    start = Clock::now();
+    start = SteadyClock::now();
     const rc::Report report = rc::Classify(data.manifest, data.seen, data.bag_count, engine_config);
-    engine_s.push_back(Seconds(Clock::now() - start));
+    engine_s.push_back(Seconds(SteadyClock::now() - start));
     if (Status s = CheckReport(data, config.manifest_rows, report); !s.ok()) return Fail("bench_reconcile", *dir, "engine", s);
     std::copy(std::begin(report.counts), std::end(report.counts), std::begin(counts));
     std::string line = "  round " + std::to_string(round) + ": engine " + Ms(engine_s.back());
@@ -628,16 +628,16 @@ int Main(int argc, char** argv) {
   {
     // The daemon's form of the engine (reconcile/ledger.h), built cold from
     // the same vectors: what a stationd's first run spends besides reading.
-    start = Clock::now();
+    start = SteadyClock::now();
     rc::Ledger ledger(engine_config);
     ledger.Load(data.manifest, data.seen);
-    const double load_s = Seconds(Clock::now() - start);
-    const Clock::time_point update_start = Clock::now();
+    const double load_s = Seconds(SteadyClock::now() - start);
+    const SteadyClock::time_point update_start = SteadyClock::now();
     const rc::LedgerChanges changes = ledger.Update(engine_config.now_ms);
-    const double update_s = Seconds(Clock::now() - update_start);
-    const Clock::time_point current_start = Clock::now();
+    const double update_s = Seconds(SteadyClock::now() - update_start);
+    const SteadyClock::time_point current_start = SteadyClock::now();
     const rc::Report current = ledger.Current();
-    const double current_s = Seconds(Clock::now() - current_start);
+    const double current_s = Seconds(SteadyClock::now() - current_start);
     if (Status s = CheckReport(data, config.manifest_rows, current); !s.ok()) return Fail("bench_reconcile", *dir, "ledger", s);
     std::cout << "ledger (reconcile::Ledger, the same rows, as a stationd's first run builds it): Load " << Ms(load_s)
               << ", first Update " << Ms(update_s) << " (" << WithThousands(static_cast<std::int64_t>(changes.found.size()))

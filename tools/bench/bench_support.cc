@@ -16,9 +16,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/ingest_server.h"
-#include "daemon/run_file.h"
-#include "daemon/sqlite.h"
+#include "core/clock.h"
+#include "daemon/storage/run_file.h"
+#include "sql/sqlite.h"
 #include "security/curve_key.h"
 #include "security/key_file.h"
 #include "security/key_store.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "scanner/status.h"
+#include "core/status.h"
 #include "tools/sim/child_process.h"
 #include "tools/sim/gun_files.h"
 

@@ -29,19 +29,19 @@
 
 #include <boost/program_options.hpp>
 
-#include "daemon/ingest_server.h"
-#include "daemon/sqlite.h"
-#include "daemon/store.h"
-#include "daemon/uplink_store.h"
-#include "scanner/command_line.h"
-#include "scanner/upload_wire.h"
+#include "core/clock.h"
+#include "sql/sqlite.h"
+#include "daemon/storage/store.h"
+#include "daemon/uplink/uplink_store.h"
+#include "core/command_line.h"
+#include "wire/upload.h"
 #include "tools/bench/bench_support.h"
 #include "tools/national_sim/national_store.h"
 
 namespace station::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr double kTargetScansPerS = 150'000;
@@ -100,12 +100,12 @@ Status MakeBacklog(const BenchConfig& config, const std::string& data_dir) {
 Status CatchUpIndex(const BenchConfig& config, const std::string& data_dir, const std::string& log) {
   auto station = StartStation(config.stationd, data_dir, log);
   if (!station.ok()) return station.status();
-  const auto deadline = Clock::now() + std::chrono::seconds(config.timeout_s);
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(config.timeout_s);
   for (;;) {
     auto done = IndexCaughtUp(data_dir);
     if (!done.ok()) return done.status();
     if (*done) break;
-    if (Clock::now() >= deadline) return Status::Unavailable("backlog", "the waybill index did not catch up");
+    if (SteadyClock::now() >= deadline) return Status::Unavailable("backlog", "the waybill index did not catch up");
     std::this_thread::sleep_for(20ms);
   }
   if (int code = station->process.Stop(10s); code != 0) {
@@ -139,13 +139,13 @@ Result<std::vector<std::vector<UploadedScan>>> ReadUploads(const BenchConfig& co
 Result<double> MeasureRaw(const std::vector<std::vector<UploadedScan>>& uploads, const std::string& dir) {
   auto store = national::NationalStore::Open(dir + "/national.db");
   if (!store.ok()) return store.status();
-  const Clock::time_point start = Clock::now();
+  const SteadyClock::time_point start = SteadyClock::now();
   for (const std::vector<UploadedScan>& scans : uploads) {
     std::vector<national::NationalStore::PendingUpload> one{{kStationCode, &scans}};
     if (Status s = (*store)->SaveUploads(one, NowMs()); !s.ok()) return s;
     if (one[0].stored != static_cast<int>(scans.size())) return Status::IOError("raw baseline", "a scan not stored");
   }
-  return Seconds(Clock::now() - start);
+  return Seconds(SteadyClock::now() - start);
 }
 
 // ---- 3. The drain ----------------------------------------------------------
@@ -178,26 +178,26 @@ Result<DrainFigures> MeasureDrain(const BenchConfig& config, const std::string& 
   if (!station_db.ok()) return station_db.status();
 
   DrainFigures figures;
-  const Clock::time_point start = Clock::now();
+  const SteadyClock::time_point start = SteadyClock::now();
   auto station = StartStation(
       config.stationd, station_dir, dir + "/stationd.log",
       {"--national", national->endpoint, "--upload-scans", std::to_string(config.upload_scans), "--upload-window",
        std::to_string(config.upload_window), "--log-level", "warn"});
   if (!station.ok()) return station.status();
-  const Clock::time_point deadline = start + std::chrono::seconds(config.timeout_s);
+  const SteadyClock::time_point deadline = start + std::chrono::seconds(config.timeout_s);
   for (;;) {
     auto upto = UploadedUpto(*station_db);
     if (!upto.ok()) return upto.status();
-    if (*upto > 0 && figures.first_ack_s == 0) figures.first_ack_s = Seconds(Clock::now() - start);
+    if (*upto > 0 && figures.first_ack_s == 0) figures.first_ack_s = Seconds(SteadyClock::now() - start);
     if (*upto >= config.scans) break;
-    if (Clock::now() >= deadline) {
+    if (SteadyClock::now() >= deadline) {
       return Status::Unavailable("drain", "the cursor stood at " + std::to_string(*upto) + " of " +
                                              std::to_string(config.scans) + " after " +
                                              std::to_string(config.timeout_s) + " s");
     }
     std::this_thread::sleep_for(2ms);
   }
-  figures.seconds = Seconds(Clock::now() - start);
+  figures.seconds = Seconds(SteadyClock::now() - start);
   station->process.Stop(10s);
   national->process.Stop(10s);
 
@@ -267,7 +267,7 @@ int Main(int argc, char** argv) {
             << std::flush;
 
   const std::string station_dir = dir->Path("station");
-  Clock::time_point start = Clock::now();
+  SteadyClock::time_point start = SteadyClock::now();
   if (Status s = MakeBacklog(config, station_dir); !s.ok()) return Fail("bench_uplink", *dir, "backlog", s);
   if (Status s = CatchUpIndex(config, station_dir, dir->Path("stationd-index.log")); !s.ok()) {
     return Fail("bench_uplink", *dir, "backlog", s);
@@ -275,7 +275,7 @@ int Main(int argc, char** argv) {
   auto uploads = ReadUploads(config, station_dir);
   if (!uploads.ok()) return Fail("bench_uplink", *dir, "reading the backlog", uploads.status());
   std::cout << "  backlog made, indexed and read back as " << uploads->size() << " uploads in "
-            << Fixed(Seconds(Clock::now() - start), 1) << " s (not counted)\n"
+            << Fixed(Seconds(SteadyClock::now() - start), 1) << " s (not counted)\n"
             << std::flush;
 
   std::vector<double> raw_rates, drain_rates, drain_seconds, ratios;

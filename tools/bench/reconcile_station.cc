@@ -1,3 +1,4 @@
+#include "core/clock.h"
 #include "tools/bench/reconcile_station.h"
 
 #include <chrono>
@@ -10,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/run_file.h"
-#include "daemon/schema.h"
-#include "daemon/sqlite.h"
-#include "scanner/iso_time.h"
+#include "daemon/storage/run_file.h"
+#include "daemon/storage/schema.h"
+#include "sql/sqlite.h"
+#include "core/iso_time.h"
 #include "tools/bench/bench_support.h"
 #include "tools/sim/child_process.h"
 #include "tools/sim/gun_files.h"
@@ -21,7 +22,7 @@
 namespace station::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 namespace rc = station::reconcile;
 
 // Each incremental round docks new_scans scans in the shares the full data
@@ -30,11 +31,6 @@ namespace rc = station::reconcile;
 // within their grace period.
 constexpr double kLateShare = 0.03, kSurplusShare = 0.01, kDuplicateShare = 0.005;
 constexpr std::int32_t kStation = 571001;
-
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string Code(std::int32_t n) {
   char code[16];
@@ -157,12 +153,12 @@ struct Timed {
 // `stationctl reconcile --json`, timed from its start to its exit.
 Result<Timed> Reconcile(const StationPhaseInput& in, const std::string& data_dir, const std::string& name) {
   const std::string out = in.dir + "/" + name + ".json", err = in.dir + "/" + name + ".err";
-  const Clock::time_point start = Clock::now();
+  const SteadyClock::time_point start = SteadyClock::now();
   auto ctl = sim::ChildProcess::Start({in.stationctl, "--data-dir", data_dir, "reconcile", "--json"}, out, err);
   if (!ctl.ok()) return ctl.status();
   const int code = ctl->Wait(std::chrono::seconds(in.timeout_s));
   Timed timed;
-  timed.wall_s = Seconds(Clock::now() - start);
+  timed.wall_s = Seconds(SteadyClock::now() - start);
   if (code != 0) return Status::IOError("stationctl reconcile (" + name + ")", "exit " + std::to_string(code) + "; see " + err);
   std::ifstream file(out);
   std::stringstream text;
@@ -223,11 +219,11 @@ Status DockRound(const StationPhaseInput& in, const Station& station, const Roun
 // Waits (bounded) until stationd's background waybill index has caught
 // up, so it does not compete with the runs being timed.
 Status WaitForIndex(const std::string& data_dir, int timeout_s) {
-  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(timeout_s);
+  const SteadyClock::time_point deadline = SteadyClock::now() + std::chrono::seconds(timeout_s);
   for (;;) {
     auto caught_up = IndexCaughtUp(data_dir);
     if (caught_up.ok() && *caught_up) return Status::OK();
-    if (Clock::now() >= deadline) return Status::Unavailable("waybill index", "not caught up in time");
+    if (SteadyClock::now() >= deadline) return Status::Unavailable("waybill index", "not caught up in time");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
@@ -247,9 +243,9 @@ Result<StationPhaseFigures> MeasureStation(const StationPhaseInput& in) {
   StationPhaseFigures figures;
   const Plan plan = MakePlan(in);
   const std::string data_dir = in.dir + "/station";
-  const Clock::time_point write_start = Clock::now();
+  const SteadyClock::time_point write_start = SteadyClock::now();
   if (Status s = WriteStation(in, plan, data_dir); !s.ok()) return s;
-  figures.write_s = Seconds(Clock::now() - write_start);
+  figures.write_s = Seconds(SteadyClock::now() - write_start);
 
   auto station = StartStation(in.stationd, data_dir, in.dir + "/stationd.log",
                               {"--reconcile-every-s", "0", "--log-level", "warn"});

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "reconcile/engine.h"
-#include "scanner/status.h"
+#include "core/status.h"
 
 namespace station::bench {
 

@@ -1,3 +1,4 @@
+#include "core/clock.h"
 #include "tools/national_sim/commands.h"
 
 #include <sys/stat.h>
@@ -20,11 +21,6 @@ int Fail(const Status& s) {
 }
 
 std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
-
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 

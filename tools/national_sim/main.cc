@@ -16,8 +16,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "daemon/logging.h"
-#include "scanner/command_line.h"
+#include "daemon/ops/logging.h"
+#include "core/command_line.h"
 #include "scanner/identifiers.h"
 #include "security/key_file.h"
 #include "security/key_store.h"

@@ -1,3 +1,4 @@
+#include "core/clock.h"
 #include "tools/national_sim/national_server.h"
 
 #include <algorithm>
@@ -5,23 +6,18 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "scanner/utf8.h"
+#include "core/utf8.h"
 
 namespace station::national {
 namespace {
 
 using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxHeader = 4096;
 // A header is looked into (for its type and req) up to this size, so that
 // even one that is too long gets an answer the sender can match.
 constexpr std::size_t kMaxPeek = 64 * 1024;
-
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -370,14 +366,14 @@ Status NationalServer::Run(int stop_fd) {
     try {
       if (SilenceDue()) {
         silence_done_ = true;
-        silent_until_ = Clock::now() + std::chrono::milliseconds(faults_.silent_ms);
+        silent_until_ = SteadyClock::now() + std::chrono::milliseconds(faults_.silent_ms);
         spdlog::info("silent on purpose for {} ms after {} messages", faults_.silent_ms, received_);
       }
       // While silent only the stop signal is watched; messages queue up.
-      const bool silent = silent_until_ && Clock::now() < *silent_until_;
+      const bool silent = silent_until_ && SteadyClock::now() < *silent_until_;
       auto timeout = std::chrono::milliseconds(1000);
       if (silent) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*silent_until_ - Clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*silent_until_ - SteadyClock::now());
         timeout = std::clamp(left, std::chrono::milliseconds(1), timeout);
       }
       items[1].revents = 0;

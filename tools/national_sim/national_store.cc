@@ -1,6 +1,6 @@
 #include "tools/national_sim/national_store.h"
 
-#include "scanner/iso_time.h"
+#include "core/iso_time.h"
 
 namespace station::national {
 namespace {

@@ -15,10 +15,10 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/sqlite.h"
+#include "sql/sqlite.h"
 #include "scanner/manifest.h"
-#include "scanner/uplink_wire.h"
-#include "scanner/upload_wire.h"
+#include "wire/national.h"
+#include "wire/upload.h"
 
 namespace station::national {
 

@@ -10,7 +10,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "scanner/command_line.h"
+#include "core/command_line.h"
 #include "tools/sim/lade_guns.h"
 
 namespace po = boost::program_options;

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <map>
 
-#include "scanner/csv.h"
-#include "scanner/iso_time.h"
+#include "core/csv.h"
+#include "core/iso_time.h"
 
 namespace station::sim {
 namespace {

@@ -3,8 +3,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "daemon/run_file.h"
-#include "daemon/sqlite.h"
+#include "daemon/storage/run_file.h"
+#include "sql/sqlite.h"
 #include "tools/stationctl/problem_alerts.h"
 #include "tools/stationctl/table.h"
 

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/backup.h"
+#include "daemon/storage/backup.h"
 
 namespace station {
 

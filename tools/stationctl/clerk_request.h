@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "daemon/control_protocol.h"
+#include "wire/control.h"
 #include "tools/stationctl/commands.h"
 
 namespace station {

@@ -8,13 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/control_protocol.h"
-#include "daemon/run_file.h"
-#include "daemon/station_view.h"
-#include "daemon/uplink_store.h"
+#include "wire/control.h"
+#include "daemon/storage/run_file.h"
+#include "daemon/views/station_view.h"
+#include "daemon/uplink/uplink_store.h"
 #include "scanner/identifiers.h"
 #include "scanner/scan.h"
-#include "scanner/utf8.h"
+#include "core/utf8.h"
 #include "tools/stationctl/control_client.h"
 #include "tools/stationctl/labels.h"
 #include "tools/stationctl/status_figures.h"

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "scanner/status.h"
+#include "core/status.h"
 
 namespace station {
 

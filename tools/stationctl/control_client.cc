@@ -2,7 +2,7 @@
 
 #include <zmq.hpp>
 
-#include "daemon/run_file.h"
+#include "daemon/storage/run_file.h"
 
 namespace station {
 

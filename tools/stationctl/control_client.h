@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-#include "daemon/control_protocol.h"
+#include "wire/control.h"
 
 namespace station {
 

@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "scanner/csv.h"
+#include "core/csv.h"
 
 namespace station {
 namespace {

@@ -7,11 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/control_protocol.h"
-#include "daemon/station_view.h"
-#include "scanner/command_line.h"
+#include "wire/control.h"
+#include "daemon/views/station_view.h"
+#include "core/command_line.h"
 #include "scanner/identifiers.h"
-#include "scanner/utf8.h"
+#include "core/utf8.h"
 #include "tools/stationctl/clerk_request.h"
 #include "tools/stationctl/csv_file.h"
 #include "tools/stationctl/table.h"

@@ -1,3 +1,4 @@
+#include "core/clock.h"
 #include "tools/stationctl/keys.h"
 
 #include <sys/stat.h>
@@ -17,11 +18,6 @@ namespace station {
 namespace {
 
 using security::KeyRole;
-
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // keys.db of the data folder. The folder must exist: a typo in --data-dir
 // must not enroll a key into a file no daemon reads.

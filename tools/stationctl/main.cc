@@ -5,7 +5,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "scanner/command_line.h"
+#include "core/command_line.h"
 #include "tools/stationctl/commands.h"
 #include "tools/stationctl/discrepancies.h"
 #include "tools/stationctl/alerts.h"

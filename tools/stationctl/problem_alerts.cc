@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "daemon/control_protocol.h"
-#include "daemon/station_view.h"
+#include "wire/control.h"
+#include "daemon/views/station_view.h"
 #include "scanner/manifest.h"
-#include "scanner/utf8.h"
+#include "core/utf8.h"
 #include "tools/stationctl/labels.h"
 #include "tools/stationctl/table.h"
 

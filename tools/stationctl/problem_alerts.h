@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scanner/status.h"
+#include "core/status.h"
 
 namespace station {
 

@@ -1,7 +1,7 @@
 #include "tools/stationctl/problem_requests.h"
 
-#include "daemon/station_view.h"
-#include "scanner/command_line.h"
+#include "daemon/views/station_view.h"
+#include "core/command_line.h"
 #include "tools/stationctl/clerk_request.h"
 #include "tools/stationctl/labels.h"
 

@@ -7,14 +7,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/control_protocol.h"
-#include "daemon/run_file.h"
-#include "daemon/station_view.h"
+#include "wire/control.h"
+#include "daemon/storage/run_file.h"
+#include "daemon/views/station_view.h"
 #include "problems/deadlines.h"
-#include "scanner/command_line.h"
+#include "core/command_line.h"
 #include "scanner/manifest.h"
 #include "scanner/scan.h"
-#include "scanner/utf8.h"
+#include "core/utf8.h"
 #include "tools/stationctl/csv_file.h"
 #include "tools/stationctl/labels.h"
 #include "tools/stationctl/table.h"

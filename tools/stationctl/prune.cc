@@ -1,3 +1,4 @@
+#include "core/clock.h"
 #include "tools/stationctl/prune.h"
 
 #include <chrono>
@@ -8,18 +9,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/control_protocol.h"
-#include "scanner/iso_time.h"
+#include "wire/control.h"
+#include "core/iso_time.h"
 #include "tools/stationctl/control_client.h"
 
 namespace station {
 namespace {
 
 using std::chrono::milliseconds;
-
-std::int64_t WallNowMs() {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 Result<ControlReply> Call(const std::string& data_dir, const ControlRequest& request, std::string* raw = nullptr) {
   auto reply = CallDaemon(data_dir, request, "", milliseconds(5000), raw);
@@ -96,7 +93,7 @@ int CmdPrune(const CtlOptions& options) {
   if (options.before.empty()) {
     return Fail(Status::InvalidArgument("prune", "--before DATE is required (scans received before it may go)"));
   }
-  auto before = ParsePruneDate(options.before, WallNowMs());
+  auto before = ParsePruneDate(options.before, NowMs());
   if (!before.ok()) return Fail(before.status());
   ControlRequest request{"r-prune", "prune", ""};
   request.before_ms = *before;

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "scanner/status.h"
+#include "core/status.h"
 #include "tools/stationctl/commands.h"
 
 namespace station {

@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/run_file.h"
-#include "daemon/station_view.h"
-#include "daemon/uplink.h"
+#include "daemon/storage/run_file.h"
+#include "daemon/views/station_view.h"
+#include "daemon/uplink/uplink.h"
 
 namespace station {
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/run_file.h"
+#include "daemon/storage/run_file.h"
 #include "tools/stationctl/control_client.h"
 #include "tools/stationctl/table.h"
 

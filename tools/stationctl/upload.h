@@ -4,9 +4,9 @@
 
 #include <iosfwd>
 
-#include "daemon/station_view.h"
-#include "daemon/uplink.h"
-#include "scanner/status.h"
+#include "daemon/views/station_view.h"
+#include "daemon/uplink/uplink.h"
+#include "core/status.h"
 #include "tools/stationctl/commands.h"
 
 namespace station {

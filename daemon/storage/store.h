@@ -1,0 +1,116 @@
+#pragma once
+// The station's scan store. The ingest thread's Store writes scans; the
+// uplink opens a second one on the same file for what national sends
+// (manifest rows, mail) and its cursors: both begin IMMEDIATE, so they take
+// turns at the write lock rather than fail (RELIABILITY.md §4).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "sql/sqlite.h"
+#include "scanner/batch_file.h"
+#include "scanner/manifest.h"
+#include "core/status.h"
+#include "wire/dock.h"
+
+namespace station {
+
+// One batch message's worth of input on its way into the store.
+struct IngestItem {
+  std::string req;
+  // OK: `batch` was read and its rows are to be stored. Otherwise the
+  // message is refused whole; the refusal is quarantined (kind 'batch')
+  // with `refused_raw` when that is not empty.
+  Status refusal;
+  Batch batch;  // its rows point into `body`
+  std::string refused_raw;
+  // The message's CSV frame, kept while `batch` is in use. Held by pointer
+  // so its bytes never move when items are moved.
+  std::unique_ptr<zmq::message_t> body;
+  BatchAck ack;  // filled by Store::Save
+  // Scans of this message newly stored with a clock flag (scanner/scan.h
+  // ClockFlagOf), filled by Store::Save, which after its commit logs one
+  // warning a batch (device, batch) that has any.
+  int clock_future = 0;
+  int clock_past = 0;
+};
+
+// What a manifest import did.
+struct ManifestImport {
+  int stored = 0;     // new waybills
+  int updated = 0;    // waybills whose row changed
+  int unchanged = 0;  // rows already held exactly
+  std::vector<ManifestProblem> rejected;  // each now in quarantine (kind 'manifest')
+};
+
+class Store {
+ public:
+  // Opens (creating if need be) and migrates the database at `path`.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, const sql::OpenOptions& options = {});
+
+  // Stores every item in one transaction: good rows into scans (a row whose
+  // (device, batch, seq) is already stored is a duplicate when identical and
+  // a conflict, quarantined, when not), bad rows and refusals into
+  // quarantine, one docks row a batch. Fills each item's ack.
+  // Returns kIOError when the transaction could not be committed: then
+  // nothing was stored and no ack may be sent.
+  Status Save(std::vector<IngestItem>& items, std::int64_t received_ms);
+
+  // Stores manifest rows (newest wins per waybill) and quarantines its bad
+  // rows, all in one transaction. `source` says where they came from
+  // ("file:manifest-1124.csv", "national"). `also`, when given, runs in the
+  // same transaction before its commit (the uplink moves its cursor there).
+  // kIOError: nothing was stored.
+  Result<ManifestImport> SaveManifest(const Manifest& manifest, const std::string& source, std::int64_t received_ms,
+                                      const std::function<Status()>& also = {});
+
+  // The connection. Save() may replace it after a storage fault (see
+  // Reopen), so callers take it afresh for each use and keep no statement
+  // prepared on it across calls.
+  sql::Db& db() { return db_; }
+
+  // After a storage fault (sql::Db::faulted), RELIABILITY.md §4: closes the
+  // connection and opens it again, re-reading everything from the file;
+  // OK at once when there was none. Save() does this by itself before
+  // storing anything new. On failure (the fault persists) the old
+  // connection stays and the next call tries again, so the daemon resumes
+  // by itself once the fault clears.
+  Status ReopenIfFaulted();
+
+  // Counts the connections replaced by a reopen. Whoever keeps statements
+  // prepared on db() (UplinkStore) prepares them again when it changes:
+  // statements of the old connection fail (SQLITE_MISUSE) once it closed.
+  std::uint64_t generation() const { return generation_; }
+
+ private:
+  Store(sql::Db db, std::string path, sql::OpenOptions options)
+      : db_(std::move(db)), path_(std::move(path)), options_(std::move(options)) {}
+  // The connection with the store's settings (not migrated).
+  static Result<sql::Db> OpenConnection(const std::string& path, const sql::OpenOptions& options);
+  Status Reopen();
+  Status Prepare();
+  Status SaveOne(IngestItem& item, std::int64_t received_ms);
+  Status Quarantine(const char* kind, const BatchOrigin& origin, int line, std::int64_t seq,
+                    std::string_view raw, const std::string& reason, std::int64_t received_ms);
+
+  sql::Db db_;
+  std::string path_;
+  sql::OpenOptions options_;
+  bool prepared_ = false;  // false after a failed Reopen: the statements are gone
+  std::uint64_t generation_ = 0;  // ++ each time db_ is replaced
+  std::unique_ptr<sql::Stmt> insert_batch_;
+  std::unique_ptr<sql::Stmt> batch_id_;
+  std::unique_ptr<sql::Stmt> insert_scan_;
+  std::unique_ptr<sql::Stmt> stored_scan_;
+  std::unique_ptr<sql::Stmt> insert_quarantine_;
+  std::unique_ptr<sql::Stmt> insert_dock_;
+  std::unique_ptr<sql::Stmt> find_manifest_;
+  std::unique_ptr<sql::Stmt> upsert_manifest_;
+};
+
+}  // namespace station
