@@ -8,11 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/reconciler/reconciler.h"
-#include "daemon/storage/retention.h"
-#include "daemon/storage/store.h"
-#include "daemon/uplink/uplink.h"
 #include "core/status.h"
+#include "wire/control_status.h"
 
 namespace station {
 

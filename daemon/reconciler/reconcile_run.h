@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "wire/control_status.h"
 #include "sql/sqlite.h"
 #include "reconcile/engine.h"
 
@@ -19,19 +20,6 @@ struct ReconcileSettings {
   std::string station;                                 // this station's code
   std::int64_t grace_ms = 24LL * 3600 * 1000;          // after dispatch, before a parcel counts as missing
   std::map<std::string, std::int64_t> grace_by_origin_ms;  // per origin station code
-};
-
-struct ReconcileRunSummary {
-  std::int64_t run_id = 0;
-  std::string trigger;  // "clerk", "schedule"
-  std::int64_t started_ms = 0, finished_ms = 0;
-  bool full = false;  // read everything (the first run, or after a failure) rather than what changed
-  std::int64_t manifest_to_station = 0, arrived = 0, within_grace = 0;
-  std::int64_t scans_read = 0, manifest_read = 0;  // rows read by this run
-  std::int64_t found[reconcile::kKindCount] = {};  // by kind, this run
-  std::int64_t found_total = 0, opened = 0, resolved = 0;
-  std::int64_t notices = 0;  // digest messages put in the outbox for origin stations
-  std::int64_t load_ms = 0, engine_ms = 0, store_ms = 0, total_ms = 0;
 };
 
 // Runs reconciliations on one read-write connection to station.db that

@@ -27,15 +27,6 @@ struct ReconcilerOptions {
   std::shared_ptr<PruneGate> prune_gate;
 };
 
-// What a clerk's command sees.
-struct ReconcilerStatus {
-  bool running = false;
-  std::int64_t requested = 0;  // runs asked for so far (clerk and schedule)
-  std::int64_t completed = 0;  // runs finished (with or without error) so far
-  std::optional<ReconcileRunSummary> last;  // the last successful run of this process
-  std::string last_error;                   // of the last run, "" when it succeeded
-};
-
 class Reconciler {
  public:
   // Opens its own connection to station.db (already migrated) and starts.

@@ -33,11 +33,10 @@
 #include <thread>
 
 #include "core/status.h"
+#include "wire/control_status.h"
 
 namespace station {
 
-inline constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
-inline constexpr int kDefaultRetentionDays = 365;
 inline constexpr int kPruneChunk = 5000;
 
 // The pure decision: scans received before the returned cutoff may go.
@@ -55,26 +54,6 @@ Result<std::int64_t> PruneCutoff(std::int64_t before_ms, std::int64_t now_ms, in
 std::int64_t PruneIdCap(bool national_configured, std::int64_t uploaded_upto, std::int64_t desk_upto,
                         std::int64_t newest_id);
 
-// What a prune did, and why it kept the rest of the scans received before
-// the date asked.
-struct PruneResult {
-  std::int64_t before_ms = 0;   // as asked
-  std::int64_t cutoff_ms = 0;   // as applied (PruneCutoff)
-  int retention_days = kDefaultRetentionDays;
-  bool national_configured = false;
-  std::int64_t scans_removed = 0;
-  std::int64_t manifest_removed = 0;     // manifest rows of the parcels removed
-  // Scans received before the date asked that were kept, each by the first reason that holds:
-  std::int64_t kept_younger = 0;           // received after the cutoff (within the retention period)
-  std::int64_t kept_not_uploaded = 0;      // older, but national does not hold them yet
-  std::int64_t kept_not_desk_read = 0;     // uploaded, but the problem desk has not read them yet
-  std::int64_t kept_newest = 0;            // 1 when the newest scan alone was kept (ids are never reused)
-  std::int64_t kept_open_discrepancy = 0;  // a discrepancy not closed or resolved names the parcel or its bag
-  std::int64_t kept_unsettled_parcel = 0;  // another scan or the manifest row of the parcel is kept
-  std::int64_t transactions = 0;
-  std::int64_t took_ms = 0;
-};
-
 // Runs the prune on `db_path` (station.db, already migrated), on the
 // calling thread. `national_configured`: stationd has a --national link.
 // `stop`, when set, ends it between two transactions (kUnavailable; what
@@ -82,14 +61,6 @@ struct PruneResult {
 Result<PruneResult> RunPrune(const std::string& db_path, const std::string& vfs, std::int64_t before_ms,
                              std::int64_t now_ms, int retention_days, bool national_configured,
                              const std::atomic<bool>* stop = nullptr);
-
-struct PruneStatus {
-  bool running = false;
-  std::int64_t requested = 0;  // tickets given out
-  std::int64_t completed = 0;  // the last ticket finished (done or failed)
-  std::string last_error;      // of the last finished one; empty: it succeeded
-  std::optional<PruneResult> last;
-};
 
 // What a prune shares with the reconciliation thread (daemon.cc hands both
 // the same one). The reconciler's ledger is incremental: it reads the scans

@@ -16,6 +16,7 @@
 #include "scanner/batch_file.h"
 #include "scanner/manifest.h"
 #include "core/status.h"
+#include "wire/control_status.h"
 #include "wire/dock.h"
 
 namespace station {
@@ -38,14 +39,6 @@ struct IngestItem {
   // warning a batch (device, batch) that has any.
   int clock_future = 0;
   int clock_past = 0;
-};
-
-// What a manifest import did.
-struct ManifestImport {
-  int stored = 0;     // new waybills
-  int updated = 0;    // waybills whose row changed
-  int unchanged = 0;  // rows already held exactly
-  std::vector<ManifestProblem> rejected;  // each now in quarantine (kind 'manifest')
 };
 
 class Store {

@@ -23,6 +23,7 @@
 
 #include "daemon/uplink/uplink_store.h"
 #include "core/status.h"
+#include "wire/control_status.h"
 #include "security/link_security.h"
 
 namespace station {
@@ -36,25 +37,6 @@ struct UplinkOptions {
   int reconnect_max_ms = 60'000;  // libzmq's reconnect backoff grows from 1 s to this
   // CURVE to national: its pinned public key and this station's pair.
   security::ClientSecurity security;
-};
-
-// What the clerk sees of the link (stationctl status / upload).
-struct UplinkStatus {
-  bool configured = false;
-  std::string endpoint;
-  bool link_up = false;
-  std::int64_t link_changed_ms = 0;  // when it last went up or down
-  std::int64_t last_contact_ms = 0;  // last reply of any kind
-  std::int64_t last_upload_ms = 0;   // last acknowledged upload
-  std::int64_t uploaded_upto = 0;
-  std::int64_t newest_scan_id = 0;
-  std::int64_t backlog = 0;  // scans not yet held at national
-  std::int64_t oldest_waiting_ms = 0;  // received time of the oldest of them; 0: none
-  std::int64_t uploaded_this_run = 0;  // scans national newly stored since start
-  std::int64_t resends = 0;
-  std::string last_error;  // the last refusal from national, or ""
-  std::int64_t manifest_rows_received = 0;
-  std::int64_t mail_received = 0;
 };
 
 class Uplink {
