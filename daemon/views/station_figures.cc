@@ -16,7 +16,7 @@ namespace station {
 namespace {
 
 constexpr std::int64_t kMinuteMs = 60'000;
-constexpr int kDiscrepanciesSchema = 3;  // daemon/schema.cc migration 3
+constexpr int kDiscrepanciesSchema = 3;  // daemon/storage/schema.cc migration 3
 constexpr int kProblemsSchema = 6;       // migration 6
 
 std::int64_t FileBytes(const std::string& path) {

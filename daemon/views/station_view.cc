@@ -25,7 +25,7 @@ Result<std::vector<DockSummary>> LastDocks(sql::Db& db, const char* sql) {
   return out;
 }
 
-// Migration 3 of daemon/schema.cc added the discrepancies table, 6 the
+// Migration 3 of daemon/storage/schema.cc added the discrepancies table, 6 the
 // problem cases and alerts.
 constexpr int kDiscrepanciesSchema = 3;
 constexpr int kProblemsSchema = 6;

@@ -98,7 +98,7 @@ struct ProblemFilter {
   std::size_t limit = 0;  // rows returned at most; 0: no limit
 };
 
-// A problem case as stored (schema 6, daemon/schema.cc). Times are Unix
+// A problem case as stored (schema 6, daemon/storage/schema.cc). Times are Unix
 // ms, 0 when not yet; text is '' when not set.
 struct ProblemCaseRow {
   std::string case_no, waybill, reason, origin_station, state, opened_by, note, suggestion;
