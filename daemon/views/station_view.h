@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "sql/sqlite.h"
 #include "core/status.h"
+#include "daemon/storage/upload_backlog.h"
+#include "sql/sqlite.h"
 
 namespace station {
 
@@ -44,6 +45,11 @@ struct StationSummary {
   std::int64_t inbox = 0;           // messages from other stations
   std::int64_t outbox_waiting = 0;  // messages to other stations not yet at national
   std::int64_t outbox_refused = 0;  // messages national refused for good (outbox.refused)
+
+  // Scans stored but not yet held at national, as UploadBacklog::scans() counts them.
+  std::int64_t upload_backlog() const {
+    return UploadBacklog{newest_scan_id, uploaded_upto, last_upload_ms, oldest_waiting_ms}.scans();
+  }
 };
 
 struct ScanRow {
