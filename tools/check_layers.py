@@ -226,23 +226,27 @@ def self_test():
     return failures
 
 
-def main(argv):
+def run_checker(argv, name, usage, check_tree, self_test_failures):
+    """A checker's command line, shared by the architecture checkers:
+    `--self-test` runs self_test_failures(), otherwise check_tree(root) runs
+    on the source root given (default: the folder above tools/). Prints each
+    violation; returns the exit code (0 clean, 1 violations, 2 usage)."""
     if argv[1:] == ["--self-test"]:
-        failures = self_test()
+        failures = self_test_failures()
         for failure in failures:
             print(failure)
-        print("check_layers self-test: " + ("FAILED" if failures else "ok"))
+        print(f"{name} self-test: " + ("FAILED" if failures else "ok"))
         return 1 if failures else 0
     if len(argv) > 2 or (len(argv) == 2 and argv[1].startswith("-")):
-        print(__doc__.strip(), file=sys.stderr)
+        print(usage.strip(), file=sys.stderr)
         return 2
     root = argv[1] if len(argv) == 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-    violations = check(os.path.abspath(root))
+    violations = check_tree(os.path.abspath(root))
     for violation in violations:
         print(violation)
-    print(f"check_layers: {len(violations)} violation(s)" if violations else "check_layers: ok")
+    print(f"{name}: {len(violations)} violation(s)" if violations else f"{name}: ok")
     return 1 if violations else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(run_checker(sys.argv, "check_layers", __doc__, check, self_test))

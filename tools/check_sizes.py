@@ -20,7 +20,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_layers import source_files  # noqa: E402
+from check_layers import run_checker, source_files  # noqa: E402
 
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 80
@@ -305,23 +305,5 @@ def self_test():
     return failures
 
 
-def main(argv):
-    if argv[1:] == ["--self-test"]:
-        failures = self_test()
-        for failure in failures:
-            print(failure)
-        print("check_sizes self-test: " + ("FAILED" if failures else "ok"))
-        return 1 if failures else 0
-    if len(argv) > 2 or (len(argv) == 2 and argv[1].startswith("-")):
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    root = argv[1] if len(argv) == 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-    violations = check(os.path.abspath(root))
-    for violation in violations:
-        print(violation)
-    print(f"check_sizes: {len(violations)} violation(s)" if violations else "check_sizes: ok")
-    return 1 if violations else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(run_checker(sys.argv, "check_sizes", __doc__, check, self_test))
