@@ -18,6 +18,7 @@ constructor's initializer list) and is not a control statement or a lambda.
 import os
 import re
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_layers import run_checker, source_files  # noqa: E402
@@ -302,6 +303,23 @@ def self_test():
     long_body = "void Long() {\n" + "  Step();\n" * 79 + "}\n"  # 81 lines
     if functions(long_body) != [("Long", 1, 81)]:
         failures.append(f"a body of 81 lines: got {functions(long_body)}")
+    # check() over a tree: the limits, and tests/ and fuzz/ left out.
+    tree = {
+        "core/big.cc": "int x;\n" * 401,
+        "core/fits.cc": "int x;\n" * 319 + long_body,  # 400 lines, one function too long
+        "tests/unit/long_test.cc": "int x;\n" * 500 + long_body,
+        "fuzz/fuzz_x.cc": long_body,
+    }
+    with tempfile.TemporaryDirectory() as root:
+        for path, text in tree.items():
+            os.makedirs(os.path.join(root, os.path.dirname(path)), exist_ok=True)
+            with open(os.path.join(root, path), "w", encoding="utf-8") as f:
+                f.write(text)
+        got = check(root)
+    expected = ["core/big.cc:1: file is 401 lines (at most 400)",
+                "core/fits.cc:320: function Long is 81 lines (at most 80)"]
+    if got != expected:
+        failures.append(f"check() on a tree: expected {expected}, got {got}")
     return failures
 
 
