@@ -46,6 +46,13 @@ class CsvReader {
 
  private:
   void SkipToNextLine(std::size_t from);
+  // Marks `record` malformed for `why`, with the raw bytes of its first
+  // line, and moves on to the line after that; returns true (a record).
+  bool Fail(CsvRecord& record, std::size_t start, std::string why);
+  // Read the field starting at text_[p] into `field` and leave p after it;
+  // return why the field is malformed, or nullptr.
+  const char* ReadQuotedField(std::size_t& p, std::string& field, int& lines_spanned) const;
+  const char* ReadPlainField(std::size_t& p, std::string& field) const;
 
   std::string_view text_;
   std::size_t pos_ = 0;

@@ -16,35 +16,16 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
-#include "scanner/batch_file.h"
+#include "dock/batch_parts.h"
 #include "dock/spool.h"
 #include "wire/dock.h"
 
 namespace station {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
-struct FileState {
-  std::string name;
-  std::string text;  // the file; parts point into it
-  std::size_t parts = 0;
-  std::size_t parts_left = 0;
-  std::size_t parts_refused = 0;  // refused whole by stationd (e.g. one row larger than a message)
-  std::string first_refusal;
-  bool finished = false;
-  nlohmann::json summary;  // accumulated acks
-};
-
-struct Part {
-  std::shared_ptr<FileState> file;
-  std::string header;  // frame 1
-  std::string body;    // frame 2
-  bool in_flight = false;
-  SteadyClock::time_point sent_at{};
-  SteadyClock::time_point not_before{};  // backoff after a "retry later"
-  int retries = 0;
-};
+using dock::FileState;
+using dock::Part;
+using dock::SteadyClock;
 
 // Everything the agent has on its mind, keyed by the req of each part.
 class Agent {
@@ -77,7 +58,7 @@ class Agent {
   bool connected_ = false;
   std::string nonce_;
   std::uint64_t next_req_ = 0;
-  std::map<std::string, Part> parts_;  // by req
+  dock::PartsByReq parts_;
   std::set<std::string> known_files_;
   bool loaded_once_ = false;
   int in_flight_ = 0;
@@ -138,8 +119,6 @@ void Agent::LoadNewFiles() {
   loaded_once_ = true;
   for (const std::string& name : spool_.Waiting()) {
     if (!known_files_.insert(name).second) continue;
-    auto file = std::make_shared<FileState>();
-    file->name = name;
     auto text = spool_.Read(name);
     if (!text.ok()) {
       spdlog::warn("cannot read batch file name={} error=\"{}\"", name, text.status().ToString());
@@ -147,41 +126,8 @@ void Agent::LoadNewFiles() {
       if (options_.once) ++files_failed_;
       continue;
     }
-    file->text = std::move(*text);
-    file->summary = {{"file", name}, {"parts", 0}, {"accepted", 0}, {"duplicates", 0},
-                     {"rejected", nlohmann::json::array()}, {"conflicts", nlohmann::json::array()}};
-    auto split = SplitBatchFile(file->text, options_.part_rows);
-    std::vector<BatchSlice> slices;
-    std::string_view preamble;
-    if (split.ok()) {
-      preamble = split->preamble;
-      slices = split->slices;
-      if (slices.empty()) slices.push_back(BatchSlice{0, 0, {}});  // a batch with no rows still docks
-    } else {
-      // Unreadable as a batch. Send it anyway, whole: stationd refuses it
-      // with the reason and keeps a trace in its quarantine, so the clerk
-      // sees it, not only this dock's rejected/ folder.
-      std::string_view whole = file->text;
-      slices.push_back(BatchSlice{0, 0, whole.substr(0, std::min(whole.size(), kMaxBatchBodyBytes))});
-    }
-    file->parts = slices.size();
-    file->parts_left = slices.size();
-    file->summary["parts"] = slices.size();
-    for (const BatchSlice& slice : slices) {
-      // Zero-padded so the map's order is the sending order.
-      char req_text[48];
-      std::snprintf(req_text, sizeof req_text, "%s-%010llu", nonce_.c_str(),
-                    static_cast<unsigned long long>(++next_req_));
-      std::string req = req_text;
-      Part part;
-      part.file = file;
-      part.header = EncodeBatchHeader({req, slice.first_line});
-      part.body.reserve(preamble.size() + slice.text.size());
-      part.body.append(preamble);
-      part.body.append(slice.text);
-      parts_.emplace(req, std::move(part));
-    }
-    spdlog::info("batch file queued name={} parts={}", name, slices.size());
+    const std::size_t parts = dock::QueueBatchFile(name, std::move(*text), options_.part_rows, nonce_, next_req_, parts_);
+    spdlog::info("batch file queued name={} parts={}", name, parts);
   }
 }
 
@@ -229,14 +175,7 @@ void Agent::FinishFile(FileState& file, const std::string& rejected_why) {
   }
   known_files_.erase(file.name);
   // Drop the file's other parts: answered or not, the file is settled.
-  for (auto it = parts_.begin(); it != parts_.end();) {
-    if (it->second.file.get() == &file) {
-      if (it->second.in_flight) --in_flight_;
-      it = parts_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  in_flight_ -= dock::DropPartsOf(file, parts_);
 }
 
 void Agent::HandleAck(const BatchAck& ack) {
@@ -261,14 +200,7 @@ void Agent::HandleAck(const BatchAck& ack) {
       spdlog::error("stationd refused batch file name={}: {}; it stays in the spool", file->name, ack.error);
       report_.key_refused = true;
       ++files_failed_;
-      for (auto p = parts_.begin(); p != parts_.end();) {
-        if (p->second.file == file) {
-          if (p->second.in_flight) --in_flight_;
-          p = parts_.erase(p);
-        } else {
-          ++p;
-        }
-      }
+      in_flight_ -= dock::DropPartsOf(*file, parts_);
       return;
     }
     // One part refused whole does not cost the file's other parts: they go
@@ -294,13 +226,7 @@ void Agent::HandleAck(const BatchAck& ack) {
   last_progress_ = SteadyClock::now();
   if (part.in_flight) --in_flight_;
   parts_.erase(it);
-  nlohmann::json& s = file->summary;
-  s["device"] = ack.device;
-  s["batch"] = ack.batch;
-  s["accepted"] = s["accepted"].get<int>() + ack.accepted;
-  s["duplicates"] = s["duplicates"].get<int>() + ack.duplicates;
-  for (const AckRow& r : ack.rejected) s["rejected"].push_back({{"line", r.line}, {"seq", r.seq}, {"reason", r.reason}});
-  for (const AckRow& r : ack.conflicts) s["conflicts"].push_back({{"line", r.line}, {"seq", r.seq}, {"reason", r.reason}});
+  dock::AddToSummary(*file, ack);
   report_.accepted += ack.accepted;
   report_.duplicates += ack.duplicates;
   report_.rejected_rows += static_cast<std::int64_t>(ack.rejected.size());

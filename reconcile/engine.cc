@@ -38,26 +38,34 @@ const char* KindName(Kind kind) {
   return "?";
 }
 
-Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<SeenItem>& seen, BagId bag_count,
-                const Config& config) {
-  Report report;
-  std::vector<KeyedIndex> scratch;
-  BagFacts bags(bag_count);
+namespace {
 
-  // Manifest rows by waybill; the sort is stable, so the last row of each
-  // run is the last one given: that one wins. aux: its bag, and whether it
-  // is to this station (bit 0).
+// The discrepancies found so far, one list a kind.
+struct Found {
+  std::vector<Discrepancy> by_kind[kKindCount];
+
+  std::vector<Discrepancy>& Of(Kind kind) { return by_kind[static_cast<int>(kind)]; }
+};
+
+// Manifest rows by waybill; the sort is stable, so the last row of each
+// run is the last one given: that one wins. aux: its bag, and whether it
+// is to this station (bit 0).
+std::vector<KeyedIndex> KeyManifestRows(const std::vector<ManifestItem>& manifest, const BagFacts& bags,
+                                        std::int32_t station, std::vector<KeyedIndex>& scratch) {
   std::vector<KeyedIndex> rows(manifest.size());
   for (std::size_t i = 0; i < manifest.size(); ++i) {
     const ManifestItem& m = manifest[i];
     const BagId bag = bags.Valid(m.bag) ? m.bag : 0;
-    rows[i] = {m.waybill, static_cast<std::uint32_t>(i),
-               (bag << 1) | (m.dest_station == config.station ? 1u : 0u)};
+    rows[i] = {m.waybill, static_cast<std::uint32_t>(i), (bag << 1) | (m.dest_station == station ? 1u : 0u)};
   }
   SortByKey(rows, scratch);
+  return rows;
+}
 
-  // Parcel-level scans by waybill (aux: an arrival), and the bag facts
-  // straight from the scans.
+// Parcel-level scans by waybill (aux: an arrival), and the bag facts
+// straight from the scans.
+std::vector<KeyedIndex> KeyParcelScans(const std::vector<SeenItem>& seen, BagFacts& bags,
+                                       std::vector<KeyedIndex>& scratch) {
   std::vector<KeyedIndex> parcels;
   parcels.reserve(seen.size());
   for (std::size_t i = 0; i < seen.size(); ++i) {
@@ -75,13 +83,21 @@ Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<See
     }
   }
   SortByKey(parcels, scratch);
+  return parcels;
+}
 
-  std::vector<Discrepancy> by_kind[kKindCount];
-  const auto add = [&](Kind kind, const Discrepancy& d) { by_kind[static_cast<int>(kind)].push_back(d); };
+// What the merge learns of each manifest row: `kWinner` when it is its
+// waybill's last row, `kSeen` when the station saw it.
+constexpr std::uint8_t kWinner = 1, kSeen = 2;
 
-  // Merge the two sorted arrays. Each manifest row is marked `winner` when
-  // it is its waybill's last row, and `seen` when the station saw it.
-  constexpr std::uint8_t kWinner = 1, kSeen = 2;
+// Merges the two sorted arrays: marks the manifest rows (above), notes the
+// bags whose parcels were here, and finds the surplus, misrouted and
+// duplicate arrivals. Returns the rows' marks, indexed like `manifest`.
+std::vector<std::uint8_t> MergeScansWithManifest(const std::vector<ManifestItem>& manifest,
+                                                 const std::vector<SeenItem>& seen,
+                                                 const std::vector<KeyedIndex>& rows,
+                                                 const std::vector<KeyedIndex>& parcels, BagFacts& bags,
+                                                 Found& found) {
   std::vector<std::uint8_t> row_flags(manifest.size());
   std::size_t r = 0, p = 0;
   const std::size_t nr = rows.size(), np = parcels.size();
@@ -130,18 +146,24 @@ Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<See
     } else {
       d.bag = scan_bag;
     }
-    if (!to_station && strong) add(row ? Kind::kMisrouted : Kind::kSurplus, d);
+    if (!to_station && strong) found.Of(row ? Kind::kMisrouted : Kind::kSurplus).push_back(d);
     if (arrivals >= 2) {
       d.count = arrivals;
-      add(Kind::kDuplicateArrival, d);
+      found.Of(Kind::kDuplicateArrival).push_back(d);
     }
   }
+  return row_flags;
+}
 
-  // Settle each waybill manifested to this station, in input order (the
-  // manifest is read front to back; the few missing are sorted after).
+// Settles each waybill manifested to this station, in input order (the
+// manifest is read front to back; the few missing are sorted after).
+// Returns, a bag, how many of its parcels are missing with the whole bag.
+std::vector<std::int32_t> SettleManifested(const std::vector<ManifestItem>& manifest,
+                                           const std::vector<std::uint8_t>& row_flags, const BagFacts& bags,
+                                           const Config& config, Report& report, Found& found) {
   const Grace grace(config);
   std::vector<std::int32_t> bag_missing_count(bags.arrived.size());
-  std::vector<Discrepancy>& missing = by_kind[static_cast<int>(Kind::kMissing)];
+  std::vector<Discrepancy>& missing = found.Of(Kind::kMissing);
   for (std::size_t i = 0; i < manifest.size(); ++i) {
     if (!(row_flags[i] & kWinner)) continue;
     const ManifestItem& row = manifest[i];
@@ -169,12 +191,16 @@ Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<See
   }
   std::sort(missing.begin(), missing.end(),
             [](const Discrepancy& a, const Discrepancy& b) { return a.waybill < b.waybill; });
-  // A whole bag missing: described by its missing parcel with the lowest
-  // key (the first in sorted order), so the answer does not depend on the
-  // order of the manifest's rows.
-  std::vector<Discrepancy>& missing_bags = by_kind[static_cast<int>(Kind::kMissingBag)];
-  std::vector<std::uint8_t> bag_reported(bags.arrived.size());
-  for (const Discrepancy& m : missing) {
+  return bag_missing_count;
+}
+
+// A whole bag missing: described by its missing parcel with the lowest
+// key (the first in sorted order), so the answer does not depend on the
+// order of the manifest's rows.
+void ReportMissingBags(const std::vector<std::int32_t>& bag_missing_count, Found& found) {
+  std::vector<Discrepancy>& missing_bags = found.Of(Kind::kMissingBag);
+  std::vector<std::uint8_t> bag_reported(bag_missing_count.size());
+  for (const Discrepancy& m : found.Of(Kind::kMissing)) {
     if (!m.bag_missing || bag_reported[m.bag]) continue;
     bag_reported[m.bag] = 1;
     Discrepancy d;
@@ -188,15 +214,30 @@ Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<See
   }
   std::sort(missing_bags.begin(), missing_bags.end(),
             [](const Discrepancy& a, const Discrepancy& b) { return a.bag < b.bag; });
+}
+
+}  // namespace
+
+Report Classify(const std::vector<ManifestItem>& manifest, const std::vector<SeenItem>& seen, BagId bag_count,
+                const Config& config) {
+  Report report;
+  std::vector<KeyedIndex> scratch;
+  BagFacts bags(bag_count);
+  const std::vector<KeyedIndex> rows = KeyManifestRows(manifest, bags, config.station, scratch);
+  const std::vector<KeyedIndex> parcels = KeyParcelScans(seen, bags, scratch);
+
+  Found found;
+  const std::vector<std::uint8_t> row_flags = MergeScansWithManifest(manifest, seen, rows, parcels, bags, found);
+  ReportMissingBags(SettleManifested(manifest, row_flags, bags, config, report, found), found);
 
   std::size_t total = 0;
   for (int k = 0; k < kKindCount; ++k) {
-    for (Discrepancy& d : by_kind[k]) d.kind = static_cast<Kind>(k);
-    report.counts[k] = static_cast<std::int64_t>(by_kind[k].size());
-    total += by_kind[k].size();
+    for (Discrepancy& d : found.by_kind[k]) d.kind = static_cast<Kind>(k);
+    report.counts[k] = static_cast<std::int64_t>(found.by_kind[k].size());
+    total += found.by_kind[k].size();
   }
   report.items.reserve(total);
-  for (auto& items : by_kind) report.items.insert(report.items.end(), items.begin(), items.end());
+  for (auto& items : found.by_kind) report.items.insert(report.items.end(), items.begin(), items.end());
   return report;
 }
 

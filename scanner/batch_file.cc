@@ -95,8 +95,19 @@ Result<std::int64_t> ParseCount(std::string_view text, const char* what, std::in
   return v;
 }
 
-// Checks one row. Returns the reason it is bad, or fills `scan`.
-Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
+// A row's fields by column; the row has the header's width.
+class RowFields {
+ public:
+  RowFields(const CsvRecord& record, const Layout& layout) : record_(record), layout_(layout) {}
+  const std::string& operator()(Column c) const { return record_.fields[layout_.index[c]]; }
+
+ private:
+  const CsvRecord& record_;
+  const Layout& layout_;
+};
+
+// The row as a whole: its quoting, its width and its fields' lengths.
+Status CheckShape(const CsvRecord& record, const Layout& layout) {
   if (record.too_many_fields) {
     return Status::InvalidArgument("row has more than " + std::to_string(kMaxCsvFields) + " fields",
                                    "the header has " + std::to_string(layout.width));
@@ -106,7 +117,7 @@ Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
     return Status::InvalidArgument("row has " + std::to_string(record.fields.size()) + " fields, the header has " +
                                    std::to_string(layout.width));
   }
-  const auto field = [&](Column c) -> const std::string& { return record.fields[layout.index[c]]; };
+  const RowFields field(record, layout);
   for (const auto& [column, limit] : kFieldLimits) {
     if (field(column).size() > limit) {
       return Status::InvalidArgument(
@@ -114,7 +125,11 @@ Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
           std::to_string(field(column).size()) + " bytes, at most " + std::to_string(limit) + " allowed");
     }
   }
+  return Status::OK();
+}
 
+// What every scan has: its seq, type and time.
+Status CheckSeqTypeTime(const RowFields& field, Scan& scan) {
   if (field(kSeq).empty()) return Status::InvalidArgument("missing field", "seq is empty");
   auto seq = ParseCount(field(kSeq), "seq", (std::int64_t{1} << 53));
   if (!seq.ok()) return seq.status();
@@ -131,7 +146,11 @@ Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
   if (!time.ok()) return time.status();
   scan.time = field(kTime);
   scan.time_ms = *time;
+  return Status::OK();
+}
 
+// What the scan names: a waybill or a bag (or both), and the peer station.
+Status CheckWaybillBagPeer(const RowFields& field, Scan& scan) {
   if (field(kWaybill).empty() && field(kBag).empty()) {
     return Status::InvalidArgument("missing field", "a row needs a waybill or a bag");
   }
@@ -155,7 +174,11 @@ Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
   if (scan.type == ScanType::kDispatch && scan.peer_station.empty()) {
     return Status::InvalidArgument("missing field", "a dispatch needs peer_station (the next station)");
   }
+  return Status::OK();
+}
 
+// The optional weight, and the reason a problem scan must carry.
+Status CheckWeightReason(const RowFields& field, Scan& scan) {
   scan.weight_g.reset();
   if (!field(kWeight).empty()) {
     auto weight = ParseCount(field(kWeight), "weight_g", 10'000'000);  // 10 t: a full truck bag
@@ -172,8 +195,10 @@ Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
   } else if (!field(kReason).empty()) {
     return Status::InvalidArgument("reason '" + Utf8Excerpt(field(kReason), 30) + "'", "only problem scans carry a reason");
   }
+  return Status::OK();
+}
 
-  const std::string& note = field(kNote);
+Status CheckNote(const std::string& note, Scan& scan) {
   auto chars = Utf8CodePoints(note);
   if (!chars) return Status::InvalidArgument("note", "not valid UTF-8");
   if (*chars > kMaxNoteChars) {
@@ -186,6 +211,16 @@ Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
   }
   scan.note = note;
   return Status::OK();
+}
+
+// Checks one row. Returns the reason it is bad, or fills `scan`.
+Status CheckRow(const CsvRecord& record, const Layout& layout, Scan& scan) {
+  if (Status shape = CheckShape(record, layout); !shape.ok()) return shape;
+  const RowFields field(record, layout);
+  if (Status s = CheckSeqTypeTime(field, scan); !s.ok()) return s;
+  if (Status s = CheckWaybillBagPeer(field, scan); !s.ok()) return s;
+  if (Status s = CheckWeightReason(field, scan); !s.ok()) return s;
+  return CheckNote(field(kNote), scan);
 }
 
 std::int64_t SeqIfReadable(const CsvRecord& record, const Layout& layout) {

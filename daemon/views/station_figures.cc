@@ -8,14 +8,15 @@
 #include <utility>
 
 #include "daemon/storage/run_file.h"
-#include "daemon/views/station_view.h"
+#include "daemon/storage/upload_backlog.h"
 #include "daemon/storage/waybill_index.h"
+#include "daemon/views/station_view.h"
 
 namespace station {
 namespace {
 
 constexpr std::int64_t kMinuteMs = 60'000;
-constexpr int kDiscrepanciesSchema = 3;  // daemon/schema.cc migration 3
+constexpr int kDiscrepanciesSchema = 3;  // daemon/storage/schema.cc migration 3
 constexpr int kProblemsSchema = 6;       // migration 6
 
 std::int64_t FileBytes(const std::string& path) {
@@ -97,11 +98,8 @@ Result<StationFigures> StationView::Figures(std::int64_t now_ms) {
   auto version = db_.QueryInt("PRAGMA user_version");
   if (!version.ok()) return version.status();
   // One snapshot for every figure, held only while they are read.
-  if (Status s = db_.Exec("BEGIN"); !s.ok()) return s;
-  struct EndRead {
-    sql::Db& db;
-    ~EndRead() { db.Exec("COMMIT").ok(); }  // read-only: nothing to lose
-  } end_read{db_};
+  auto snapshot = sql::ReadTxn::Begin(db_);
+  if (!snapshot.ok()) return snapshot.status();
 
   struct Table {
     const char* name;
@@ -122,20 +120,16 @@ Result<StationFigures> StationView::Figures(std::int64_t now_ms) {
   if (!batches.ok()) return batches.status();
   f.batches = *batches;
 
-  auto uplink = sql::Stmt::Prepare(
-      db_,
-      "SELECT u.uploaded_upto, coalesce(u.last_upload_ms, 0),"
-      " coalesce((SELECT received_ms FROM scans WHERE id > u.uploaded_upto ORDER BY id LIMIT 1), 0),"
-      " (SELECT count(*) FROM outbox WHERE posted_ms IS NULL AND refused IS NULL) FROM uplink_state u");
-  if (!uplink.ok()) return uplink.status();
-  Status s = uplink->ForEachRow([&](const sql::Stmt& row) {
-    f.scans_uploaded = row.ColumnInt(0);
-    f.last_upload_ms = row.ColumnInt(1);
-    f.oldest_waiting_ms = row.ColumnInt(2);
-    f.outbox_waiting = row.ColumnInt(3);  // the partial index outbox_waiting holds exactly these
-  });
-  if (!s.ok()) return s;
-  f.upload_backlog = std::max<std::int64_t>(0, f.scans_stored - f.scans_uploaded);
+  auto backlog = ReadUploadBacklog(db_);
+  if (!backlog.ok()) return backlog.status();
+  f.scans_uploaded = backlog->uploaded_upto;
+  f.last_upload_ms = backlog->last_upload_ms;
+  f.oldest_waiting_ms = backlog->oldest_waiting_ms;
+  // The partial index outbox_waiting holds exactly these.
+  auto outbox = db_.QueryInt("SELECT count(*) FROM outbox WHERE posted_ms IS NULL AND refused IS NULL");
+  if (!outbox.ok()) return outbox.status();
+  f.outbox_waiting = *outbox;
+  f.upload_backlog = backlog->scans();
 
   if (has_index_) {
     auto upto = db_.QueryInt("SELECT coalesce(max(upto), 0) FROM idx.indexed_upto");
@@ -146,7 +140,7 @@ Result<StationFigures> StationView::Figures(std::int64_t now_ms) {
     auto open = sql::Stmt::Prepare(
         db_, "SELECT kind, count(*) FROM discrepancies WHERE state IN ('open', 'notified') GROUP BY kind");
     if (!open.ok()) return open.status();
-    s = open->ForEachRow([&](const sql::Stmt& row) { f.discrepancies_open[row.ColumnText(0)] = row.ColumnInt(1); });
+    Status s = open->ForEachRow([&](const sql::Stmt& row) { f.discrepancies_open[row.ColumnText(0)] = row.ColumnInt(1); });
     if (!s.ok()) return s;
   }
   if (*version >= kProblemsSchema) {
@@ -155,7 +149,7 @@ Result<StationFigures> StationView::Figures(std::int64_t now_ms) {
                                     "SELECT count(*), coalesce(sum(answer_late != 0 OR close_late != 0), 0)"
                                     " FROM problem_cases WHERE state IN ('open', 'notified', 'answered')");
     if (!cases.ok()) return cases.status();
-    s = cases->ForEachRow([&](const sql::Stmt& row) {
+    Status s = cases->ForEachRow([&](const sql::Stmt& row) {
       f.problem_cases_open = row.ColumnInt(0);
       f.problem_cases_overdue = row.ColumnInt(1);
     });

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "daemon/storage/run_file.h"
+#include "daemon/storage/upload_backlog.h"
 #include "daemon/storage/waybill_index.h"
 #include "problems/deadlines.h"
 #include "scanner/manifest.h"
@@ -24,7 +25,7 @@ Result<std::vector<DockSummary>> LastDocks(sql::Db& db, const char* sql) {
   return out;
 }
 
-// Migration 3 of daemon/schema.cc added the discrepancies table, 6 the
+// Migration 3 of daemon/storage/schema.cc added the discrepancies table, 6 the
 // problem cases and alerts.
 constexpr int kDiscrepanciesSchema = 3;
 constexpr int kProblemsSchema = 6;
@@ -110,23 +111,23 @@ Result<StationSummary> StationView::Summary() {
   if (!by_courier.ok()) return by_courier.status();
   summary.by_device = std::move(*by_device);
   summary.by_courier = std::move(*by_courier);
-  auto uplink = sql::Stmt::Prepare(
+  auto backlog = ReadUploadBacklog(db_);
+  if (!backlog.ok()) return backlog.status();
+  summary.newest_scan_id = backlog->newest_scan_id;
+  summary.uploaded_upto = backlog->uploaded_upto;
+  summary.last_upload_ms = backlog->last_upload_ms;
+  summary.oldest_waiting_ms = backlog->oldest_waiting_ms;
+  auto link = sql::Stmt::Prepare(
       db_,
-      "SELECT (SELECT coalesce(max(id), 0) FROM scans), u.uploaded_upto, coalesce(u.last_upload_ms, 0),"
-      " coalesce((SELECT received_ms FROM scans WHERE id > u.uploaded_upto ORDER BY id LIMIT 1), 0),"
-      " (SELECT count(*) FROM manifest), (SELECT count(*) FROM inbox),"
+      "SELECT (SELECT count(*) FROM manifest), (SELECT count(*) FROM inbox),"
       " (SELECT count(*) FROM outbox WHERE posted_ms IS NULL AND refused IS NULL),"
-      " (SELECT count(*) FROM outbox WHERE refused IS NOT NULL) FROM uplink_state u");
-  if (!uplink.ok()) return uplink.status();
-  s = uplink->ForEachRow([&](const sql::Stmt& row) {
-    summary.newest_scan_id = row.ColumnInt(0);
-    summary.uploaded_upto = row.ColumnInt(1);
-    summary.last_upload_ms = row.ColumnInt(2);
-    summary.oldest_waiting_ms = row.ColumnInt(3);
-    summary.manifest_rows = row.ColumnInt(4);
-    summary.inbox = row.ColumnInt(5);
-    summary.outbox_waiting = row.ColumnInt(6);
-    summary.outbox_refused = row.ColumnInt(7);
+      " (SELECT count(*) FROM outbox WHERE refused IS NOT NULL)");
+  if (!link.ok()) return link.status();
+  s = link->ForEachRow([&](const sql::Stmt& row) {
+    summary.manifest_rows = row.ColumnInt(0);
+    summary.inbox = row.ColumnInt(1);
+    summary.outbox_waiting = row.ColumnInt(2);
+    summary.outbox_refused = row.ColumnInt(3);
   });
   if (!s.ok()) return s;
   return summary;
@@ -202,11 +203,8 @@ Result<DiscrepancyList> StationView::Discrepancies(const DiscrepancyFilter& filt
   if (filter.states.size() > 4) return Status::InvalidArgument("discrepancy filter", "more than four states");
   if (Status s = RequireSchema(kDiscrepanciesSchema, "discrepancies"); !s.ok()) return s;
   // One snapshot for the counts and the rows: stationd may write between.
-  if (Status s = db_.Exec("BEGIN"); !s.ok()) return s;
-  struct EndRead {
-    sql::Db& db;
-    ~EndRead() { db.Exec("COMMIT").ok(); }  // read-only: nothing to lose
-  } end_read{db_};
+  auto snapshot = sql::ReadTxn::Begin(db_);
+  if (!snapshot.ok()) return snapshot.status();
 
   DiscrepancyList list;
   const std::string count_sql =
@@ -353,11 +351,8 @@ Result<ProblemCaseList> StationView::Problems(const ProblemFilter& filter) {
 Result<ProblemCaseDetail> StationView::ProblemCase(const std::string& case_no) {
   if (Status s = RequireSchema(kProblemsSchema, "problem cases"); !s.ok()) return s;
   // One snapshot for the case and its trail: stationd may write between.
-  if (Status s = db_.Exec("BEGIN"); !s.ok()) return s;
-  struct EndRead {
-    sql::Db& db;
-    ~EndRead() { db.Exec("COMMIT").ok(); }  // read-only: nothing to lose
-  } end_read{db_};
+  auto snapshot = sql::ReadTxn::Begin(db_);
+  if (!snapshot.ok()) return snapshot.status();
   const std::string select = std::string(kProblemCaseColumns) + " WHERE c.case_no = ?1";
   auto stmt = sql::Stmt::Prepare(db_, select.c_str());
   if (!stmt.ok()) return stmt.status();

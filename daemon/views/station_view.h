@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "sql/sqlite.h"
 #include "core/status.h"
+#include "daemon/storage/upload_backlog.h"
+#include "sql/sqlite.h"
 
 namespace station {
 
@@ -44,6 +45,11 @@ struct StationSummary {
   std::int64_t inbox = 0;           // messages from other stations
   std::int64_t outbox_waiting = 0;  // messages to other stations not yet at national
   std::int64_t outbox_refused = 0;  // messages national refused for good (outbox.refused)
+
+  // Scans stored but not yet held at national, as UploadBacklog::scans() counts them.
+  std::int64_t upload_backlog() const {
+    return UploadBacklog{newest_scan_id, uploaded_upto, last_upload_ms, oldest_waiting_ms}.scans();
+  }
 };
 
 struct ScanRow {
@@ -98,7 +104,7 @@ struct ProblemFilter {
   std::size_t limit = 0;  // rows returned at most; 0: no limit
 };
 
-// A problem case as stored (schema 6, daemon/schema.cc). Times are Unix
+// A problem case as stored (schema 6, daemon/storage/schema.cc). Times are Unix
 // ms, 0 when not yet; text is '' when not set.
 struct ProblemCaseRow {
   std::string case_no, waybill, reason, origin_station, state, opened_by, note, suggestion;

@@ -184,4 +184,53 @@ int Fail(const char* program, TempDir& dir, const std::string& what, const Statu
   return 1;
 }
 
+std::optional<int> CheckPrograms(const char* program, std::initializer_list<const std::string*> programs,
+                                 const char* flags) {
+  for (const std::string* path : programs) {
+    if (::access(path->c_str(), X_OK) != 0) {
+      std::cerr << program << ": cannot run " << *path << " (see " << flags << ")\n";
+      return 2;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<TempDir> MakeRunDir(const char* program, bool keep) {
+  auto dir = TempDir::Create(program);
+  if (!dir.ok()) {
+    std::cerr << program << ": " << dir.status().ToString() << "\n";
+    return std::nullopt;
+  }
+  if (keep) dir->keep();
+  return std::move(*dir);
+}
+
+int RunRounds(const char* program, TempDir& dir, int rounds, bool keep, const std::string& sub,
+              const RoundMeasure& measure) {
+  for (int round = 1; round <= rounds; ++round) {
+    const std::string round_dir = dir.Path("round" + std::to_string(round));
+    std::error_code error;
+    std::filesystem::create_directories(sub.empty() ? round_dir : round_dir + "/" + sub, error);
+    if (error) return Fail(program, dir, "create " + round_dir, Status::IOError(error.message()));
+    std::string failed;
+    if (Status s = measure(round_dir, round, failed); !s.ok()) return Fail(program, dir, failed, s);
+    if (!keep) std::filesystem::remove_all(round_dir, error);
+  }
+  return 0;
+}
+
+int Finish(const TempDir& dir, bool keep, bool targets_met) {
+  if (keep) std::cout << "kept " << dir.path() << "\n";
+  return targets_met ? 0 : 3;
+}
+
+int RunMain(const char* program, int (*bench_main)(int, char**), int argc, char** argv) {
+  try {
+    return bench_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
 }  // namespace station::bench

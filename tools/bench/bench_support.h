@@ -1,11 +1,16 @@
 #pragma once
-// Small pieces the ingest benchmark needs: a temp folder and a stationd to
-// measure. Processes and gun files come from tools/sim, shared with tests.
+// What the benchmarks share: the start and end of a run (programs checked,
+// a temp folder, exit codes), a stationd or national-sim to measure, and
+// figures printed alike. Processes and gun files come from tools/sim,
+// shared with tests.
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,5 +112,27 @@ double Median(std::vector<double> v);
 // Reports a failed measurement of `program` and keeps the temp folder for a
 // look; returns 1, the benchmarks' exit code for it.
 int Fail(const char* program, TempDir& dir, const std::string& what, const Status& status);
+
+// Checks that each of `programs` can be run. When one cannot, prints
+// "PROGRAM: cannot run PATH (see FLAGS)" and returns 2, the exit code for
+// bad arguments; nullopt when all can.
+std::optional<int> CheckPrograms(const char* program, std::initializer_list<const std::string*> programs,
+                                 const char* flags);
+// The run's temp folder, /tmp/PROGRAM-XXXXXX, kept at the end when `keep`.
+// When it cannot be made, prints why and returns nullopt (exit code 1).
+std::optional<TempDir> MakeRunDir(const char* program, bool keep);
+// Measures one round in `round_dir`; on failure, names in `failed` what failed.
+using RoundMeasure = std::function<Status(const std::string& round_dir, int round, std::string& failed)>;
+// Runs rounds 1 to `rounds`, each in a fresh folder DIR/roundN (made with
+// the folder `sub` inside it, if given), removed after its round unless
+// `keep`. Returns 0, or 1 after reporting the first failure as Fail does.
+int RunRounds(const char* program, TempDir& dir, int rounds, bool keep, const std::string& sub,
+              const RoundMeasure& measure);
+// The end of a run: says where the folder was kept, if it was; returns the
+// exit code, 0 when every target was met and 3 when one was missed.
+int Finish(const TempDir& dir, bool keep, bool targets_met);
+// A benchmark's main(): runs `bench_main`; an exception escaping it is
+// printed as "PROGRAM: what" and gives exit code 1.
+int RunMain(const char* program, int (*bench_main)(int, char**), int argc, char** argv);
 
 }  // namespace station::bench

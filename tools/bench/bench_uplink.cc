@@ -213,13 +213,58 @@ Result<DrainFigures> MeasureDrain(const BenchConfig& config, const std::string& 
   return figures;
 }
 
+// ---- The rounds ------------------------------------------------------------
+
+struct RoundFigures {
+  std::vector<double> raw_rates, drain_rates, drain_seconds, ratios;
+};
+
+// Measures the raw baseline and the drain in `round_dir`, printing the
+// round's line; `failed` names what failed.
+Status MeasureRound(const BenchConfig& config, const std::vector<std::vector<UploadedScan>>& uploads,
+                    const std::string& station_dir, const std::string& round_dir, int round, RoundFigures& figures,
+                    std::string& failed) {
+  failed = "raw baseline";
+  auto raw = MeasureRaw(uploads, round_dir + "/raw");
+  if (!raw.ok()) return raw.status();
+  failed = "drain";
+  auto drain = MeasureDrain(config, station_dir, round_dir);
+  if (!drain.ok()) return drain.status();
+  const double n = static_cast<double>(config.scans);
+  figures.raw_rates.push_back(n / *raw);
+  figures.drain_rates.push_back(n / drain->seconds);
+  figures.drain_seconds.push_back(drain->seconds);
+  figures.ratios.push_back(figures.drain_rates.back() / figures.raw_rates.back());
+  std::cout << "  round " << round << ": raw NationalStore " << Rate(figures.raw_rates.back()) << " ("
+            << Fixed(*raw, 2) << " s), drain " << Rate(figures.drain_rates.back()) << " ("
+            << Fixed(drain->seconds, 2) << " s from stationd's start; cursor first moved at "
+            << Fixed(drain->first_ack_s, 2) << " s), ratio " << Fixed(figures.ratios.back(), 2) << "x\n"
+            << std::flush;
+  return Status::OK();
+}
+
+// The medians of the rounds, against the targets; whether both were met.
+bool PrintDrain(const BenchConfig& config, const RoundFigures& figures) {
+  const double rate = Median(figures.drain_rates), seconds = Median(figures.drain_seconds);
+  std::cout << "raw baseline (NationalStore, " << config.upload_scans << " rows a transaction): "
+            << Rate(Median(figures.raw_rates)) << "\n"
+            << "uplink (stationd -> national-sim over loopback, acked after national's COMMIT, cursor committed): "
+            << Rate(rate) << "  ratio " << Fixed(Median(figures.ratios), 2) << "x  (medians of " << config.rounds
+            << " rounds; target >= " << WithThousands(static_cast<std::int64_t>(kTargetScansPerS)) << " scans/s)\n"
+            << "backlog of " << WithThousands(config.scans) << " drained in " << Fixed(seconds, 2)
+            << " s (median; target < " << Fixed(kTargetDrainS, 0) << " s for 1,000,000)\n";
+  const bool rate_met = rate >= kTargetScansPerS;
+  const bool drain_met = seconds * 1'000'000.0 / static_cast<double>(config.scans) < kTargetDrainS;
+  std::cout << "targets: throughput " << (rate_met ? "met" : "MISSED") << ", drain " << (drain_met ? "met" : "MISSED")
+            << "\n";
+  return rate_met && drain_met;
+}
+
 // ---- main ------------------------------------------------------------------
 
 namespace po = boost::program_options;
 
-// Exit codes: 0 targets met, 1 a measurement failed, 2 usage, 3 a target missed.
-int Main(int argc, char** argv) {
-  BenchConfig config;
+po::options_description Describe(BenchConfig& config) {
   po::options_description desc(
       "bench_uplink: a station's backlog drained to national-sim over loopback, against national's storage\n"
       "written directly (docs/performance.md). Real stationd and national-sim processes on 127.0.0.1, in a\n"
@@ -239,28 +284,32 @@ int Main(int argc, char** argv) {
       ("rounds", po::value(&config.rounds)->default_value(config.rounds), "rounds of baseline and drain (1-20)")
       ("timeout-s", po::value(&config.timeout_s)->default_value(config.timeout_s), "give up a drain after this long")
       ("keep", po::bool_switch(&config.keep), "keep the temp folder (databases, logs) and print its path");
+  return desc;
+}
+
+bool InRange(const BenchConfig& config) {
+  return !(config.scans < 1 || config.scans > 100'000'000 || config.upload_scans < 1 ||
+           config.upload_scans > 50'000 || config.upload_window < 1 || config.upload_window > 256 ||
+           config.rounds < 1 || config.rounds > 20 || config.timeout_s < 1);
+}
+
+// Exit codes: 0 targets met, 1 a measurement failed, 2 usage, 3 a target missed.
+int Main(int argc, char** argv) {
+  BenchConfig config;
+  po::options_description desc = Describe(config);
   po::variables_map vm;
   if (auto exit_code = station::ParseCommandLine(argc, argv, "bench_uplink", desc, vm)) return *exit_code;
-  if (config.scans < 1 || config.scans > 100'000'000 || config.upload_scans < 1 || config.upload_scans > 50'000 ||
-      config.upload_window < 1 || config.upload_window > 256 || config.rounds < 1 || config.rounds > 20 ||
-      config.timeout_s < 1) {
+  if (!InRange(config)) {
     std::cerr << "bench_uplink: --scans 1-100000000, --upload-scans 1-50000, --upload-window 1-256, "
                  "--rounds 1-20, --timeout-s at least 1 (see --help)\n";
     return 2;
   }
-  for (const std::string* program : {&config.stationd, &config.national_sim}) {
-    if (::access(program->c_str(), X_OK) != 0) {
-      std::cerr << "bench_uplink: cannot run " << *program << " (see --stationd, --national-sim)\n";
-      return 2;
-    }
+  if (auto exit_code =
+          CheckPrograms("bench_uplink", {&config.stationd, &config.national_sim}, "--stationd, --national-sim")) {
+    return *exit_code;
   }
-
-  auto dir = TempDir::Create("bench_uplink");
-  if (!dir.ok()) {
-    std::cerr << "bench_uplink: " << dir.status().ToString() << "\n";
-    return 1;
-  }
-  if (config.keep) dir->keep();
+  auto dir = MakeRunDir("bench_uplink", config.keep);
+  if (!dir) return 1;
   std::cout << "bench_uplink: a backlog of " << WithThousands(config.scans) << " scans, " << config.upload_scans
             << " scans an upload, " << config.upload_window << " in flight, " << config.rounds << " rounds; temp "
             << dir->path() << "\n"
@@ -278,52 +327,15 @@ int Main(int argc, char** argv) {
             << Fixed(Seconds(SteadyClock::now() - start), 1) << " s (not counted)\n"
             << std::flush;
 
-  std::vector<double> raw_rates, drain_rates, drain_seconds, ratios;
-  for (int round = 1; round <= config.rounds; ++round) {
-    const std::string round_dir = dir->Path("round" + std::to_string(round));
-    std::error_code error;
-    std::filesystem::create_directories(round_dir + "/raw", error);
-    if (error) return Fail("bench_uplink", *dir, "create " + round_dir, Status::IOError(error.message()));
-    auto raw = MeasureRaw(*uploads, round_dir + "/raw");
-    if (!raw.ok()) return Fail("bench_uplink", *dir, "raw baseline", raw.status());
-    auto drain = MeasureDrain(config, station_dir, round_dir);
-    if (!drain.ok()) return Fail("bench_uplink", *dir, "drain", drain.status());
-    const double n = static_cast<double>(config.scans);
-    raw_rates.push_back(n / *raw);
-    drain_rates.push_back(n / drain->seconds);
-    drain_seconds.push_back(drain->seconds);
-    ratios.push_back(drain_rates.back() / raw_rates.back());
-    std::cout << "  round " << round << ": raw NationalStore " << Rate(raw_rates.back()) << " (" << Fixed(*raw, 2)
-              << " s), drain " << Rate(drain_rates.back()) << " (" << Fixed(drain->seconds, 2)
-              << " s from stationd's start; cursor first moved at " << Fixed(drain->first_ack_s, 2)
-              << " s), ratio " << Fixed(ratios.back(), 2) << "x\n"
-              << std::flush;
-    if (!config.keep) std::filesystem::remove_all(round_dir, error);
-  }
-  const double rate = Median(drain_rates), seconds = Median(drain_seconds);
-  std::cout << "raw baseline (NationalStore, " << config.upload_scans << " rows a transaction): "
-            << Rate(Median(raw_rates)) << "\n"
-            << "uplink (stationd -> national-sim over loopback, acked after national's COMMIT, cursor committed): "
-            << Rate(rate) << "  ratio " << Fixed(Median(ratios), 2) << "x  (medians of " << config.rounds
-            << " rounds; target >= " << WithThousands(static_cast<std::int64_t>(kTargetScansPerS)) << " scans/s)\n"
-            << "backlog of " << WithThousands(config.scans) << " drained in " << Fixed(seconds, 2)
-            << " s (median; target < " << Fixed(kTargetDrainS, 0) << " s for 1,000,000)\n";
-  const bool rate_met = rate >= kTargetScansPerS;
-  const bool drain_met = seconds * 1'000'000.0 / static_cast<double>(config.scans) < kTargetDrainS;
-  std::cout << "targets: throughput " << (rate_met ? "met" : "MISSED") << ", drain " << (drain_met ? "met" : "MISSED")
-            << "\n";
-  if (config.keep) std::cout << "kept " << dir->path() << "\n";
-  return rate_met && drain_met ? 0 : 3;
+  RoundFigures figures;
+  const auto measure = [&](const std::string& round_dir, int round, std::string& failed) {
+    return MeasureRound(config, *uploads, station_dir, round_dir, round, figures, failed);
+  };
+  if (int code = RunRounds("bench_uplink", *dir, config.rounds, config.keep, "raw", measure)) return code;
+  return Finish(*dir, config.keep, PrintDrain(config, figures));
 }
 
 }  // namespace
 }  // namespace station::bench
 
-int main(int argc, char** argv) {
-  try {
-    return station::bench::Main(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "bench_uplink: " << e.what() << "\n";
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return station::bench::RunMain("bench_uplink", station::bench::Main, argc, argv); }

@@ -11,6 +11,10 @@
 
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -51,6 +55,76 @@ std::optional<int> Misplaced(const po::variables_map& vm, const Flags& flags, co
   return std::nullopt;
 }
 
+// Loads each manifest file given at start, logging what it took; false
+// (after logging why) when one cannot be loaded.
+bool LoadManifests(NationalStore& store, const std::vector<std::string>& manifests) {
+  for (const std::string& file : manifests) {
+    auto load = station::national::LoadManifestFile(store, file);
+    if (!load.ok()) {
+      spdlog::critical("cannot load manifest: {}", load.status().ToString());
+      return false;
+    }
+    for (const station::ManifestProblem& p : load->rejected) {
+      spdlog::warn("manifest row rejected file={} line={} reason=\"{}\"", file, p.line, p.reason);
+    }
+    spdlog::info("manifest loaded file={} added={} changed={} unchanged={} rejected={}", file, load->counts.added,
+                 load->counts.changed, load->counts.unchanged, load->rejected.size());
+  }
+  return true;
+}
+
+// What CURVE needs on the server's side: the ZAP handler enforcing keys.db,
+// the server's secret key, and its public key for the ready file.
+struct Curve {
+  std::unique_ptr<station::security::ZapHandler> zap;
+  station::security::ServerSecurity security;
+  std::string public_key;
+};
+
+// Sets up CURVE unless `insecure` or an ipc endpoint; false (after logging
+// why) when it cannot. The ZAP handler is bound before the CURVE server
+// binds (RFC 27).
+bool SetUpCurve(zmq::context_t& context, const std::string& listen, const std::string& data_dir, bool insecure,
+                station::security::SessionTracker& sessions, Curve& curve) {
+  if (insecure) {
+    spdlog::warn("--insecure: stations are NOT authenticated; development only");
+    return true;
+  }
+  if (station::security::IsIpcEndpoint(listen)) return true;
+  if (station::Status s = station::security::CheckLibzmqForCurve(); !s.ok()) {
+    spdlog::critical("cannot start: {}", s.ToString());
+    return false;
+  }
+  bool created = false;
+  auto own = station::security::LoadOrCreateKeyPair(data_dir + "/keys", "national", "the national system", &created);
+  if (!own.ok()) {
+    spdlog::critical("cannot start: {}", own.status().ToString());
+    return false;
+  }
+  if (created) spdlog::info("created national's key pair in {}/keys; stations pin national.key", data_dir);
+  auto started = station::security::ZapHandler::Start(
+      context, station::security::KeyStorePath(data_dir),
+      [&sessions](const std::string& station, const std::string& key) {
+        spdlog::warn("security: closed {} connection(s) of station {}", sessions.Close(key), station);
+      });
+  if (!started.ok()) {
+    spdlog::critical("cannot start: {}", started.status().ToString());
+    return false;
+  }
+  curve.zap = std::move(*started);
+  curve.security = {true, own->secret_key, station::security::kStationDomain};
+  curve.public_key = own->public_key;
+  return true;
+}
+
+// Where it listens, for tests and the demo (written whole, then renamed).
+void WriteReadyFile(const std::string& data_dir, const std::string& endpoint, const std::string& public_key) {
+  std::string tmp = data_dir + "/national-sim.json.tmp";
+  std::ofstream(tmp) << nlohmann::json{{"pid", ::getpid()}, {"listen", endpoint}, {"public_key", public_key}}.dump()
+                     << "\n";
+  std::rename(tmp.c_str(), (data_dir + "/national-sim.json").c_str());
+}
+
 int Serve(const std::string& listen, const std::string& data_dir, const std::vector<std::string>& manifests,
           const Faults& faults, bool insecure) {
   auto stop_fd = station::OpenStopSignalFd();
@@ -65,67 +139,18 @@ int Serve(const std::string& listen, const std::string& data_dir, const std::vec
     return 1;
   }
   // Loaded before the ready file is written, so the first sync sees them.
-  for (const std::string& file : manifests) {
-    auto load = station::national::LoadManifestFile(**store, file);
-    if (!load.ok()) {
-      spdlog::critical("cannot load manifest: {}", load.status().ToString());
-      return 1;
-    }
-    for (const station::ManifestProblem& p : load->rejected) {
-      spdlog::warn("manifest row rejected file={} line={} reason=\"{}\"", file, p.line, p.reason);
-    }
-    spdlog::info("manifest loaded file={} added={} changed={} unchanged={} rejected={}", file, load->counts.added,
-                 load->counts.changed, load->counts.unchanged, load->rejected.size());
-  }
+  if (!LoadManifests(**store, manifests)) return 1;
   zmq::context_t context(1);
-  // The ZAP handler is bound before the CURVE server binds (RFC 27).
   station::security::SessionTracker sessions;
-  std::unique_ptr<station::security::ZapHandler> zap;
-  station::security::ServerSecurity security;
-  std::string public_key;
-  if (insecure) {
-    spdlog::warn("--insecure: stations are NOT authenticated; development only");
-  } else if (!station::security::IsIpcEndpoint(listen)) {
-    if (station::Status s = station::security::CheckLibzmqForCurve(); !s.ok()) {
-      spdlog::critical("cannot start: {}", s.ToString());
-      return 1;
-    }
-    bool created = false;
-    auto own = station::security::LoadOrCreateKeyPair(data_dir + "/keys", "national", "the national system", &created);
-    if (!own.ok()) {
-      spdlog::critical("cannot start: {}", own.status().ToString());
-      return 1;
-    }
-    if (created) spdlog::info("created national's key pair in {}/keys; stations pin national.key", data_dir);
-    auto started = station::security::ZapHandler::Start(
-        context, station::security::KeyStorePath(data_dir),
-        [&sessions](const std::string& station, const std::string& key) {
-          spdlog::warn("security: closed {} connection(s) of station {}", sessions.Close(key), station);
-        });
-    if (!started.ok()) {
-      spdlog::critical("cannot start: {}", started.status().ToString());
-      return 1;
-    }
-    zap = std::move(*started);
-    security = {true, own->secret_key, station::security::kStationDomain};
-    public_key = own->public_key;
-  }
-  auto server = NationalServer::Start(context, **store, listen, faults, security);
+  Curve curve;
+  if (!SetUpCurve(context, listen, data_dir, insecure, sessions, curve)) return 1;
+  auto server = NationalServer::Start(context, **store, listen, faults, curve.security);
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", server.status().ToString());
     return 1;
   }
-  (*server)->SetAuthentication(zap.get(), &sessions);
-  {
-    // Where it listens, for tests and the demo (written whole, then renamed).
-    std::string tmp = data_dir + "/national-sim.json.tmp";
-    std::ofstream(tmp) << nlohmann::json{{"pid", ::getpid()},
-                                         {"listen", (*server)->endpoint()},
-                                         {"public_key", public_key}}
-                              .dump()
-                       << "\n";
-    std::rename(tmp.c_str(), (data_dir + "/national-sim.json").c_str());
-  }
+  (*server)->SetAuthentication(curve.zap.get(), &sessions);
+  WriteReadyFile(data_dir, (*server)->endpoint(), curve.public_key);
   spdlog::info("national-sim started listen={} data_dir={}", (*server)->endpoint(), data_dir);
   station::Status run = (*server)->Run(*stop_fd);
   std::remove((data_dir + "/national-sim.json").c_str());
@@ -137,15 +162,18 @@ int Serve(const std::string& listen, const std::string& data_dir, const std::vec
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The flags and words, as parsed.
+struct Flags {
   std::string listen = "tcp://127.0.0.1:7800", data_dir, station_code, waybill, log_level = "info";
   std::vector<std::string> manifests;
   Faults faults;
   bool as_json = false;
   std::vector<std::string> words;
   bool insecure = false;
+};
+
+po::options_description Describe(Flags& flags) {
+  Faults& faults = flags.faults;
   po::options_description desc(
       "national-sim: the national system's side of the link (uploads, sync, post), for development and tests.\n"
       "Stations connect with CURVE keys enrolled in DIR/keys.db (stationctl --data-dir DIR keys enroll ...);\n"
@@ -155,9 +183,10 @@ int main(int argc, char** argv) {
       "       national-sim query --data-dir DIR [--station S] [--waybill W] [--json]\n\nOptions");
   desc.add_options()
       ("help,h", "show this help and exit")
-      ("data-dir", po::value(&data_dir), "folder for national.db and national-sim.json (required)")
-      ("listen", po::value(&listen)->default_value(listen), "endpoint to bind; tcp://127.0.0.1:* picks a port")
-      ("manifest", po::value(&manifests)->composing(),
+      ("data-dir", po::value(&flags.data_dir), "folder for national.db and national-sim.json (required)")
+      ("listen", po::value(&flags.listen)->default_value(flags.listen),
+       "endpoint to bind; tcp://127.0.0.1:* picks a port")
+      ("manifest", po::value(&flags.manifests)->composing(),
        "load this manifest CSV (DESIGN §8) at start; repeatable; bad rows are logged and skipped")
       ("drop-replies", po::value(&faults.drop_replies_percent)->default_value(0),
        "fault: handle (and store) each request but drop this percentage of the replies, 0..100")
@@ -169,36 +198,39 @@ int main(int argc, char** argv) {
        "fault: after this many messages (0: from the start), read and answer nothing for --silent-ms, once")
       ("silent-ms", po::value(&faults.silent_ms), "fault: how long --silent-after stays silent, in milliseconds")
       ("seed", po::value(&faults.seed)->default_value(1), "seed for the fault decisions")
-      ("insecure", po::bool_switch(&insecure),
+      ("insecure", po::bool_switch(&flags.insecure),
        "DEVELOPMENT ONLY: no CURVE; any client may speak as any station; loopback endpoints only")
-      ("station", po::value(&station_code), "query: only this station")
-      ("waybill", po::value(&waybill), "query: one waybill's scans")
-      ("json", po::bool_switch(&as_json), "query, manifest-add: print JSON")
-      ("log-level", po::value(&log_level)->default_value(log_level), "trace, debug, info, warn, error, critical, off");
-  po::options_description hidden;
-  hidden.add_options()("words", po::value(&words));
-  po::variables_map vm;
-  if (auto exit_code = station::ParseCommandLine(argc, argv, kProgram, desc, vm, &hidden)) return *exit_code;
-  if (data_dir.empty()) return station::UsageError(kProgram, "--data-dir is required");
+      ("station", po::value(&flags.station_code), "query: only this station")
+      ("waybill", po::value(&flags.waybill), "query: one waybill's scans")
+      ("json", po::bool_switch(&flags.as_json), "query, manifest-add: print JSON")
+      ("log-level", po::value(&flags.log_level)->default_value(flags.log_level),
+       "trace, debug, info, warn, error, critical, off");
+  return desc;
+}
 
-  if (!words.empty()) {
-    const std::string& command = words[0];
-    if (command != "query" && command != "manifest-add") {
-      return station::UsageError(kProgram, "unknown command '" + command + "' (query, manifest-add)");
-    }
-    if (auto e = Misplaced(vm, kServerFlags, "'" + command + "'")) return *e;
-    if (command == "query") {
-      if (words.size() != 1) return station::UsageError(kProgram, "query takes no file or other word");
-      if (!station_code.empty() && !station::IsStationCode(station_code)) {
-        return station::UsageError(kProgram, "--station must be a six-digit station code");
-      }
-      return station::national::Query(data_dir, station_code, waybill, as_json);
-    }
-    if (auto e = Misplaced(vm, std::initializer_list<const char*>{"station", "waybill"}, "'manifest-add'")) return *e;
-    if (words.size() != 2) return station::UsageError(kProgram, "manifest-add takes one manifest file");
-    return station::national::ManifestAdd(data_dir, words[1], as_json);
+// `query` or `manifest-add`, the command in flags.words.
+int RunCommand(const po::variables_map& vm, const Flags& flags) {
+  const std::vector<std::string>& words = flags.words;
+  const std::string& command = words[0];
+  if (command != "query" && command != "manifest-add") {
+    return station::UsageError(kProgram, "unknown command '" + command + "' (query, manifest-add)");
   }
+  if (auto e = Misplaced(vm, kServerFlags, "'" + command + "'")) return *e;
+  if (command == "query") {
+    if (words.size() != 1) return station::UsageError(kProgram, "query takes no file or other word");
+    if (!flags.station_code.empty() && !station::IsStationCode(flags.station_code)) {
+      return station::UsageError(kProgram, "--station must be a six-digit station code");
+    }
+    return station::national::Query(flags.data_dir, flags.station_code, flags.waybill, flags.as_json);
+  }
+  if (auto e = Misplaced(vm, std::initializer_list<const char*>{"station", "waybill"}, "'manifest-add'")) return *e;
+  if (words.size() != 2) return station::UsageError(kProgram, "manifest-add takes one manifest file");
+  return station::national::ManifestAdd(flags.data_dir, words[1], flags.as_json);
+}
 
+// The server's flags checked; the exit code when they will not do.
+std::optional<int> CheckServerFlags(const po::variables_map& vm, const Flags& flags) {
+  const Faults& faults = flags.faults;
   if (auto e = Misplaced(vm, std::initializer_list<const char*>{"station", "waybill", "json"},
                          "the server (they are for query)")) {
     return *e;
@@ -216,14 +248,29 @@ int main(int argc, char** argv) {
   if (vm.count("silent-after") && (faults.silent_after < 0 || faults.silent_ms <= 0)) {
     return station::UsageError(kProgram, "--silent-after must not be negative and --silent-ms must be positive");
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  po::options_description desc = Describe(flags);
+  po::options_description hidden;
+  hidden.add_options()("words", po::value(&flags.words));
+  po::variables_map vm;
+  if (auto exit_code = station::ParseCommandLine(argc, argv, kProgram, desc, vm, &hidden)) return *exit_code;
+  if (flags.data_dir.empty()) return station::UsageError(kProgram, "--data-dir is required");
+  if (!flags.words.empty()) return RunCommand(vm, flags);
+  if (auto e = CheckServerFlags(vm, flags)) return *e;
   // The log goes to stderr like stationd's, so a query's stdout stays data.
-  if (station::Status logging = station::InitLogging(kProgram, log_level); !logging.ok()) {
+  if (station::Status logging = station::InitLogging(kProgram, flags.log_level); !logging.ok()) {
     return station::UsageError(kProgram, logging.ToString());
   }
-  if (insecure) {
-    if (station::Status s = station::security::CheckLoopbackOnly(listen, "--listen"); !s.ok()) {
+  if (flags.insecure) {
+    if (station::Status s = station::security::CheckLoopbackOnly(flags.listen, "--listen"); !s.ok()) {
       return station::UsageError(kProgram, s.message());
     }
   }
-  return Serve(listen, data_dir, manifests, faults, insecure);
+  return Serve(flags.listen, flags.data_dir, flags.manifests, flags.faults, flags.insecure);
 }

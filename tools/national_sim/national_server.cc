@@ -1,4 +1,3 @@
-#include "core/clock.h"
 #include "tools/national_sim/national_server.h"
 
 #include <algorithm>
@@ -6,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/clock.h"
 #include "core/utf8.h"
 
 namespace station::national {
@@ -19,17 +19,32 @@ constexpr std::size_t kMaxHeader = 4096;
 // even one that is too long gets an answer the sender can match.
 constexpr std::size_t kMaxPeek = 64 * 1024;
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 // The reply to a message whose header cannot be read, or whose type is unknown.
 std::string EncodeErrorReply(const std::string& req, const Status& why) {
-  return Dump({{"type", "error"}, {"v", 1}, {"req", req}, {"ok", false}, {"code", CodeName(why.code())},
-               {"error", why.message()}});
+  return json{{"type", "error"}, {"v", 1}, {"req", req}, {"ok", false}, {"code", CodeName(why.code())},
+              {"error", why.message()}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-bool KnownType(const std::string& type) {
-  return type == "upload" || type == "sync" || type == "post" || type == "lookup";
+// The reply (upload, sync, post or lookup) that refuses request `req` for `why`.
+template <typename Reply>
+Reply Refusal(const std::string& req, const Status& why) {
+  Reply reply;
+  reply.req = req;
+  reply.code = CodeName(why.code());
+  reply.error = why.message();
+  return reply;
 }
+
+// A sync's or lookup's body: manifest rows as CSV, with the header row.
+std::string ManifestCsv(const std::vector<ManifestRow>& rows) {
+  std::string csv;
+  AppendManifestCsvHeader(csv);
+  for (const ManifestRow& row : rows) AppendManifestRow(csv, row);
+  return csv;
+}
+
+bool KnownType(const std::string& t) { return t == "upload" || t == "sync" || t == "post" || t == "lookup"; }
 
 }  // namespace
 
@@ -115,39 +130,23 @@ void NationalServer::ReadGroup(std::vector<Request>& group) {
 
 void NationalServer::Refuse(Request& r, const Status& why) {
   if (r.type == "upload") {
-    UploadAck ack;
-    ack.req = r.req;
-    ack.code = CodeName(why.code());
-    ack.error = why.message();
-    r.reply = EncodeUploadAck(ack);
+    r.reply = EncodeUploadAck(Refusal<UploadAck>(r.req, why));
   } else if (r.type == "sync") {
-    SyncReply reply;
-    reply.req = r.req;
-    reply.code = CodeName(why.code());
-    reply.error = why.message();
-    r.reply = EncodeSyncReply(reply);
+    r.reply = EncodeSyncReply(Refusal<SyncReply>(r.req, why));
   } else if (r.type == "post") {
-    PostAck ack;
-    ack.req = r.req;
+    PostAck ack = Refusal<PostAck>(r.req, why);
     ack.msg_id = r.msg_id;
-    ack.code = CodeName(why.code());
-    ack.error = why.message();
     r.reply = EncodePostAck(ack);
   } else if (r.type == "lookup") {
-    LookupReply reply;
-    reply.req = r.req;
-    reply.code = CodeName(why.code());
-    reply.error = why.message();
-    r.reply = EncodeLookupReply(reply);
+    r.reply = EncodeLookupReply(Refusal<LookupReply>(r.req, why));
   } else {
     r.reply = EncodeErrorReply(r.req, why);
   }
   r.has_reply_body = false;
-  if (why.code() == Code::kInvalidArgument || why.code() == Code::kPermissionDenied) {
-    spdlog::warn("request refused type={} req={} error=\"{}\"", r.type, r.req, why.message());
-  } else {
-    spdlog::debug("request refused type={} req={} error=\"{}\"", r.type, r.req, why.message());
-  }
+  // A refusal the station's people must hear of is a warning; "retry later" is routine.
+  const bool bad = why.code() == Code::kInvalidArgument || why.code() == Code::kPermissionDenied;
+  spdlog::log(bad ? spdlog::level::warn : spdlog::level::debug, "request refused type={} req={} error=\"{}\"", r.type,
+              r.req, why.message());
 }
 
 Status NationalServer::CheckSpeaker(const Request& r, const std::string& claimed) {
@@ -212,9 +211,7 @@ void NationalServer::HandleSync(Request& r, std::int64_t now_ms) {
     reply.mail_more = true;
     r.reply = EncodeSyncReply(reply);
   }
-  r.reply_body.clear();
-  AppendManifestCsvHeader(r.reply_body);
-  for (const ManifestRow& row : manifest->rows) AppendManifestRow(r.reply_body, row);
+  r.reply_body = ManifestCsv(manifest->rows);
   r.has_reply_body = true;
   if (!manifest->rows.empty() || !reply.mail.empty()) {
     spdlog::info("sync served station={} manifest_rows={} manifest_to={} mail={} more={}", request->station,
@@ -271,9 +268,7 @@ void NationalServer::HandleLookup(Request& r, std::int64_t now_ms) {
   reply.found = std::move(lookup->found);
   reply.not_found = std::move(lookup->not_found);
   r.reply = EncodeLookupReply(reply);
-  r.reply_body.clear();
-  AppendManifestCsvHeader(r.reply_body);
-  for (const ManifestRow& row : lookup->rows) AppendManifestRow(r.reply_body, row);
+  r.reply_body = ManifestCsv(lookup->rows);
   r.has_reply_body = true;
   spdlog::info("lookup served station={} asked={} found={} rows={}", request->station, request->waybills.size(),
                reply.found.size(), lookup->rows.size());
@@ -376,8 +371,7 @@ Status NationalServer::Run(int stop_fd) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*silent_until_ - SteadyClock::now());
         timeout = std::clamp(left, std::chrono::milliseconds(1), timeout);
       }
-      items[1].revents = 0;
-      items[2].revents = 0;
+      items[1].revents = items[2].revents = 0;
       zmq::poll(items, silent ? 1 : 3, timeout);
       if (items[0].revents & ZMQ_POLLIN) return Status::OK();
       if (handshakes_) handshakes_->Drain();  // every pass: a pending count gets reported

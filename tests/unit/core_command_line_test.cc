@@ -1,4 +1,4 @@
-// The flag parsing every program shares (scanner/command_line.h): bad
+// The flag parsing every program shares (core/command_line.h): bad
 // arguments end in exit code 2, whatever text they hold.
 
 #include <catch2/catch.hpp>

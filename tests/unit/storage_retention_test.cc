@@ -1,4 +1,4 @@
-// The retention decision (daemon/retention.h): which scans a prune may take.
+// The retention decision (daemon/storage/retention.h): which scans a prune may take.
 
 #include <catch2/catch.hpp>
 
