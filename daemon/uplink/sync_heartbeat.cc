@@ -1,0 +1,109 @@
+#include "daemon/uplink/sync_heartbeat.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "core/clock.h"
+#include "scanner/manifest.h"
+
+namespace station {
+namespace {
+
+using std::chrono::milliseconds;
+
+}  // namespace
+
+SyncHeartbeat::SyncHeartbeat(LinkContext link, const UplinkCursors& cursors)
+    : link_(link), manifest_seq_(cursors.manifest_seq), mail_seq_(cursors.mail_seq) {}
+
+bool SyncHeartbeat::Contact(SteadyClock::time_point now) {
+  last_contact_ = now;
+  link_.status.last_contact_ms = NowMs();
+  if (link_up_) return false;
+  link_up_ = true;
+  link_.status.link_changed_ms = link_.status.last_contact_ms;
+  return true;
+}
+
+int SyncHeartbeat::HeartbeatTimeoutMs() const { return std::max(3 * link_.options.heartbeat_ms, 3000); }
+
+bool SyncHeartbeat::Silent(SteadyClock::time_point now) const {
+  return link_up_ && now - last_contact_ > milliseconds(HeartbeatTimeoutMs());
+}
+
+void SyncHeartbeat::LinkDown() {
+  link_up_ = false;
+  sync_req_.clear();
+}
+
+bool SyncHeartbeat::Due(SteadyClock::time_point now) const {
+  if (!sync_req_.empty()) return now - last_sync_sent_ >= milliseconds(link_.options.reply_timeout_ms);
+  return (sync_more_ && link_up_) || now - last_sync_sent_ >= milliseconds(link_.options.heartbeat_ms);
+}
+
+void SyncHeartbeat::SendIfDue(SteadyClock::time_point now) {
+  if (Due(now)) Send(now);
+}
+
+void SyncHeartbeat::Send(SteadyClock::time_point now) {
+  sync_req_ = link_.sender.NextReq("s");
+  last_sync_sent_ = now;
+  sync_more_ = false;
+  SyncRequest request{sync_req_, link_.station, manifest_seq_, mail_seq_};
+  // Not queued: no connection yet (ZMQ_IMMEDIATE). Try again in 100 ms
+  // rather than a heartbeat later, so a link that comes back (or that the
+  // clerk's upload reconnected) is found at once. Costs nothing on the wire.
+  if (!link_.sender.Send(EncodeSyncRequest(request), nullptr)) {
+    sync_req_.clear();
+    last_sync_sent_ = now - milliseconds(link_.options.heartbeat_ms) + milliseconds(100);
+  }
+}
+
+void SyncHeartbeat::Hurry() {
+  last_sync_sent_ = {};
+  sync_req_.clear();
+}
+
+void SyncHeartbeat::OnReply(const SyncReply& reply, std::string_view manifest_csv) {
+  if (reply.req == sync_req_) sync_req_.clear();
+  // An older sync's answer (one given up after the reply timeout) is still
+  // good: replies come in the order of the requests, so it is not older
+  // than what was applied, unless the cursor is already past it.
+  if (reply.manifest_to < manifest_seq_) return;
+  UplinkStatus& status = link_.status;
+  if (!reply.ok) {
+    status.last_error = reply.code + ": " + reply.error;
+    return;
+  }
+  Manifest manifest;
+  if (!manifest_csv.empty()) {
+    auto read = ReadManifest(manifest_csv);
+    if (!read.ok()) {
+      spdlog::error("national sent a manifest this station cannot read: {}", read.status().ToString());
+      status.last_error = "manifest from national: " + read.status().message();
+      return;
+    }
+    manifest = std::move(*read);
+  }
+  if (manifest.rows.empty() && manifest.problems.empty() && reply.mail.empty() && reply.manifest_to <= manifest_seq_) {
+    return;  // nothing new: no write
+  }
+  auto applied = link_.store.ApplySync(manifest, reply.manifest_to, reply.mail, NowMs());
+  if (!applied.ok()) {
+    spdlog::error("could not store what national sent: {}", applied.status().ToString());
+    return;  // the cursors did not move: it comes again with the next sync
+  }
+  manifest_seq_ = std::max(manifest_seq_, reply.manifest_to);
+  for (const MailItem& m : reply.mail) mail_seq_ = std::max(mail_seq_, m.seq);
+  const int rows = applied->manifest.stored + applied->manifest.updated;
+  status.manifest_rows_received += rows;
+  status.mail_received += applied->mail_new;
+  if (rows > 0 || applied->mail_new > 0 || !applied->manifest.rejected.empty()) {
+    spdlog::info("from national: manifest new={} updated={} rejected={} mail={}", applied->manifest.stored,
+                 applied->manifest.updated, applied->manifest.rejected.size(), applied->mail_new);
+  }
+  sync_more_ = reply.manifest_more || reply.mail_more;
+}
+
+}  // namespace station

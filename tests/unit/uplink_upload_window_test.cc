@@ -1,0 +1,246 @@
+// The upload window without a socket: which uploads go out and when, and
+// how far the cursor in station.db moves as they are answered.
+
+#include <catch2/catch.hpp>
+
+#include "daemon/storage/store.h"
+#include "daemon/uplink/link_context.h"
+#include "daemon/uplink/upload_window.h"
+#include "daemon/uplink/uplink_store.h"
+#include "scanner/batch_file.h"
+#include "tests/support/gun_files.h"
+#include "tests/support/temp_dir.h"
+#include "wire/upload.h"
+
+using namespace station;
+using std::chrono::milliseconds;
+using station::test::TempDir;
+
+namespace {
+
+// Records what the window sends, as a connected DEALER would queue it.
+class FakeSender final : public RequestSender {
+ public:
+  struct Sent {
+    std::string req;
+    std::int64_t first_id = 0, last_id = 0;  // the scans the body carries
+  };
+
+  std::string NextReq(const char* prefix) override { return prefix + std::to_string(++serial_); }
+  std::uint64_t serial() const override { return serial_; }
+  bool Send(const std::string& header, const std::string* body) override {
+    auto decoded = DecodeUploadHeader(header);
+    REQUIRE(decoded.ok());
+    REQUIRE(body != nullptr);
+    auto scans = ReadUploadBody(*body);
+    REQUIRE(scans.ok());
+    REQUIRE(!scans->empty());
+    sent.push_back({decoded->req, scans->front().id, scans->back().id});
+    return true;
+  }
+
+  std::vector<Sent> sent;
+
+ private:
+  std::uint64_t serial_ = 0;
+};
+
+// A station.db holding scans 1..`scans`, and everything a window is handed.
+struct Station {
+  Station(int scans, int upload_scans, int reply_timeout_ms) {
+    {
+      auto ingest = Store::Open(dir.Path("station.db"));
+      REQUIRE(ingest.ok());
+      const std::string text = test::MakeGunFile({"PDA-7", "C7", "571001", "b7", scans, 3});
+      std::vector<IngestItem> items(1);
+      items[0].req = "r";
+      items[0].body = std::make_unique<zmq::message_t>(text.data(), text.size());
+      auto batch = ReadBatch(items[0].body->to_string_view());
+      REQUIRE(batch.ok());
+      items[0].batch = std::move(*batch);
+      REQUIRE((*ingest)->Save(items, 1000).ok());
+    }
+    auto opened = UplinkStore::Open(dir.Path("station.db"));
+    REQUIRE(opened.ok());
+    store = std::move(*opened);
+    options.upload_scans = upload_scans;
+    options.reply_timeout_ms = reply_timeout_ms;
+  }
+
+  LinkContext Link() { return {options, code, *store, sender, status, jitter}; }
+  UplinkCursors Cursors() {
+    auto cursors = store->Load();
+    REQUIRE(cursors.ok());
+    return *cursors;
+  }
+  UploadWindow Window() {
+    auto newest = store->MaxScanId();
+    REQUIRE(newest.ok());
+    return UploadWindow(Link(), Cursors(), *newest);
+  }
+
+  TempDir dir;
+  UplinkOptions options;
+  std::string code = "571001";
+  std::unique_ptr<UplinkStore> store;
+  FakeSender sender;
+  UplinkStatus status;
+  Jitter jitter;
+};
+
+UploadAck Ok(const std::string& req, int stored) {
+  UploadAck ack;
+  ack.req = req;
+  ack.ok = true;
+  ack.stored = stored;
+  return ack;
+}
+
+UploadAck Refused(const std::string& req) {
+  UploadAck ack;
+  ack.req = req;
+  ack.code = "Unavailable";
+  ack.error = "national is busy";
+  return ack;
+}
+
+}  // namespace
+
+TEST_CASE("the upload cursor moves only over a contiguous run of acknowledged uploads", "[uplink][window]") {
+  Station station(30, 10, 10'000);
+  UploadWindow window = station.Window();
+  const auto t0 = SteadyClock::now();
+  window.Send(t0);
+  auto& sent = station.sender.sent;
+  REQUIRE(sent.size() == 3);
+  CHECK(sent[0].first_id == 1);
+  CHECK(sent[0].last_id == 10);
+  CHECK(sent[2].last_id == 30);
+  CHECK(window.in_flight() == 3);
+
+  // The second answered first: the first lost its request or its reply, and
+  // goes again at once.
+  window.OnAck(Ok(sent[1].req, 10), t0);
+  REQUIRE(sent.size() == 4);
+  CHECK(sent[3].first_id == 1);
+  CHECK(station.status.resends == 1);
+  window.Advance();
+  CHECK(window.uploaded_upto() == 0);
+
+  window.OnAck(Ok(sent[2].req, 10), t0);
+  CHECK(sent.size() == 4);  // the first's resend is younger than the third
+  // The first send's answer comes late: that send was superseded.
+  window.OnAck(Ok(sent[0].req, 10), t0);
+  window.Advance();
+  CHECK(window.uploaded_upto() == 0);
+  CHECK(window.last_upload_ms() == 0);
+
+  window.OnAck(Ok(sent[3].req, 10), t0);
+  window.Advance();
+  CHECK(window.uploaded_upto() == 30);
+  CHECK(window.last_upload_ms() > 0);
+  CHECK(window.in_flight() == 0);
+  CHECK(window.waiting() == 0);
+  CHECK(station.status.uploaded_this_run == 30);
+  CHECK(station.Cursors().uploaded_upto == 30);
+}
+
+TEST_CASE("an unanswered upload is sent again after its reply timeout, doubling up to 60 s", "[uplink][window]") {
+  Station station(5, 10, 1000);
+  UploadWindow window = station.Window();
+  auto now = SteadyClock::now();
+  window.Send(now);
+  REQUIRE(station.sender.sent.size() == 1);
+  int timeout_ms = 1000;
+  for (int resend = 1; resend <= 9; ++resend) {
+    // Jittered by +-20 %.
+    window.Send(now + milliseconds(timeout_ms * 4 / 5 - 1));
+    CHECK(station.sender.sent.size() == static_cast<std::size_t>(resend));
+    now += milliseconds(timeout_ms * 6 / 5);
+    window.Send(now);
+    REQUIRE(station.sender.sent.size() == static_cast<std::size_t>(resend + 1));
+    CHECK(station.status.resends == resend);
+    timeout_ms = std::min(timeout_ms * 2, 60'000);
+  }
+  CHECK(timeout_ms == 60'000);
+  CHECK(station.sender.sent.back().first_id == 1);
+  CHECK(station.sender.sent.back().last_id == 5);
+}
+
+TEST_CASE("a refused upload waits a backoff from 1 s, doubling, and is no resend", "[uplink][window]") {
+  Station station(5, 10, 10'000);
+  UploadWindow window = station.Window();
+  auto now = SteadyClock::now();
+  window.Send(now);
+  auto& sent = station.sender.sent;
+  int backoff_ms = 1000;
+  for (int refusal = 1; refusal <= 3; ++refusal) {
+    window.OnAck(Refused(sent.back().req), now);
+    CHECK(station.status.last_error == "Unavailable: national is busy");
+    window.Send(now + milliseconds(backoff_ms * 4 / 5 - 1));
+    CHECK(sent.size() == static_cast<std::size_t>(refusal));
+    now += milliseconds(backoff_ms * 6 / 5);
+    window.Send(now);
+    REQUIRE(sent.size() == static_cast<std::size_t>(refusal + 1));
+    backoff_ms *= 2;
+  }
+  CHECK(station.status.resends == 0);
+  window.OnAck(Ok(sent.back().req, 5), now);
+  CHECK(station.status.last_error.empty());
+  window.Advance();
+  CHECK(window.uploaded_upto() == 5);
+}
+
+TEST_CASE("a refused upload is not sent again at once when a later one is answered", "[uplink][window]") {
+  Station station(20, 10, 10'000);
+  UploadWindow window = station.Window();
+  const auto t0 = SteadyClock::now();
+  window.Send(t0);
+  auto& sent = station.sender.sent;
+  REQUIRE(sent.size() == 2);
+  window.OnAck(Refused(sent[0].req), t0);
+  window.OnAck(Ok(sent[1].req, 10), t0);
+  CHECK(sent.size() == 2);
+  CHECK(station.status.resends == 0);
+}
+
+TEST_CASE("when the link goes down the window starts again from the cursor", "[uplink][window]") {
+  Station station(30, 10, 10'000);
+  UploadWindow window = station.Window();
+  const auto t0 = SteadyClock::now();
+  window.Send(t0);
+  auto& sent = station.sender.sent;
+  REQUIRE(sent.size() == 3);
+  window.OnAck(Ok(sent[0].req, 10), t0);
+  window.Advance();
+  REQUIRE(window.uploaded_upto() == 10);
+
+  window.Restart();
+  CHECK(window.in_flight() == 0);
+  window.Send(t0);
+  REQUIRE(sent.size() == 5);
+  CHECK(sent[3].first_id == 11);
+  CHECK(sent[4].last_id == 30);
+  CHECK(station.status.resends == 0);  // new uploads of the same scans, not resends
+}
+
+TEST_CASE("the window holds at most options.window uploads in flight", "[uplink][window]") {
+  Station station(50, 10, 10'000);
+  station.options.window = 2;
+  UploadWindow window = station.Window();
+  const auto t0 = SteadyClock::now();
+  window.Send(t0);
+  auto& sent = station.sender.sent;
+  REQUIRE(sent.size() == 2);
+  window.OnAck(Ok(sent[1].req, 10), t0);  // the first is fast-resent, still in flight
+  window.Advance();
+  window.Send(t0);
+  CHECK(sent.size() == 3);
+  window.OnAck(Ok(sent[2].req, 10), t0);
+  window.Advance();
+  CHECK(window.uploaded_upto() == 20);
+  window.Send(t0);
+  REQUIRE(sent.size() == 5);
+  CHECK(sent[3].first_id == 21);
+  CHECK(sent[4].last_id == 40);
+}
