@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-
 namespace station {
 namespace {
 
@@ -16,8 +15,9 @@ Result<json> ParseObject(std::string_view body, const char* kind) {
   return j;
 }
 
-// The lenient reads of a problem message (wire/station.h): another type
-// reads as absent.
+// The reads of a field (wire/station.h): absent, or of another type, reads
+// as absent. A number with a fraction or an exponent is not an integer
+// here: it is never cast (see wire/json_integer.h for why).
 std::string Text(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -29,7 +29,7 @@ std::optional<std::int64_t> Integer(const json& j, const char* key) {
   return it->get<std::int64_t>();
 }
 
-// A problem message's object, with its case number.
+// A problem message's object, with its case number, which it must have.
 Result<json> ParseProblemMessage(std::string_view body, const char* kind, std::string& case_no) {
   auto j = ParseObject(body, kind);
   if (!j.ok()) return j.status();
@@ -45,51 +45,24 @@ json ItemJson(const DigestItem& item) {
   return j;
 }
 
-// The strict reads of a digest: absent leaves `out` as it is; another
-// type is refused, naming the field (`where` says which item).
-Status Refuse(const std::string& where, const char* key, const char* type) {
-  return Status::InvalidArgument(kMissingDigest, where + "\"" + key + "\" must be " + type);
-}
-
-Status GetText(const json& j, const std::string& where, const char* key, std::string& out) {
-  auto it = j.find(key);
-  if (it == j.end()) return Status::OK();
-  if (!it->is_string()) return Refuse(where, key, "a string");
-  out = it->get<std::string>();
-  return Status::OK();
-}
-
-// Read as 64 bits, like wire/json_integer.h: a number with a fraction or
-// an exponent is refused, never cast.
-template <typename Int>
-Status GetInteger(const json& j, const std::string& where, const char* key, Int& out) {
-  auto it = j.find(key);
-  if (it == j.end()) return Status::OK();
-  if (!it->is_number_integer()) return Refuse(where, key, "an integer");
-  out = it->get<std::int64_t>();
-  return Status::OK();
-}
-
 Status ReadItem(const json& j, const std::string& where, DigestItem& item) {
-  if (!j.is_object()) return Status::InvalidArgument(kMissingDigest, where + "not an object");
-  if (Status s = GetText(j, where, "kind", item.kind); !s.ok()) return s;
-  if (Status s = GetText(j, where, "waybill", item.waybill); !s.ok()) return s;
-  if (Status s = GetText(j, where, "bag", item.bag); !s.ok()) return s;
-  if (Status s = GetInteger(j, where, "dispatched_ms", item.dispatched_ms); !s.ok()) return s;
-  if (auto it = j.find("whole_bag_missing"); it != j.end()) {
-    if (!it->is_boolean()) return Refuse(where, "whole_bag_missing", "true or false");
-    item.whole_bag_missing = it->get<bool>();
-  }
-  return GetInteger(j, where, "parcels", item.parcels);
+  if (!j.is_object()) return Status::InvalidArgument(kMissingDigest, where + " is not an object");
+  item.kind = Text(j, "kind");
+  item.waybill = Text(j, "waybill");
+  item.bag = Text(j, "bag");
+  item.dispatched_ms = Integer(j, "dispatched_ms").value_or(0);
+  if (auto it = j.find("whole_bag_missing"); it != j.end() && it->is_boolean()) item.whole_bag_missing = it->get<bool>();
+  item.parcels = Integer(j, "parcels");
+  return Status::OK();
 }
 
 Status ReadItems(const json& digest, const char* key, std::vector<DigestItem>& items) {
   auto list = digest.find(key);
   if (list == digest.end()) return Status::OK();
-  if (!list->is_array()) return Refuse("", key, "an array");
+  if (!list->is_array()) return Status::InvalidArgument(kMissingDigest, std::string("\"") + key + "\" is not an array");
   for (std::size_t i = 0; i < list->size(); ++i) {
     DigestItem item;
-    if (Status s = ReadItem((*list)[i], std::string(key) + "[" + std::to_string(i) + "]: ", item); !s.ok()) return s;
+    if (Status s = ReadItem((*list)[i], std::string(key) + "[" + std::to_string(i) + "]", item); !s.ok()) return s;
     items.push_back(std::move(item));
   }
   return Status::OK();
@@ -232,13 +205,14 @@ Result<MissingDigest> DecodeMissingDigest(std::string_view body) {
   auto j = ParseObject(body, kMissingDigest);
   if (!j.ok()) return j.status();
   MissingDigest d;
-  MissingDigestHeader& h = d.header;
-  for (Status s : {GetText(*j, "", "from", h.from), GetText(*j, "", "to", h.to), GetInteger(*j, "", "run", h.run),
-                   GetInteger(*j, "", "part", h.part), GetInteger(*j, "", "parts", h.parts),
-                   GetInteger(*j, "", "created_ms", h.created_ms), ReadItems(*j, "missing", d.missing),
-                   ReadItems(*j, "resolved", d.resolved)}) {
-    if (!s.ok()) return s;
-  }
+  d.header.from = Text(*j, "from");
+  d.header.to = Text(*j, "to");
+  d.header.run = Integer(*j, "run").value_or(0);
+  d.header.part = Integer(*j, "part").value_or(1);
+  d.header.parts = Integer(*j, "parts").value_or(1);
+  d.header.created_ms = Integer(*j, "created_ms").value_or(0);
+  if (Status s = ReadItems(*j, "missing", d.missing); !s.ok()) return s;
+  if (Status s = ReadItems(*j, "resolved", d.resolved); !s.ok()) return s;
   return d;
 }
 

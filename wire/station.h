@@ -7,15 +7,13 @@
 // The encoders write exactly the bytes stationd has always written (keys
 // sorted, as nlohmann::json writes them; UTF-8 unescaped; a byte that is
 // not UTF-8 replaced by U+FFFD), since stations of both versions read them.
-// The decoders accept what the receivers have always accepted:
-//  - a problem message must be a JSON object with a non-empty string
-//    "case"; any other field that is absent or of another type reads as
-//    empty (0, "", absent), so a station applies what it can of a message
-//    that another station wrote carelessly;
-//  - a digest must be a JSON object whose fields, where present, have their
-//    types ("missing" and "resolved" arrays of objects); an absent field
-//    reads as empty.
-// Neither checks "type" or "v": the post's kind names the message.
+// The decoders accept what the receivers have always accepted. A message
+// must have its shape: a JSON object; a problem message with a non-empty
+// string "case"; a digest's "missing" and "resolved", when present, arrays
+// of objects. A field that is absent or of another type reads as empty
+// (0, "", not set), so a station uses what it can of a message another
+// station wrote carelessly. "type" and "v" are not read: the post's kind
+// names the message.
 
 #include <cstdint>
 #include <optional>
