@@ -4,7 +4,7 @@
 # (default 60), with RELIABILITY.md T13's limits. Prints each harness's
 # executions and coverage; exit code 0 means no crash, leak or timeout.
 #
-#   scripts/fuzz.sh [SECONDS_PER_HARNESS] [HARNESS...]   (default: the five wire and file
+#   scripts/fuzz.sh [SECONDS_PER_HARNESS] [HARNESS...]   (default: the six wire and file
 # harnesses; fuzz_config only when named)
 #
 # STATION_FUZZ_JOBS=N runs N harnesses at a time (default 1). A failing
@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_gun_batch fuzz_dock_wire fuzz_national_wire fuzz_manifest fuzz_control_wire)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_gun_batch fuzz_dock_wire fuzz_national_wire fuzz_manifest fuzz_control_wire
+  fuzz_station_wire)
 jobs=${STATION_FUZZ_JOBS:-1}
 
 # -O1: libFuzzer's usual level, several times the executions of -O0 for a

@@ -1,10 +1,6 @@
 #pragma once
-// stationd's problem desk (issue 5): a thread with its own connection that,
-// every tick, in one transaction: opens or adds to cases for new problem
-// scans, closes answered cases whose resolution a new scan carries out,
-// applies problem messages from the inbox (alerts from other stations,
-// answers to ours), sends the alerts of new cases, escalates late ones.
-// Cursors in problem_desk make each scan and each message count once.
+// stationd's problem desk (issue 5): a thread with its own connection that
+// runs a pass (desk_pass.h) every tick, and soon after it is woken.
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +12,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "daemon/desk/desk_pass.h"
 #include "daemon/desk/problem_store.h"
 #include "sql/sqlite.h"
 
@@ -28,21 +25,6 @@ struct ProblemDeskOptions {
   // (core/clock.h FileClock: tests move time on so deadlines pass).
   std::string clock_file;
 };
-
-// One pass of the desk at `now_ms` (its own transaction on `db`).
-struct DeskPass {
-  int opened_or_added = 0, closed = 0, messages = 0, alerts_sent = 0, escalated = 0;
-  bool more = false;  // it stopped at its limit of scans: more are waiting
-};
-// How much one pass takes on, since it holds the write lock the docks'
-// commits wait for: at most `scans` scans, and no new scan once `budget`
-// has gone by (at least one scan a pass, so a backlog always moves).
-struct DeskPassLimits {
-  std::int64_t scans = 256;
-  std::chrono::milliseconds budget{5};
-};
-Result<DeskPass> RunDeskPass(sql::Db& db, const ProblemSettings& settings, std::int64_t now_ms,
-                             const DeskPassLimits& limits = {});
 
 class ProblemDesk {
  public:
@@ -59,12 +41,14 @@ class ProblemDesk {
       : db_(std::move(db)),
         options_(std::move(options)),
         clock_(options_.clock_file.empty() ? std::unique_ptr<Clock>(new SystemClock)
-                                           : std::unique_ptr<Clock>(new FileClock(options_.clock_file))) {}
+                                           : std::unique_ptr<Clock>(new FileClock(options_.clock_file))),
+        passes_(db_, options_.settings) {}
   void Run();
 
   sql::Db db_;
   const ProblemDeskOptions options_;
   const std::unique_ptr<const Clock> clock_;
+  DeskPasses passes_;  // on db_, used by the thread only
   std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false, woken_ = false;

@@ -5,9 +5,9 @@
 #include <optional>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
-
+#include "daemon/storage/outbox.h"
 #include "wire/national.h"
+#include "wire/station.h"
 
 namespace station {
 namespace {
@@ -165,6 +165,96 @@ class Writer {
   std::optional<sql::Stmt> insert_, update_, resolve_, lookup_;
 };
 
+// What NotifyOrigins tells each origin station: its items, each encoded
+// once (a first run may hold 30,000 missing parcels: building a JSON tree
+// of them all, then dumping it, cost half a second).
+struct ForOrigin {
+  std::vector<std::string> missing, resolved;
+};
+using News = std::map<std::string, ForOrigin>;  // by origin station
+
+constexpr const char* kItemColumns =
+    "SELECT id, kind, waybill, bag, origin_station, coalesce(dispatched_ms, 0), bag_missing, count FROM discrepancies";
+constexpr const char* kNewlyMissing =
+    " WHERE state = 'open' AND kind IN ('missing', 'missing_bag') AND origin_station != ''";
+
+std::string ItemText(const sql::Stmt& row) {
+  DigestItem item{row.ColumnText(1), row.ColumnText(2), row.ColumnText(3), row.ColumnInt(5), std::nullopt,
+                  std::nullopt};
+  if (item.kind == "missing") item.whole_bag_missing = row.ColumnInt(6) != 0;
+  if (item.kind == "missing_bag") item.parcels = row.ColumnInt(7);
+  return EncodeDigestItem(item);
+}
+
+// The newly missing, and those told of before that have since arrived.
+Result<News> ReadNews(sql::Db& db, const StoredChanges& changes) {
+  News news;
+  auto open = sql::Stmt::Prepare(
+      db, (std::string(kItemColumns) + kNewlyMissing + " ORDER BY origin_station, kind, waybill, bag").c_str());
+  if (!open.ok()) return open.status();
+  Status s = open->ForEachRow([&](const sql::Stmt& row) { news[row.ColumnText(4)].missing.push_back(ItemText(row)); });
+  if (!s.ok()) return s;
+  auto one = sql::Stmt::Prepare(db, (std::string(kItemColumns) + " WHERE id = ?1").c_str());
+  if (!one.ok()) return one.status();
+  for (std::int64_t id : changes.resolved_after_notice) {
+    one->Reset();
+    one->Bind(1, id);
+    s = one->ForEachRow([&](const sql::Stmt& row) {
+      if (!row.ColumnText(4).empty()) news[row.ColumnText(4)].resolved.push_back(ItemText(row));
+    });
+    if (!s.ok()) return s;
+  }
+  return news;
+}
+
+// One part of a digest: its items' texts, comma-joined.
+struct Part {
+  std::string missing, resolved;
+  std::size_t bytes = 0;
+};
+
+// Items in order, a new part when the next would not fit a post.
+std::vector<Part> SplitIntoParts(const ForOrigin& items) {
+  constexpr std::size_t kMaxPartBytes = kMaxPostBody - 4096;  // items; the header takes the rest
+  std::vector<Part> parts(1);
+  const auto place = [&](std::string Part::*list, const std::string& item) {
+    if (parts.back().bytes + item.size() + 1 > kMaxPartBytes && parts.back().bytes > 0) parts.emplace_back();
+    Part& part = parts.back();
+    if (!(part.*list).empty()) (part.*list).push_back(',');
+    (part.*list).append(item);
+    part.bytes += item.size() + 1;
+  };
+  for (const std::string& m : items.missing) place(&Part::missing, m);
+  for (const std::string& r : items.resolved) place(&Part::resolved, r);
+  return parts;
+}
+
+// Queues each part of one origin's digest (header.part and .parts set here).
+Status QueueDigest(Outbox& outbox, MissingDigestHeader header, const std::vector<Part>& parts,
+                   StoredChanges& changes) {
+  header.parts = static_cast<std::int64_t>(parts.size());
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    header.part = static_cast<std::int64_t>(p + 1);
+    const std::string text = EncodeMissingDigestOfItems(header, parts[p].missing, parts[p].resolved);
+    // The time makes the id unique even when a run number comes again
+    // (a database restored from a backup): national and the origin keep
+    // one message per id, and a reused id would be dropped as a resend.
+    const std::string msg_id = "rc-" + header.from + "-" + std::to_string(header.run) + "-" +
+                               std::to_string(header.created_ms) + "-" + header.to + "-" + std::to_string(p + 1);
+    if (text.size() > kMaxPostBody) {
+      return Status::InvalidArgument("digest to " + header.to + " is " + std::to_string(text.size()) +
+                                     " bytes, more than a post carries");
+    }
+    auto queued = outbox.Queue({msg_id, header.to, kMissingDigest, text}, header.created_ms);
+    if (!queued.ok()) return queued.status();
+    // A digest's id is new by construction; one already queued would mean
+    // this digest was not told, so the run fails rather than mark it told.
+    if (!*queued) return Status::IOError("queue " + msg_id, "the outbox holds a message with this id already");
+    ++changes.notices;
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<StoredChanges> StoreAllFound(sql::Db& db, const DiscrepancyNames& names, const std::vector<Discrepancy>& found,
@@ -210,82 +300,12 @@ Result<StoredChanges> StoreChanges(sql::Db& db, const DiscrepancyNames& names, c
 
 Status NotifyOrigins(sql::Db& db, const std::string& station, std::int64_t run_id, std::int64_t now_ms,
                      StoredChanges& changes) {
-  // Each item is written as JSON text once; a part's body is its items
-  // joined into the envelope. (A first run may hold 30,000 missing parcels:
-  // building a JSON tree of them all, then dumping it, cost half a second.)
-  struct ForOrigin {
-    std::vector<std::string> missing, resolved;
-  };
-  std::map<std::string, ForOrigin> by_origin;
-  const auto item_text = [](const sql::Stmt& row) {
-    nlohmann::json j = {{"kind", row.ColumnView(1)}, {"waybill", row.ColumnView(2)}, {"bag", row.ColumnView(3)},
-                        {"dispatched_ms", row.ColumnInt(5)}};
-    if (row.ColumnView(1) == "missing") j["whole_bag_missing"] = row.ColumnInt(6) != 0;
-    if (row.ColumnView(1) == "missing_bag") j["parcels"] = row.ColumnInt(7);
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  };
-  constexpr const char* kColumns =
-      "SELECT id, kind, waybill, bag, origin_station, coalesce(dispatched_ms, 0), bag_missing, count FROM discrepancies";
-  constexpr const char* kNewlyMissing =
-      " WHERE state = 'open' AND kind IN ('missing', 'missing_bag') AND origin_station != ''";
-  auto open = sql::Stmt::Prepare(
-      db, (std::string(kColumns) + kNewlyMissing + " ORDER BY origin_station, kind, waybill, bag").c_str());
-  if (!open.ok()) return open.status();
-  Status s = open->ForEachRow([&](const sql::Stmt& row) {
-    by_origin[row.ColumnText(4)].missing.push_back(item_text(row));
-  });
-  if (!s.ok()) return s;
-  auto one = sql::Stmt::Prepare(db, (std::string(kColumns) + " WHERE id = ?1").c_str());
-  if (!one.ok()) return one.status();
-  for (std::int64_t id : changes.resolved_after_notice) {
-    one->Reset();
-    one->Bind(1, id);
-    s = one->ForEachRow([&](const sql::Stmt& row) {
-      if (!row.ColumnText(4).empty()) by_origin[row.ColumnText(4)].resolved.push_back(item_text(row));
-    });
-    if (!s.ok()) return s;
-  }
-
-  auto post = sql::Stmt::Prepare(
-      db, "INSERT INTO outbox (msg_id, to_station, kind, body, created_ms) VALUES (?1, ?2, 'missing_digest', ?3, ?4)");
-  if (!post.ok()) return post.status();
-  constexpr std::size_t kMaxPartBytes = kMaxPostBody - 4096;  // items; the envelope takes the rest
-  for (const auto& [origin, items] : by_origin) {
-    // The parts: items in order, a new part when the next would not fit.
-    struct Part {
-      std::string missing, resolved;  // comma-joined items
-      std::size_t bytes = 0;
-    };
-    std::vector<Part> parts(1);
-    const auto place = [&](std::string Part::*list, const std::string& item) {
-      if (parts.back().bytes + item.size() + 1 > kMaxPartBytes && parts.back().bytes > 0) parts.emplace_back();
-      Part& part = parts.back();
-      if (!(part.*list).empty()) (part.*list).push_back(',');
-      (part.*list).append(item);
-      part.bytes += item.size() + 1;
-    };
-    for (const std::string& m : items.missing) place(&Part::missing, m);
-    for (const std::string& r : items.resolved) place(&Part::resolved, r);
-    for (std::size_t p = 0; p < parts.size(); ++p) {
-      nlohmann::json envelope = {{"type", "missing_digest"}, {"v", 1}, {"from", station}, {"to", origin},
-                                 {"run", run_id}, {"part", p + 1}, {"parts", parts.size()}, {"created_ms", now_ms}};
-      std::string text = envelope.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      text.pop_back();  // the closing brace: the two lists follow
-      text += ",\"missing\":[" + parts[p].missing + "],\"resolved\":[" + parts[p].resolved + "]}";
-      // The time makes the id unique even when a run number comes again
-      // (a database restored from a backup): national and the origin keep
-      // one message per id, and a reused id would be dropped as a resend.
-      const std::string msg_id = "rc-" + station + "-" + std::to_string(run_id) + "-" + std::to_string(now_ms) + "-" +
-                                 origin + "-" + std::to_string(p + 1);
-      if (text.size() > kMaxPostBody) {
-        return Status::InvalidArgument("digest to " + origin + " is " + std::to_string(text.size()) +
-                                       " bytes, more than a post carries");
-      }
-      post->Reset();
-      post->Bind(1, msg_id).Bind(2, origin).Bind(3, text).Bind(4, now_ms);
-      if (Status st = post->Run(); !st.ok()) return st;
-      ++changes.notices;
-    }
+  auto news = ReadNews(db, changes);
+  if (!news.ok()) return news.status();
+  Outbox outbox(db);
+  for (const auto& [origin, items] : *news) {
+    const MissingDigestHeader header{station, origin, run_id, 1, 1, now_ms};
+    if (Status s = QueueDigest(outbox, header, SplitIntoParts(items), changes); !s.ok()) return s;
   }
   // Told, each once: the same rows the digests were made of (this
   // transaction has not changed since it read them).
