@@ -10,7 +10,7 @@
 #include <boost/program_options.hpp>
 #include <spdlog/spdlog.h>
 
-#include "daemon/daemon.h"
+#include "daemon/daemon_config.h"
 #include "daemon/ops/logging.h"
 #include "daemon/stationd_config.h"
 #include "core/command_line.h"
