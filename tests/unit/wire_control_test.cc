@@ -292,7 +292,7 @@ TEST_CASE("a control request's missing fields keep their defaults, a long source
   CHECK_FALSE(DecodeControlRequest(std::string(kMaxControlRequestBytes + 1, ' ')).ok());
 }
 
-TEST_CASE("a control reply's missing fields read as zero, false or empty; a field of the wrong type is refused",
+TEST_CASE("a control reply's missing fields read as zero, false or empty, a field of the wrong type is refused",
           "[wire][control]") {
   auto bare = DecodeControlReply("{}");
   REQUIRE(bare.ok());
