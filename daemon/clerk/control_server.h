@@ -4,8 +4,12 @@
 // so state changes (a manifest import, a clerk closing a discrepancy) go
 // through the one writer of station.db.
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -48,14 +52,37 @@ class ControlServer {
   void HandleWaiting();
 
  private:
+  // A handler answers one command: the decoded request frame, and the body
+  // frame when the request had one (only manifest_import needs it).
+  using Body = std::optional<std::string_view>;
+  using Handler = std::string (ControlServer::*)(const ControlRequest& request, Body body);
+  // Every command the socket serves, by name; any other is refused.
+  static const std::map<std::string_view, Handler>& Commands();
+
   ControlServer(zmq::context_t& context, Store& store, std::string station);
   std::string Handle(std::vector<zmq::message_t>& frames);
-  // discrepancy_close: a clerk's close, written here, on this thread's
-  // connection to station.db (the one writer), in one short transaction.
-  std::string CloseDiscrepancy(const ControlRequest& request);
+  std::string Unknown(const ControlRequest& request);
+
+  // control_server.cc
+  std::string Ping(const ControlRequest& request, Body body);
+  std::string ImportManifest(const ControlRequest& request, Body body);
+  std::string Upload(const ControlRequest& request, Body body);
+  std::string ReportUplink(const ControlRequest& request, Body body);
+  std::string Reconcile(const ControlRequest& request, Body body);
+  std::string ReportReconcile(const ControlRequest& request, Body body);
+  std::string Prune(const ControlRequest& request, Body body);
+  std::string ReportPrune(const ControlRequest& request, Body body);
+  // discrepancy_close (control_discrepancy.cc): a clerk's close, written
+  // here, on this thread's connection to station.db (the one writer), in
+  // one short transaction.
+  std::string CloseDiscrepancy(const ControlRequest& request, Body body);
   // problem_open, problem_close, problem_answer (control_problems.cc): a
-  // clerk's write to a case, on this thread's connection, in one transaction.
-  std::string HandleProblem(const ControlRequest& request);
+  // clerk's write to a case, on this thread's connection, in one
+  // transaction; then the desk (and the uplink) are woken.
+  std::string OpenProblem(const ControlRequest& request, Body body);
+  std::string CloseProblem(const ControlRequest& request, Body body);
+  std::string AnswerProblem(const ControlRequest& request, Body body);
+  std::string ProblemDone(const ControlRequest& request, const Result<ProblemReply>& reply);
 
   Store& store_;
   std::string station_;
