@@ -55,14 +55,14 @@ Status DeskNotRunning() { return Status::Unavailable("problem desk", "not runnin
 }  // namespace
 
 std::string ControlServer::OpenProblem(const ControlRequest& original, Body) {
-  if (!problem_desk_) return EncodeControlError(original.req, DeskNotRunning());
-  const std::int64_t now_ms = problem_desk_->clock().NowMs();
+  if (!services_.problem_desk) return EncodeControlError(original.req, DeskNotRunning());
+  const std::int64_t now_ms = services_.problem_desk->clock().NowMs();
   ControlRequest request = original;
   if (Status s = CheckProblemText(request, false); !s.ok()) return EncodeControlError(request.req, s);
   sql::Db& db = store_.db();
   const auto opened = InTransaction(db, [&]() -> Result<ProblemReply> {
     auto case_no =
-        OpenCaseByClerk(db, problem_settings_, request.waybill, request.reason, request.note, request.by, now_ms);
+        OpenCaseByClerk(db, services_.problem_settings, request.waybill, request.reason, request.note, request.by, now_ms);
     if (!case_no.ok()) return case_no.status();
     return ReadCase(db, *case_no, "opened");
   });
@@ -70,13 +70,13 @@ std::string ControlServer::OpenProblem(const ControlRequest& original, Body) {
 }
 
 std::string ControlServer::CloseProblem(const ControlRequest& original, Body) {
-  if (!problem_desk_) return EncodeControlError(original.req, DeskNotRunning());
-  const std::int64_t now_ms = problem_desk_->clock().NowMs();
+  if (!services_.problem_desk) return EncodeControlError(original.req, DeskNotRunning());
+  const std::int64_t now_ms = services_.problem_desk->clock().NowMs();
   ControlRequest request = original;
   if (Status s = CheckProblemText(request, true); !s.ok()) return EncodeControlError(request.req, s);
   sql::Db& db = store_.db();
   const auto closed = InTransaction(db, [&]() -> Result<ProblemReply> {
-    Status s = CloseCaseByClerk(db, problem_settings_, request.case_no, request.note, request.by, now_ms);
+    Status s = CloseCaseByClerk(db, services_.problem_settings, request.case_no, request.note, request.by, now_ms);
     if (!s.ok()) return s;
     return ReadCase(db, request.case_no, "closed");
   });
@@ -84,8 +84,8 @@ std::string ControlServer::CloseProblem(const ControlRequest& original, Body) {
 }
 
 std::string ControlServer::AnswerProblem(const ControlRequest& original, Body) {
-  if (!problem_desk_) return EncodeControlError(original.req, DeskNotRunning());
-  const std::int64_t now_ms = problem_desk_->clock().NowMs();
+  if (!services_.problem_desk) return EncodeControlError(original.req, DeskNotRunning());
+  const std::int64_t now_ms = services_.problem_desk->clock().NowMs();
   ControlRequest request = original;
   if (Status s = CheckProblemText(request, false); !s.ok()) return EncodeControlError(request.req, s);
   request.phone = std::string(TrimBlanks(request.phone));
@@ -97,7 +97,7 @@ std::string ControlServer::AnswerProblem(const ControlRequest& original, Body) {
   const auto answered = InTransaction(db, [&]() -> Result<ProblemReply> {
     const ProblemAnswer answer{request.case_no, request.resolution, request.phone,
                                request.address, request.note,       request.by};
-    if (Status s = AnswerAlert(db, problem_settings_, answer, now_ms); !s.ok()) return s;
+    if (Status s = AnswerAlert(db, services_.problem_settings, answer, now_ms); !s.ok()) return s;
     ProblemReply reply;
     reply.case_no = request.case_no;
     reply.state = "answered";
@@ -120,8 +120,8 @@ std::string ControlServer::ProblemDone(const ControlRequest& request, const Resu
                               Status::Unavailable("storage failed, retry later", reply.status().message()));
   }
   spdlog::info("{} case={} by=\"{}\"", request.cmd, reply->case_no, request.by);
-  problem_desk_->Wake();  // sends the alert, or applies what follows, at once
-  if (uplink_) uplink_->Wake();
+  services_.problem_desk->Wake();  // sends the alert, or applies what follows, at once
+  if (services_.uplink) services_.uplink->Wake();
   return EncodeProblemReply(request.req, *reply);
 }
 

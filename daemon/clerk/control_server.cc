@@ -28,12 +28,14 @@ const std::map<std::string_view, ControlServer::Handler>& ControlServer::Command
   return commands;
 }
 
-ControlServer::ControlServer(zmq::context_t& context, Store& store, std::string station)
-    : store_(store), station_(std::move(station)), socket_(context, zmq::socket_type::router) {}
+ControlServer::ControlServer(zmq::context_t& context, Store& store, std::string station,
+                             const ClerkServices& services)
+    : store_(store), station_(std::move(station)), socket_(context, zmq::socket_type::router), services_(services) {}
 
 Result<std::unique_ptr<ControlServer>> ControlServer::Start(zmq::context_t& context, Store& store,
-                                                            const std::string& station, const std::string& endpoint) {
-  std::unique_ptr<ControlServer> server(new ControlServer(context, store, station));
+                                                            const std::string& station, const std::string& endpoint,
+                                                            const ClerkServices& services) {
+  std::unique_ptr<ControlServer> server(new ControlServer(context, store, station, services));
   try {
     server->socket_.set(zmq::sockopt::linger, 0);
     server->socket_.set(zmq::sockopt::router_mandatory, 1);
@@ -62,7 +64,7 @@ std::string ControlServer::Handle(std::vector<zmq::message_t>& frames) {
 std::string ControlServer::Unknown(const ControlRequest& request) {
   // A problem_ command the desk does not know was first offered to the
   // desk, which says it is not running when it is not: kept so.
-  if (request.cmd.rfind("problem_", 0) == 0 && !problem_desk_) {
+  if (request.cmd.rfind("problem_", 0) == 0 && !services_.problem_desk) {
     return EncodeControlError(request.req, Status::Unavailable("problem desk", "not running"));
   }
   return EncodeControlError(request.req,
@@ -89,16 +91,16 @@ std::string ControlServer::ImportManifest(const ControlRequest& request, Body bo
 }
 
 std::string ControlServer::Upload(const ControlRequest& request, Body body) {
-  if (uplink_) uplink_->Wake(/*now=*/true);
+  if (services_.uplink) services_.uplink->Wake(/*now=*/true);
   return ReportUplink(request, body);
 }
 
 std::string ControlServer::ReportUplink(const ControlRequest& request, Body) {
-  if (!uplink_) return EncodeUplinkStatus(request.req, UplinkStatus{});  // configured: false
+  if (!services_.uplink) return EncodeUplinkStatus(request.req, UplinkStatus{});  // configured: false
   // The uplink learns of new scans a moment after their commit; this
   // thread made the commits, so the newest id here is never behind. A
   // clerk asking right after a dock must not be told "all up" too early.
-  UplinkStatus status = uplink_->Report();
+  UplinkStatus status = services_.uplink->Report();
   if (auto newest = store_.db().QueryInt("SELECT coalesce(max(id), 0) FROM scans"); newest.ok()) {
     status.newest_scan_id = std::max(status.newest_scan_id, *newest);
     status.backlog = status.newest_scan_id - status.uploaded_upto;
@@ -109,28 +111,28 @@ std::string ControlServer::ReportUplink(const ControlRequest& request, Body) {
 // Asked, not waited for: a run takes seconds, and this is the ingest
 // thread. The clerk's stationctl polls reconcile_status.
 std::string ControlServer::Reconcile(const ControlRequest& request, Body) {
-  if (!reconciler_) return EncodeControlError(request.req, Status::Unavailable("reconciliation", "not running"));
-  const std::int64_t ticket = reconciler_->Request("clerk");
-  return EncodeReconcileStatus(request.req, ticket, reconciler_->Status());
+  if (!services_.reconciler) return EncodeControlError(request.req, Status::Unavailable("reconciliation", "not running"));
+  const std::int64_t ticket = services_.reconciler->Request("clerk");
+  return EncodeReconcileStatus(request.req, ticket, services_.reconciler->Status());
 }
 
 std::string ControlServer::ReportReconcile(const ControlRequest& request, Body) {
-  if (!reconciler_) return EncodeControlError(request.req, Status::Unavailable("reconciliation", "not running"));
-  return EncodeReconcileStatus(request.req, /*ticket=*/0, reconciler_->Status());
+  if (!services_.reconciler) return EncodeControlError(request.req, Status::Unavailable("reconciliation", "not running"));
+  return EncodeReconcileStatus(request.req, /*ticket=*/0, services_.reconciler->Status());
 }
 
 // Started, not waited for: the prune runs on its own thread in short
 // transactions (daemon/storage/retention.h); stationctl polls prune_status.
 std::string ControlServer::Prune(const ControlRequest& request, Body) {
-  if (!pruner_) return EncodeControlError(request.req, Status::Unavailable("prune", "not running"));
-  auto ticket = pruner_->Start(request.before_ms, NowMs());
+  if (!services_.pruner) return EncodeControlError(request.req, Status::Unavailable("prune", "not running"));
+  auto ticket = services_.pruner->Start(request.before_ms, NowMs());
   if (!ticket.ok()) return EncodeControlError(request.req, ticket.status());
-  return EncodePruneStatus(request.req, *ticket, pruner_->retention_days(), pruner_->Status());
+  return EncodePruneStatus(request.req, *ticket, services_.pruner->retention_days(), services_.pruner->Status());
 }
 
 std::string ControlServer::ReportPrune(const ControlRequest& request, Body) {
-  if (!pruner_) return EncodeControlError(request.req, Status::Unavailable("prune", "not running"));
-  return EncodePruneStatus(request.req, /*ticket=*/0, pruner_->retention_days(), pruner_->Status());
+  if (!services_.pruner) return EncodeControlError(request.req, Status::Unavailable("prune", "not running"));
+  return EncodePruneStatus(request.req, /*ticket=*/0, services_.pruner->retention_days(), services_.pruner->Status());
 }
 
 void ControlServer::HandleWaiting() {

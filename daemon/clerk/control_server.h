@@ -23,30 +23,28 @@
 
 namespace station {
 
+// The services the clerk's commands use. Each may be null: then its
+// commands say it is not running (no --national: no uplink).
+struct ClerkServices {
+  Uplink* uplink = nullptr;            // upload, uplink_status
+  Reconciler* reconciler = nullptr;    // reconcile, reconcile_status
+  ProblemDesk* problem_desk = nullptr; // the problem commands wake it and use its clock
+  ProblemSettings problem_settings;    // the desk's settings
+  Pruner* pruner = nullptr;            // prune, prune_status
+};
+
 class ControlServer {
  public:
   // Binds a ROUTER on `endpoint`. kUnavailable when it cannot be bound.
+  // `services` is read at each command, so its owner (the Station) may fill
+  // it in as the services start, before the socket is served; it must
+  // outlive this.
   static Result<std::unique_ptr<ControlServer>> Start(zmq::context_t& context, Store& store,
-                                                      const std::string& station, const std::string& endpoint);
+                                                      const std::string& station, const std::string& endpoint,
+                                                      const ClerkServices& services);
 
   const std::string& endpoint() const { return endpoint_; }
   zmq::socket_t& socket() { return socket_; }
-
-  // The uplink that upload and uplink_status report on; may be null (no
-  // --national), then they say so.
-  void SetUplink(Uplink* uplink) { uplink_ = uplink; }
-  // The reconciler that reconcile and reconcile_status use; may be null.
-  void SetReconciler(Reconciler* reconciler) { reconciler_ = reconciler; }
-  // The problem desk the problem commands wake, with the settings and the
-  // clock they use; may be null.
-  void SetProblemDesk(ProblemDesk* desk, ProblemSettings settings) {
-    problem_desk_ = desk;
-    problem_settings_ = std::move(settings);
-  }
-
-  // The pruner that prune and prune_status use; may be null (then they
-  // answer kUnavailable).
-  void SetPruner(Pruner* pruner) { pruner_ = pruner; }
 
   // Answers every request already waiting; never blocks.
   void HandleWaiting();
@@ -59,7 +57,7 @@ class ControlServer {
   // Every command the socket serves, by name; any other is refused.
   static const std::map<std::string_view, Handler>& Commands();
 
-  ControlServer(zmq::context_t& context, Store& store, std::string station);
+  ControlServer(zmq::context_t& context, Store& store, std::string station, const ClerkServices& services);
   std::string Handle(std::vector<zmq::message_t>& frames);
   std::string Unknown(const ControlRequest& request);
 
@@ -88,11 +86,7 @@ class ControlServer {
   std::string station_;
   zmq::socket_t socket_;
   std::string endpoint_;
-  Uplink* uplink_ = nullptr;
-  Reconciler* reconciler_ = nullptr;
-  ProblemDesk* problem_desk_ = nullptr;
-  Pruner* pruner_ = nullptr;
-  ProblemSettings problem_settings_;
+  const ClerkServices& services_;
 };
 
 }  // namespace station
