@@ -10,8 +10,8 @@
 #include <boost/program_options.hpp>
 #include <spdlog/spdlog.h>
 
-#include "daemon/daemon.h"
 #include "daemon/ops/logging.h"
+#include "daemon/station.h"
 #include "daemon/stationd_config.h"
 #include "core/command_line.h"
 
@@ -65,7 +65,7 @@ int StationdMain(int argc, char** argv, const sql::OpenOptions& db) {
       std::cerr << "stationd: " << s.message() << "\n";
       return 2;
     }
-    return RunDaemon(ready->daemon);
+    return RunStation(ready->daemon);
   } catch (const std::exception& e) {
     spdlog::critical("stationd failed: {}", e.what());
     return 1;

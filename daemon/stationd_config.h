@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/daemon.h"
+#include "daemon/daemon_config.h"
 #include "daemon/ops/logging.h"
 #include "core/status.h"
 

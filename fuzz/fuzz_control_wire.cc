@@ -1,5 +1,5 @@
 // libFuzzer harness: the clerk's channel, stationctl <-> stationd
-// (daemon/control_protocol.h). The first byte picks the decoder, the rest is
+// (wire/control.h). The first byte picks the decoder, the rest is
 // the frame:
 //   Q  DecodeControlRequest (read by stationd)
 //   R  DecodeControlReply   (read by stationctl)
@@ -39,6 +39,10 @@ void CheckReplyParts(const ControlReply& reply) {
       [](const ControlReply& r) { return station::EncodeDiscrepancyClosed("", r.discrepancy); }, decode);
   CheckRoundTrip(
       "problem reply", reply, [](const ControlReply& r) { return station::EncodeProblemReply("", r.problem); }, decode);
+  CheckRoundTrip(
+      "prune reply", reply,
+      [](const ControlReply& r) { return station::EncodePruneStatus("", r.prune_ticket, r.retention_days, r.prune); },
+      decode);
 }
 
 }  // namespace

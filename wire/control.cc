@@ -1,8 +1,9 @@
 #include "wire/control.h"
 
 #include <ctime>
-
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <tuple>
 
 #include "core/iso_time.h"
 #include "wire/json_integer.h"
@@ -14,33 +15,226 @@ using json = nlohmann::json;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// ---- The requests' fields ----
+
+// A text field of a request. Sent with the problem commands when not empty;
+// note and by also with discrepancy_close, as typed, also when empty:
+// stationd judges the note. Listed in the order the decoder checks them.
+struct TextField {
+  const char* name;
+  std::string ControlRequest::*member;
+  bool sent_with_close;
+};
+constexpr TextField kTextFields[] = {
+    {"note", &ControlRequest::note, true},        {"by", &ControlRequest::by, true},
+    {"waybill", &ControlRequest::waybill, false}, {"reason", &ControlRequest::reason, false},
+    {"case", &ControlRequest::case_no, false},    {"resolution", &ControlRequest::resolution, false},
+    {"phone", &ControlRequest::phone, false},     {"address", &ControlRequest::address, false},
+};
+
+// An integer field of a request, sent with one command only.
+struct IntegerField {
+  const char* name;
+  std::int64_t ControlRequest::*member;
+  const char* sent_with;
+};
+constexpr IntegerField kIntegerFields[] = {
+    {"id", &ControlRequest::id, "discrepancy_close"},
+    {"before_ms", &ControlRequest::before_ms, "prune"},
+};
+
+// ---- The replies' fields: each struct's list, written once for both directions ----
+
+// A field of struct S: its name on the wire and the member that holds it.
+template <typename S, typename T>
+struct Field {
+  const char* name;
+  T S::*member;
+};
+template <typename S, typename T>
+constexpr Field<S, T> F(const char* name, T S::*member) {
+  return {name, member};
+}
+
+// Schema<S>::kFields: the fields of S, in the order the decoder reads them
+// (a reply with several bad fields is refused for the first).
+template <typename S>
+struct Schema;
+
+template <>
+struct Schema<ManifestImport> {  // at the top level of the reply
+  static constexpr auto kFields =
+      std::make_tuple(F("stored", &ManifestImport::stored), F("updated", &ManifestImport::updated),
+                      F("unchanged", &ManifestImport::unchanged), F("rejected", &ManifestImport::rejected));
+};
+
+template <>
+struct Schema<UplinkStatus> {
+  using S = UplinkStatus;
+  static constexpr auto kFields = std::make_tuple(
+      F("configured", &S::configured), F("national", &S::endpoint), F("link_up", &S::link_up),
+      F("link_changed_ms", &S::link_changed_ms), F("last_contact_ms", &S::last_contact_ms),
+      F("last_upload_ms", &S::last_upload_ms), F("uploaded_upto", &S::uploaded_upto),
+      F("newest_scan_id", &S::newest_scan_id), F("backlog", &S::backlog), F("oldest_waiting_ms", &S::oldest_waiting_ms),
+      F("uploaded_this_run", &S::uploaded_this_run), F("resends", &S::resends), F("last_error", &S::last_error),
+      F("manifest_rows_received", &S::manifest_rows_received), F("mail_received", &S::mail_received));
+};
+
+template <>
+struct Schema<ReconcileRunSummary> {
+  using S = ReconcileRunSummary;
+  static constexpr auto kFields = std::make_tuple(
+      F("run_id", &S::run_id), F("trigger", &S::trigger), F("started_ms", &S::started_ms),
+      F("finished_ms", &S::finished_ms), F("manifest_to_station", &S::manifest_to_station), F("arrived", &S::arrived),
+      F("within_grace", &S::within_grace), F("scans_read", &S::scans_read), F("full", &S::full),
+      F("manifest_read", &S::manifest_read), F("found", &S::found), F("found_total", &S::found_total),
+      F("opened", &S::opened), F("resolved", &S::resolved), F("notices", &S::notices), F("load_ms", &S::load_ms),
+      F("engine_ms", &S::engine_ms), F("store_ms", &S::store_ms), F("total_ms", &S::total_ms));
+};
+
+template <>
+struct Schema<ReconcilerStatus> {  // after the reply's "ticket"
+  using S = ReconcilerStatus;
+  static constexpr auto kFields =
+      std::make_tuple(F("running", &S::running), F("requested", &S::requested), F("completed", &S::completed),
+                      F("last_error", &S::last_error), F("last", &S::last));
+};
+
+template <>
+struct Schema<PruneResult> {
+  using S = PruneResult;
+  static constexpr auto kFields = std::make_tuple(
+      F("before_ms", &S::before_ms), F("cutoff_ms", &S::cutoff_ms), F("retention_days", &S::retention_days),
+      F("national_configured", &S::national_configured), F("scans_removed", &S::scans_removed),
+      F("manifest_removed", &S::manifest_removed), F("kept_younger", &S::kept_younger),
+      F("kept_not_uploaded", &S::kept_not_uploaded), F("kept_not_desk_read", &S::kept_not_desk_read),
+      F("kept_newest", &S::kept_newest), F("kept_open_discrepancy", &S::kept_open_discrepancy),
+      F("kept_unsettled_parcel", &S::kept_unsettled_parcel), F("transactions", &S::transactions),
+      F("took_ms", &S::took_ms));
+};
+
+template <>
+struct Schema<PruneStatus> {  // after the reply's "ticket" and "retention_days"
+  using S = PruneStatus;
+  static constexpr auto kFields =
+      std::make_tuple(F("running", &S::running), F("requested", &S::requested), F("completed", &S::completed),
+                      F("last_error", &S::last_error), F("last", &S::last));
+};
+
+template <>
+struct Schema<ClosedDiscrepancy> {
+  using S = ClosedDiscrepancy;
+  static constexpr auto kFields =
+      std::make_tuple(F("id", &S::id), F("kind", &S::kind), F("waybill", &S::waybill), F("bag", &S::bag),
+                      F("origin_station", &S::origin_station), F("state", &S::state), F("note", &S::note),
+                      F("closed_by", &S::closed_by), F("changed_ms", &S::changed_ms));
+};
+
+template <>
+struct Schema<ProblemReply> {
+  using S = ProblemReply;
+  static constexpr auto kFields =
+      std::make_tuple(F("case", &S::case_no), F("waybill", &S::waybill), F("state", &S::state),
+                      F("origin_station", &S::origin_station), F("action", &S::action));
+};
+
+// Encoding: one field's value as JSON, and every field of a struct.
+template <typename S>
+void WriteFields(const S& s, json& j);
+template <typename S>
+json Object(const S& s) {
+  json j = json::object();
+  WriteFields(s, j);
+  return j;
+}
+json ToJson(bool value) { return value; }
+json ToJson(int value) { return value; }
+json ToJson(std::int64_t value) { return value; }
+json ToJson(const std::string& value) { return value; }
+json ToJson(const std::int64_t (&found)[reconcile::kKindCount]) {  // by kind name
+  json out = json::object();
+  for (int k = 0; k < reconcile::kKindCount; ++k) out[reconcile::KindName(static_cast<reconcile::Kind>(k))] = found[k];
+  return out;
+}
+json ToJson(const std::vector<ManifestProblem>& rejected) {  // the line and reason; not the raw row
+  json out = json::array();
+  for (const ManifestProblem& p : rejected) out.push_back({{"line", p.line}, {"reason", p.reason}});
+  return out;
+}
+template <typename S>
+json ToJson(const std::optional<S>& value) {
+  return value ? Object(*value) : json(nullptr);
+}
+template <typename S>
+void WriteFields(const S& s, json& j) {
+  std::apply([&](const auto&... field) { ((j[field.name] = ToJson(s.*field.member)), ...); }, Schema<S>::kFields);
+}
+
+// Decoding: a missing field reads as zero, false or empty (not as the
+// struct's default); one of the wrong type throws json::type_error.
+template <typename S>
+void ReadFields(const json& j, S& s);
+template <typename S>
+S ObjectFrom(const json& j) {
+  S s;
+  ReadFields(j, s);
+  return s;
+}
+void FromJson(const json& j, const char* key, bool& value) { value = j.value(key, false); }
+void FromJson(const json& j, const char* key, int& value) { value = IntegerValue(j, key, 0); }
+void FromJson(const json& j, const char* key, std::int64_t& value) { value = IntegerValue(j, key, std::int64_t{0}); }
+void FromJson(const json& j, const char* key, std::string& value) { value = j.value(key, std::string()); }
+void FromJson(const json& j, const char* key, std::int64_t (&found)[reconcile::kKindCount]) {
+  const json by_kind = j.value(key, json::object());
+  for (int k = 0; k < reconcile::kKindCount; ++k) {
+    found[k] = IntegerValue(by_kind, reconcile::KindName(static_cast<reconcile::Kind>(k)), std::int64_t{0});
+  }
+}
+void FromJson(const json& j, const char* key, std::vector<ManifestProblem>& rejected) {
+  rejected.clear();
+  for (const json& r : j.value(key, json::array())) {
+    rejected.push_back({IntegerValue(r, "line", 0), std::string(), r.value("reason", std::string())});
+  }
+}
+template <typename S>
+void FromJson(const json& j, const char* key, std::optional<S>& value) {  // absent unless an object
+  if (auto it = j.find(key); it != j.end() && it->is_object()) value = ObjectFrom<S>(*it);
+}
+template <typename S>
+void ReadFields(const json& j, S& s) {
+  std::apply([&](const auto&... field) { (FromJson(j, field.name, s.*field.member), ...); }, Schema<S>::kFields);
+}
+
+// The nested object `key` of `j` when it is one.
+const json* Nested(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_object() ? &*it : nullptr;
+}
+
+// What every reply starts with.
+json Reply(const std::string& req, bool ok) { return {{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", ok}}; }
+
 }  // namespace
 
 std::string EncodeControlRequest(const ControlRequest& request) {
   json j{{"type", "control"}, {"v", 1}, {"req", request.req}, {"cmd", request.cmd}};
   if (!request.source.empty()) j["source"] = request.source;
-  if (request.cmd == "discrepancy_close") {
-    // Sent as typed, also when empty: stationd judges the note.
-    j["id"] = request.id;
-    j["note"] = request.note;
-    j["by"] = request.by;
+  for (const IntegerField& field : kIntegerFields) {
+    if (request.cmd == field.sent_with) j[field.name] = request.*field.member;
   }
-  if (request.cmd == "prune") j["before_ms"] = request.before_ms;
-  if (request.cmd.rfind("problem_", 0) == 0) {
-    const std::pair<const char*, const std::string*> fields[] = {
-        {"waybill", &request.waybill}, {"reason", &request.reason},   {"case", &request.case_no},
-        {"resolution", &request.resolution}, {"phone", &request.phone}, {"address", &request.address},
-        {"note", &request.note},       {"by", &request.by}};
-    for (const auto& [name, value] : fields) {
-      if (!value->empty()) j[name] = *value;
-    }
+  const bool close = request.cmd == "discrepancy_close";
+  const bool problem = request.cmd.rfind("problem_", 0) == 0;
+  for (const TextField& field : kTextFields) {
+    const std::string& value = request.*field.member;
+    if ((close && field.sent_with_close) || (problem && !value.empty())) j[field.name] = value;
   }
   return Dump(j);
 }
 
 Result<ControlRequest> DecodeControlRequest(std::string_view text) {
   if (text.size() > kMaxControlRequestBytes) {
-    return Status::InvalidArgument("control request", "longer than " + std::to_string(kMaxControlRequestBytes) + " bytes");
+    return Status::InvalidArgument("control request",
+                                   "longer than " + std::to_string(kMaxControlRequestBytes) + " bytes");
   }
   json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("control request", "not a JSON object");
@@ -58,167 +252,74 @@ Result<ControlRequest> DecodeControlRequest(std::string_view text) {
   if (!cmd) return Status::InvalidArgument("control request", "\"cmd\" is required");
   request.cmd = cmd->get<std::string>();
   if (const json* source = text_field("source")) request.source = source->get<std::string>().substr(0, 200);
-  if (auto id = j.find("id"); id != j.end()) {
-    if (!id->is_number_integer()) return Status::InvalidArgument("control request", "\"id\" must be an integer");
-    request.id = id->get<std::int64_t>();
-  }
-  if (auto before = j.find("before_ms"); before != j.end()) {
-    if (!before->is_number_integer()) return Status::InvalidArgument("control request", "\"before_ms\" must be an integer");
-    request.before_ms = before->get<std::int64_t>();
-  }
-  for (auto [name, field] : {std::pair{"note", &request.note}, std::pair{"by", &request.by},
-                             std::pair{"waybill", &request.waybill}, std::pair{"reason", &request.reason},
-                             std::pair{"case", &request.case_no}, std::pair{"resolution", &request.resolution},
-                             std::pair{"phone", &request.phone}, std::pair{"address", &request.address}}) {
-    if (j.contains(name) && !text_field(name)) {
-      return Status::InvalidArgument("control request", "\"" + std::string(name) + "\" must be text");
+  for (const IntegerField& field : kIntegerFields) {
+    auto it = j.find(field.name);
+    if (it == j.end()) continue;
+    if (!it->is_number_integer()) {
+      return Status::InvalidArgument("control request", "\"" + std::string(field.name) + "\" must be an integer");
     }
-    if (const json* text = text_field(name)) *field = text->get<std::string>();
+    request.*field.member = it->get<std::int64_t>();
+  }
+  for (const TextField& field : kTextFields) {
+    if (!j.contains(field.name)) continue;
+    const json* value = text_field(field.name);
+    if (!value) return Status::InvalidArgument("control request", "\"" + std::string(field.name) + "\" must be text");
+    request.*field.member = value->get<std::string>();
   }
   return request;
 }
 
 std::string EncodePing(const std::string& req, const std::string& station) {
-  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true}, {"station", station}});
+  json j = Reply(req, true);
+  j["station"] = station;
+  return Dump(j);
 }
 
 std::string EncodeManifestImport(const std::string& req, const ManifestImport& result) {
-  json rejected = json::array();
-  for (const ManifestProblem& p : result.rejected) rejected.push_back({{"line", p.line}, {"reason", p.reason}});
-  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true}, {"stored", result.stored},
-               {"updated", result.updated}, {"unchanged", result.unchanged}, {"rejected", rejected}});
+  json j = Reply(req, true);
+  WriteFields(result, j);
+  return Dump(j);
 }
 
-std::string EncodeUplinkStatus(const std::string& req, const UplinkStatus& s) {
-  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true},
-               {"uplink",
-                {{"configured", s.configured}, {"national", s.endpoint}, {"link_up", s.link_up},
-                 {"link_changed_ms", s.link_changed_ms}, {"last_contact_ms", s.last_contact_ms},
-                 {"last_upload_ms", s.last_upload_ms}, {"uploaded_upto", s.uploaded_upto},
-                 {"newest_scan_id", s.newest_scan_id}, {"backlog", s.backlog},
-                 {"oldest_waiting_ms", s.oldest_waiting_ms}, {"uploaded_this_run", s.uploaded_this_run},
-                 {"resends", s.resends}, {"last_error", s.last_error},
-                 {"manifest_rows_received", s.manifest_rows_received}, {"mail_received", s.mail_received}}}});
+std::string EncodeUplinkStatus(const std::string& req, const UplinkStatus& status) {
+  json j = Reply(req, true);
+  j["uplink"] = Object(status);
+  return Dump(j);
 }
 
-namespace {
-
-json RunJson(const ReconcileRunSummary& r) {
-  json found = json::object();
-  for (int k = 0; k < reconcile::kKindCount; ++k) found[reconcile::KindName(static_cast<reconcile::Kind>(k))] = r.found[k];
-  return {{"run_id", r.run_id},         {"trigger", r.trigger},
-          {"started_ms", r.started_ms}, {"finished_ms", r.finished_ms},
-          {"manifest_to_station", r.manifest_to_station}, {"arrived", r.arrived},
-          {"within_grace", r.within_grace}, {"scans_read", r.scans_read},
-          {"full", r.full},             {"manifest_read", r.manifest_read},
-          {"found", found},             {"found_total", r.found_total},
-          {"opened", r.opened},         {"resolved", r.resolved},       {"notices", r.notices},
-          {"load_ms", r.load_ms},       {"engine_ms", r.engine_ms},
-          {"store_ms", r.store_ms},     {"total_ms", r.total_ms}};
+std::string EncodeReconcileStatus(const std::string& req, std::int64_t ticket, const ReconcilerStatus& status) {
+  json j = Reply(req, true);
+  j["reconcile"] = Object(status);
+  j["reconcile"]["ticket"] = ticket;
+  return Dump(j);
 }
 
-ReconcileRunSummary RunFromJson(const json& j) {
-  ReconcileRunSummary r;
-  r.run_id = IntegerValue(j, "run_id", std::int64_t{0});
-  r.trigger = j.value("trigger", std::string());
-  r.started_ms = IntegerValue(j, "started_ms", std::int64_t{0});
-  r.finished_ms = IntegerValue(j, "finished_ms", std::int64_t{0});
-  r.manifest_to_station = IntegerValue(j, "manifest_to_station", std::int64_t{0});
-  r.arrived = IntegerValue(j, "arrived", std::int64_t{0});
-  r.within_grace = IntegerValue(j, "within_grace", std::int64_t{0});
-  r.scans_read = IntegerValue(j, "scans_read", std::int64_t{0});
-  r.full = j.value("full", false);
-  r.manifest_read = IntegerValue(j, "manifest_read", std::int64_t{0});
-  const json found = j.value("found", json::object());
-  for (int k = 0; k < reconcile::kKindCount; ++k) {
-    r.found[k] = IntegerValue(found, reconcile::KindName(static_cast<reconcile::Kind>(k)), std::int64_t{0});
-  }
-  r.found_total = IntegerValue(j, "found_total", std::int64_t{0});
-  r.opened = IntegerValue(j, "opened", std::int64_t{0});
-  r.resolved = IntegerValue(j, "resolved", std::int64_t{0});
-  r.notices = IntegerValue(j, "notices", std::int64_t{0});
-  r.load_ms = IntegerValue(j, "load_ms", std::int64_t{0});
-  r.engine_ms = IntegerValue(j, "engine_ms", std::int64_t{0});
-  r.store_ms = IntegerValue(j, "store_ms", std::int64_t{0});
-  r.total_ms = IntegerValue(j, "total_ms", std::int64_t{0});
-  return r;
+std::string EncodeProblemReply(const std::string& req, const ProblemReply& problem) {
+  json j = Reply(req, true);
+  j["problem"] = Object(problem);
+  return Dump(j);
 }
 
-}  // namespace
-
-std::string EncodeReconcileStatus(const std::string& req, std::int64_t ticket, const ReconcilerStatus& s) {
-  json body = {{"ticket", ticket},       {"running", s.running},       {"requested", s.requested},
-               {"completed", s.completed}, {"last_error", s.last_error}, {"last", nullptr}};
-  if (s.last) body["last"] = RunJson(*s.last);
-  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true}, {"reconcile", body}});
+std::string EncodePruneStatus(const std::string& req, std::int64_t ticket, int retention_days,
+                              const PruneStatus& status) {
+  json j = Reply(req, true);
+  j["prune"] = Object(status);
+  j["prune"]["ticket"] = ticket;
+  j["prune"]["retention_days"] = retention_days;
+  return Dump(j);
 }
 
-std::string EncodeProblemReply(const std::string& req, const ProblemReply& p) {
-  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true},
-               {"problem",
-                {{"case", p.case_no}, {"waybill", p.waybill}, {"state", p.state}, {"origin_station", p.origin_station},
-                 {"action", p.action}}}});
-}
-
-namespace {
-
-json PruneResultJson(const PruneResult& r) {
-  return {{"before_ms", r.before_ms},
-          {"cutoff_ms", r.cutoff_ms},
-          {"retention_days", r.retention_days},
-          {"national_configured", r.national_configured},
-          {"scans_removed", r.scans_removed},
-          {"manifest_removed", r.manifest_removed},
-          {"kept_younger", r.kept_younger},
-          {"kept_not_uploaded", r.kept_not_uploaded},
-          {"kept_not_desk_read", r.kept_not_desk_read},
-          {"kept_newest", r.kept_newest},
-          {"kept_open_discrepancy", r.kept_open_discrepancy},
-          {"kept_unsettled_parcel", r.kept_unsettled_parcel},
-          {"transactions", r.transactions},
-          {"took_ms", r.took_ms}};
-}
-
-PruneResult PruneResultFromJson(const json& j) {
-  PruneResult r;
-  r.before_ms = IntegerValue(j, "before_ms", std::int64_t{0});
-  r.cutoff_ms = IntegerValue(j, "cutoff_ms", std::int64_t{0});
-  r.retention_days = IntegerValue(j, "retention_days", 0);
-  r.national_configured = j.value("national_configured", false);
-  r.scans_removed = IntegerValue(j, "scans_removed", std::int64_t{0});
-  r.manifest_removed = IntegerValue(j, "manifest_removed", std::int64_t{0});
-  r.kept_younger = IntegerValue(j, "kept_younger", std::int64_t{0});
-  r.kept_not_uploaded = IntegerValue(j, "kept_not_uploaded", std::int64_t{0});
-  r.kept_not_desk_read = IntegerValue(j, "kept_not_desk_read", std::int64_t{0});
-  r.kept_newest = IntegerValue(j, "kept_newest", std::int64_t{0});
-  r.kept_open_discrepancy = IntegerValue(j, "kept_open_discrepancy", std::int64_t{0});
-  r.kept_unsettled_parcel = IntegerValue(j, "kept_unsettled_parcel", std::int64_t{0});
-  r.transactions = IntegerValue(j, "transactions", std::int64_t{0});
-  r.took_ms = IntegerValue(j, "took_ms", std::int64_t{0});
-  return r;
-}
-
-}  // namespace
-
-std::string EncodePruneStatus(const std::string& req, std::int64_t ticket, int retention_days, const PruneStatus& s) {
-  json body = {{"ticket", ticket},           {"retention_days", retention_days}, {"running", s.running},
-               {"requested", s.requested},   {"completed", s.completed},         {"last_error", s.last_error},
-               {"last", nullptr}};
-  if (s.last) body["last"] = PruneResultJson(*s.last);
-  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true}, {"prune", body}});
-}
-
-std::string EncodeDiscrepancyClosed(const std::string& req, const ClosedDiscrepancy& d) {
-  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", true},
-               {"discrepancy",
-                {{"id", d.id}, {"kind", d.kind}, {"waybill", d.waybill}, {"bag", d.bag},
-                 {"origin_station", d.origin_station}, {"state", d.state}, {"note", d.note},
-                 {"closed_by", d.closed_by}, {"changed_ms", d.changed_ms}}}});
+std::string EncodeDiscrepancyClosed(const std::string& req, const ClosedDiscrepancy& closed) {
+  json j = Reply(req, true);
+  j["discrepancy"] = Object(closed);
+  return Dump(j);
 }
 
 std::string EncodeControlError(const std::string& req, const Status& status) {
-  return Dump({{"type", "control_reply"}, {"v", 1}, {"req", req}, {"ok", false},
-               {"code", CodeName(status.code())}, {"error", status.message()}});
+  json j = Reply(req, false);
+  j["code"] = CodeName(status.code());
+  j["error"] = status.message();
+  return Dump(j);
 }
 
 Result<ControlReply> DecodeControlReply(std::string_view text) {
@@ -230,68 +331,22 @@ Result<ControlReply> DecodeControlReply(std::string_view text) {
     reply.code = j.value("code", std::string());
     reply.error = j.value("error", std::string());
     reply.station = j.value("station", std::string());
-    reply.import.stored = IntegerValue(j, "stored", 0);
-    reply.import.updated = IntegerValue(j, "updated", 0);
-    reply.import.unchanged = IntegerValue(j, "unchanged", 0);
-    for (const json& r : j.value("rejected", json::array())) {
-      reply.import.rejected.push_back({IntegerValue(r, "line", 0), std::string(), r.value("reason", std::string())});
-    }
-    if (auto u = j.find("uplink"); u != j.end() && u->is_object()) {
-      UplinkStatus& s = reply.uplink;
-      s.configured = u->value("configured", false);
-      s.endpoint = u->value("national", std::string());
-      s.link_up = u->value("link_up", false);
-      s.link_changed_ms = IntegerValue(*u, "link_changed_ms", std::int64_t{0});
-      s.last_contact_ms = IntegerValue(*u, "last_contact_ms", std::int64_t{0});
-      s.last_upload_ms = IntegerValue(*u, "last_upload_ms", std::int64_t{0});
-      s.uploaded_upto = IntegerValue(*u, "uploaded_upto", std::int64_t{0});
-      s.newest_scan_id = IntegerValue(*u, "newest_scan_id", std::int64_t{0});
-      s.backlog = IntegerValue(*u, "backlog", std::int64_t{0});
-      s.oldest_waiting_ms = IntegerValue(*u, "oldest_waiting_ms", std::int64_t{0});
-      s.uploaded_this_run = IntegerValue(*u, "uploaded_this_run", std::int64_t{0});
-      s.resends = IntegerValue(*u, "resends", std::int64_t{0});
-      s.last_error = u->value("last_error", std::string());
-      s.manifest_rows_received = IntegerValue(*u, "manifest_rows_received", std::int64_t{0});
-      s.mail_received = IntegerValue(*u, "mail_received", std::int64_t{0});
-    }
-    if (auto r = j.find("reconcile"); r != j.end() && r->is_object()) {
+    ReadFields(j, reply.import);
+    if (const json* uplink = Nested(j, "uplink")) reply.uplink = ObjectFrom<UplinkStatus>(*uplink);
+    if (const json* reconcile = Nested(j, "reconcile")) {
       reply.reconciler = true;
-      reply.ticket = IntegerValue(*r, "ticket", std::int64_t{0});
-      reply.reconcile.running = r->value("running", false);
-      reply.reconcile.requested = IntegerValue(*r, "requested", std::int64_t{0});
-      reply.reconcile.completed = IntegerValue(*r, "completed", std::int64_t{0});
-      reply.reconcile.last_error = r->value("last_error", std::string());
-      if (auto last = r->find("last"); last != r->end() && last->is_object()) reply.reconcile.last = RunFromJson(*last);
+      reply.ticket = IntegerValue(*reconcile, "ticket", std::int64_t{0});
+      reply.reconcile = ObjectFrom<ReconcilerStatus>(*reconcile);
     }
-    if (auto p = j.find("problem"); p != j.end() && p->is_object()) {
-      reply.problem.case_no = p->value("case", std::string());
-      reply.problem.waybill = p->value("waybill", std::string());
-      reply.problem.state = p->value("state", std::string());
-      reply.problem.origin_station = p->value("origin_station", std::string());
-      reply.problem.action = p->value("action", std::string());
-    }
-    if (auto p = j.find("prune"); p != j.end() && p->is_object()) {
+    if (const json* problem = Nested(j, "problem")) reply.problem = ObjectFrom<ProblemReply>(*problem);
+    if (const json* prune = Nested(j, "prune")) {
       reply.pruner = true;
-      reply.prune_ticket = IntegerValue(*p, "ticket", std::int64_t{0});
-      reply.retention_days = IntegerValue(*p, "retention_days", 0);
-      reply.prune.running = p->value("running", false);
-      reply.prune.requested = IntegerValue(*p, "requested", std::int64_t{0});
-      reply.prune.completed = IntegerValue(*p, "completed", std::int64_t{0});
-      reply.prune.last_error = p->value("last_error", std::string());
-      if (auto last = p->find("last"); last != p->end() && last->is_object()) reply.prune.last = PruneResultFromJson(*last);
+      reply.prune_ticket = IntegerValue(*prune, "ticket", std::int64_t{0});
+      reply.retention_days = IntegerValue(*prune, "retention_days", 0);
+      reply.prune = ObjectFrom<PruneStatus>(*prune);
     }
-    if (auto d = j.find("discrepancy"); d != j.end() && d->is_object()) {
-      ClosedDiscrepancy& c = reply.discrepancy;
-      c.id = IntegerValue(*d, "id", std::int64_t{0});
-      c.kind = d->value("kind", std::string());
-      c.waybill = d->value("waybill", std::string());
-      c.bag = d->value("bag", std::string());
-      c.origin_station = d->value("origin_station", std::string());
-      c.state = d->value("state", std::string());
-      c.note = d->value("note", std::string());
-      c.closed_by = d->value("closed_by", std::string());
-      c.changed_ms = IntegerValue(*d, "changed_ms", std::int64_t{0});
-    }
+    if (const json* discrepancy = Nested(j, "discrepancy"))
+      reply.discrepancy = ObjectFrom<ClosedDiscrepancy>(*discrepancy);
     return reply;
   } catch (const json::exception& e) {
     return Status::InvalidArgument("control reply", e.what());

@@ -24,4 +24,21 @@ std::string_view TrimBlanks(std::string_view text) {
   return text;
 }
 
+Status CheckClerkText(const std::string& what, const ClerkTextRule& rule, std::string& note, std::string& by) {
+  note = std::string(TrimBlanks(note));
+  by = std::string(TrimBlanks(by));
+  if (rule.note_required && note.empty()) {
+    return Status::InvalidArgument(what, std::string("the note is empty: ") + rule.why_note);
+  }
+  if (note.size() > kMaxNoteBytes) {
+    return Status::InvalidArgument(what, "the note has " + std::to_string(note.size()) + " bytes; at most " +
+                                             std::to_string(kMaxNoteBytes) + " are kept");
+  }
+  if (by.empty()) return Status::InvalidArgument(what, std::string(rule.doer) + " (\"by\") is empty");
+  if (by.size() > kMaxClerkNameBytes) {
+    return Status::InvalidArgument(what, "\"by\" is longer than " + std::to_string(kMaxClerkNameBytes) + " bytes");
+  }
+  return Status::OK();
+}
+
 }  // namespace station

@@ -25,12 +25,16 @@ std::string FirstLineOf(std::string_view body) {
 
 }  // namespace
 
-IngestServer::IngestServer(zmq::context_t& context, Store& store, IngestOptions options)
-    : store_(store), options_(std::move(options)), socket_(context, zmq::socket_type::router), disk_(options_.disk) {}
+IngestServer::IngestServer(zmq::context_t& context, Store& store, IngestOptions options, IngestHooks hooks)
+    : store_(store),
+      options_(std::move(options)),
+      socket_(context, zmq::socket_type::router),
+      hooks_(std::move(hooks)),
+      disk_(options_.disk) {}
 
 Result<std::unique_ptr<IngestServer>> IngestServer::Start(zmq::context_t& context, Store& store,
-                                                          const IngestOptions& options) {
-  std::unique_ptr<IngestServer> server(new IngestServer(context, store, options));
+                                                          const IngestOptions& options, IngestHooks hooks) {
+  std::unique_ptr<IngestServer> server(new IngestServer(context, store, options, std::move(hooks)));
   zmq::socket_t& s = server->socket_;
   try {
     // RELIABILITY.md §3a. LINGER 0: SQLite is the durable queue, not libzmq.
@@ -71,8 +75,8 @@ Result<std::string> IngestServer::Sender(zmq::message_t& frame) {
     return Status::PermissionDenied("message", "not authenticated");
   }
   const std::string key = security::ClientKeyOf(frame);
-  if (sessions_) sessions_->Seen(key, security::SourceFdOf(frame));
-  if (zap_ && !zap_->Current()->IsKeyActive(security::KeyRole::kGun, key)) {
+  if (hooks_.sessions) hooks_.sessions->Seen(key, security::SourceFdOf(frame));
+  if (hooks_.zap && !hooks_.zap->Current()->IsKeyActive(security::KeyRole::kGun, key)) {
     spdlog::warn("security: gun {} sent a message after its key {} was revoked; refused, closing its connection", gun,
                  security::ShortKey(key));
     closing_.emplace_back(key, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
@@ -122,8 +126,9 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>&
     return true;
   }
   item.req = header->req;
-  item.body = std::make_unique<zmq::message_t>(std::move(frames[2]));  // the batch's rows point into it
-  std::string_view body = item.body->to_string_view();
+  // The batch's rows point into the frame: it is kept, not copied.
+  item.body = HeldBytes::Take(std::move(frames[2]), [](const zmq::message_t& m) { return m.to_string_view(); });
+  std::string_view body = item.body.view();
   if (body.size() > options_.max_message_bytes) {
     item.refusal = Status::InvalidArgument("batch body", "larger than " + std::to_string(options_.max_message_bytes) +
                                                              " bytes; send it in parts");
@@ -162,7 +167,7 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
   // could meet ENOSPC (RELIABILITY.md §4); DiskSpaceGuard logs the change.
   const Status room = disk_.Admit();
   Status saved = room.ok() ? store_.Save(items, NowMs()) : Status::OK();
-  if (room.ok() && saved.ok() && after_commit_) after_commit_();
+  if (room.ok() && saved.ok() && hooks_.after_commit) hooks_.after_commit();
   for (std::size_t i = 0; i < items.size(); ++i) {
     IngestItem& item = items[i];
     if (!room.ok()) {
@@ -217,32 +222,38 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
   }
 }
 
+void IngestServer::CloseRevoked() {
+  for (auto it = closing_.begin(); it != closing_.end();) {
+    if (std::chrono::steady_clock::now() < it->second) {
+      ++it;
+      continue;
+    }
+    if (hooks_.sessions) hooks_.sessions->Close(it->first);
+    it = closing_.erase(it);
+  }
+}
+
 Status IngestServer::Run(int stop_fd) {
-  zmq::pollitem_t items[4] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
-                              {nullptr, stop_fd, ZMQ_POLLIN, 0},
-                              {control_ ? control_->socket().handle() : nullptr, control_ ? 0 : -1, ZMQ_POLLIN, 0},
-                              {handshakes_ ? handshakes_->socket().handle() : nullptr, handshakes_ ? 0 : -1,
-                               ZMQ_POLLIN, 0}};
+  // The docks, the stop signal, the served sockets in their order, then
+  // the handshake watch. An absent item has no socket and fd -1, which
+  // poll() skips.
+  std::vector<zmq::pollitem_t> items = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, stop_fd, ZMQ_POLLIN, 0}};
+  for (const IngestHooks::Served& served : hooks_.served) items.push_back({served.socket->handle(), 0, ZMQ_POLLIN, 0});
+  items.push_back({handshakes_ ? handshakes_->socket().handle() : nullptr, handshakes_ ? 0 : -1, ZMQ_POLLIN, 0});
   std::vector<IngestItem> group;
   std::vector<Peer> peers;
   for (;;) {
     try {
-      // An absent item has no socket and fd -1, which poll() skips.
-      zmq::poll(items, 4, std::chrono::milliseconds(closing_.empty() ? 1000 : 50));
+      zmq::poll(items, std::chrono::milliseconds(closing_.empty() ? 1000 : 50));
       if (items[1].revents & ZMQ_POLLIN) return Status::OK();
-      if (each_pass_) each_pass_();
-      if (control_ && (items[2].revents & ZMQ_POLLIN)) control_->HandleWaiting();
+      if (hooks_.each_pass) hooks_.each_pass();
+      for (std::size_t i = 0; i < hooks_.served.size(); ++i) {
+        if (items[2 + i].revents & ZMQ_POLLIN) hooks_.served[i].serve();
+      }
       // Every pass, not only on an event: a count waiting for its 10 s
       // report is reported even when no more failures come.
       if (handshakes_) handshakes_->Drain();
-      for (auto it = closing_.begin(); it != closing_.end();) {
-        if (std::chrono::steady_clock::now() < it->second) {
-          ++it;
-          continue;
-        }
-        if (sessions_) sessions_->Close(it->first);
-        it = closing_.erase(it);
-      }
+      CloseRevoked();
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
       group.clear();
       peers.clear();

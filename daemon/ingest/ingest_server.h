@@ -7,10 +7,10 @@
 #include <utility>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
-#include "daemon/clerk/control_server.h"
 #include "daemon/ops/disk_space.h"
 #include "daemon/storage/store.h"
 #include "core/status.h"
@@ -35,31 +35,35 @@ struct IngestOptions {
   DiskSpaceOptions disk;
 };
 
+// What the ingest loop serves besides the docks, and whom it tells how it
+// goes. Everything here runs on the ingest thread and must be cheap.
+struct IngestHooks {
+  // Another socket served in the same loop, on the same thread, so what it
+  // writes goes through the one writer of station.db: when `socket` is
+  // readable, `serve` answers whatever waits, without blocking.
+  struct Served {
+    zmq::socket_t* socket = nullptr;
+    std::function<void()> serve;
+  };
+  std::vector<Served> served;  // the clerk's control socket
+  std::function<void()> after_commit;  // after each committed group
+  // On every pass of the loop (at least once a second): proof that the loop
+  // is alive, for the systemd watchdog.
+  std::function<void()> each_pass;
+  // With CURVE on: whose keys are in force, checked on every message, and
+  // where each gun's connections are noted so a revocation can close them.
+  const security::ZapHandler* zap = nullptr;
+  security::SessionTracker* sessions = nullptr;
+};
+
 class IngestServer {
  public:
   // Binds the ROUTER socket. kUnavailable when the endpoint cannot be bound.
   static Result<std::unique_ptr<IngestServer>> Start(zmq::context_t& context, Store& store,
-                                                     const IngestOptions& options);
+                                                     const IngestOptions& options, IngestHooks hooks = {});
 
   // The endpoint actually bound (the port filled in for "tcp://127.0.0.1:*").
   const std::string& endpoint() const { return endpoint_; }
-
-  // Serves `control` in the same loop (same thread, same writer); may be null.
-  void SetControl(ControlServer* control) { control_ = control; }
-
-  // With CURVE on: whose keys are in force, checked on every message, and
-  // where each gun's connections are noted so a revocation can close them.
-  void SetAuthentication(const security::ZapHandler* zap, security::SessionTracker* sessions) {
-    zap_ = zap;
-    sessions_ = sessions;
-  }
-
-  // Called on the ingest thread after each committed group; must be cheap.
-  void SetAfterCommit(std::function<void()> after_commit) { after_commit_ = std::move(after_commit); }
-
-  // Called on the ingest thread on every pass of its loop (at least once a
-  // second): proof that the loop is alive, for the systemd watchdog. Cheap.
-  void SetEachPass(std::function<void()> each_pass) { each_pass_ = std::move(each_pass); }
 
   // Serves until `stop_fd` becomes readable. Returns non-OK only when the
   // socket fails; bad input and storage errors are answered, not returned.
@@ -73,7 +77,9 @@ class IngestServer {
     std::string gun;            // its authenticated name, for the log; empty without CURVE
   };
 
-  IngestServer(zmq::context_t& context, Store& store, IngestOptions options);
+  IngestServer(zmq::context_t& context, Store& store, IngestOptions options, IngestHooks hooks);
+  // Closes the connections of revoked keys whose refusal has had time to leave.
+  void CloseRevoked();
   // Reads one message if one is waiting; false when none is.
   bool ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>& peers, std::size_t& rows);
   // The gun a message came from; a refusal when it may not send (no
@@ -85,16 +91,12 @@ class IngestServer {
   IngestOptions options_;
   zmq::socket_t socket_;
   std::string endpoint_;
-  std::function<void()> after_commit_;
-  std::function<void()> each_pass_;
+  IngestHooks hooks_;
   DiskSpaceGuard disk_;
-  ControlServer* control_ = nullptr;
   std::unique_ptr<security::HandshakeWatch> handshakes_;  // with CURVE only
   // Revoked keys whose connections close once their refusal has had time
   // to leave: closed at once, the gun would never read why.
   std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> closing_;
-  const security::ZapHandler* zap_ = nullptr;
-  security::SessionTracker* sessions_ = nullptr;
 };
 
 }  // namespace station

@@ -131,46 +131,12 @@ bool SameScan(const sql::Stmt& stored, const Scan& scan) {
 
 }  // namespace
 
-Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
+// The batch's rows: each good row stored once (a resend of the same
+// content is a duplicate, different content under a taken key a conflict,
+// quarantined), each bad row quarantined with its reason.
+Status Store::SaveRows(IngestItem& item, std::int64_t batch_id, std::int64_t received_ms) {
   BatchAck& ack = item.ack;
-  ack = BatchAck{};
-  ack.req = item.req;
-  item.clock_future = item.clock_past = 0;
-  if (!item.refusal.ok()) {
-    ack = ErrorAck(item.req, item.refusal);
-    if (item.refused_raw.empty()) return Status::OK();
-    return Quarantine("batch", item.batch.origin, 0, 0, item.refused_raw, item.refusal.message(), received_ms);
-  }
-
   const BatchOrigin& origin = item.batch.origin;
-  ack.device = origin.device;
-  ack.batch = origin.batch;
-  sql::Stmt& add_batch = *insert_batch_;
-  add_batch.Reset();
-  add_batch.Bind(1, origin.device).Bind(2, origin.batch).Bind(3, origin.courier).Bind(4, origin.station);
-  if (Status s = add_batch.Bind(5, received_ms).Run(); !s.ok()) return s;
-  sql::Stmt& find_batch = *batch_id_;
-  find_batch.Reset();
-  find_batch.Bind(1, origin.device).Bind(2, origin.batch);
-  auto found_batch = find_batch.Step();
-  if (!found_batch.ok()) return found_batch.status();
-  if (!*found_batch) return Status::IOError("batch row vanished", origin.device + "/" + origin.batch);
-  const std::int64_t batch_id = find_batch.ColumnInt(0);
-  const std::string first_courier = find_batch.ColumnText(1);
-  // A SELECT left on a row keeps a read transaction open past COMMIT,
-  // pinning the WAL so no checkpoint can ever finish: reset at once.
-  find_batch.Reset();
-  if (first_courier != origin.courier) {
-    // The same gun batch docked under another courier: not a resend. Keep
-    // what was stored, refuse this, and show the clerk.
-    Status conflict = Status::Conflict("batch " + origin.batch + " of device " + origin.device,
-                                       "was docked by courier " + first_courier + "; this one says " + origin.courier);
-    ack = ErrorAck(item.req, conflict);
-    const std::string comment = "# device=" + origin.device + " courier=" + origin.courier +
-                                " station=" + origin.station + " batch=" + origin.batch;
-    return Quarantine("batch", origin, 0, 0, comment, conflict.message(), received_ms);
-  }
-
   for (const GoodRow& row : item.batch.rows) {
     const Scan& scan = row.scan;
     sql::Stmt& ins = *insert_scan_;
@@ -218,6 +184,50 @@ Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
     }
     ack.rejected.push_back({problem.line, problem.seq, problem.reason});
   }
+  return Status::OK();
+}
+
+Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
+  BatchAck& ack = item.ack;
+  ack = BatchAck{};
+  ack.req = item.req;
+  item.clock_future = item.clock_past = 0;
+  if (!item.refusal.ok()) {
+    ack = ErrorAck(item.req, item.refusal);
+    if (item.refused_raw.empty()) return Status::OK();
+    return Quarantine("batch", item.batch.origin, 0, 0, item.refused_raw, item.refusal.message(), received_ms);
+  }
+
+  const BatchOrigin& origin = item.batch.origin;
+  ack.device = origin.device;
+  ack.batch = origin.batch;
+  sql::Stmt& add_batch = *insert_batch_;
+  add_batch.Reset();
+  add_batch.Bind(1, origin.device).Bind(2, origin.batch).Bind(3, origin.courier).Bind(4, origin.station);
+  if (Status s = add_batch.Bind(5, received_ms).Run(); !s.ok()) return s;
+  sql::Stmt& find_batch = *batch_id_;
+  find_batch.Reset();
+  find_batch.Bind(1, origin.device).Bind(2, origin.batch);
+  auto found_batch = find_batch.Step();
+  if (!found_batch.ok()) return found_batch.status();
+  if (!*found_batch) return Status::IOError("batch row vanished", origin.device + "/" + origin.batch);
+  const std::int64_t batch_id = find_batch.ColumnInt(0);
+  const std::string first_courier = find_batch.ColumnText(1);
+  // A SELECT left on a row keeps a read transaction open past COMMIT,
+  // pinning the WAL so no checkpoint can ever finish: reset at once.
+  find_batch.Reset();
+  if (first_courier != origin.courier) {
+    // The same gun batch docked under another courier: not a resend. Keep
+    // what was stored, refuse this, and show the clerk.
+    Status conflict = Status::Conflict("batch " + origin.batch + " of device " + origin.device,
+                                       "was docked by courier " + first_courier + "; this one says " + origin.courier);
+    ack = ErrorAck(item.req, conflict);
+    const std::string comment = "# device=" + origin.device + " courier=" + origin.courier +
+                                " station=" + origin.station + " batch=" + origin.batch;
+    return Quarantine("batch", origin, 0, 0, comment, conflict.message(), received_ms);
+  }
+
+  if (Status s = SaveRows(item, batch_id, received_ms); !s.ok()) return s;
   sql::Stmt& dock = *insert_dock_;
   dock.Reset();
   dock.Bind(1, origin.device).Bind(2, origin.courier).Bind(3, origin.batch).Bind(4, received_ms);

@@ -8,9 +8,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
-
-#include <zmq.hpp>
 
 #include "sql/sqlite.h"
 #include "scanner/batch_file.h"
@@ -21,6 +21,34 @@
 
 namespace station {
 
+// The bytes of a message's CSV frame and whatever keeps them alive: on the
+// dock path the socket's own message, moved here without a copy. The bytes
+// never move while any copy of this lives, so a Batch's rows may point into
+// them however the items holding it are moved.
+class HeldBytes {
+ public:
+  HeldBytes() = default;
+  // Keeps `owner` (moved once, to the heap) and the bytes `view_of` finds in it.
+  template <typename Owner, typename ViewOf>
+  static HeldBytes Take(Owner&& owner, ViewOf view_of) {
+    auto held = std::make_shared<std::decay_t<Owner>>(std::forward<Owner>(owner));
+    const std::string_view bytes = view_of(*held);
+    return HeldBytes(std::move(held), bytes);
+  }
+  // A copy of `text` (tests, benchmarks, tools).
+  static HeldBytes Copy(std::string_view text) {
+    auto held = std::make_shared<const std::string>(text);
+    const std::string_view bytes = *held;
+    return HeldBytes(std::move(held), bytes);
+  }
+  std::string_view view() const { return view_; }
+
+ private:
+  HeldBytes(std::shared_ptr<const void> owner, std::string_view view) : owner_(std::move(owner)), view_(view) {}
+  std::shared_ptr<const void> owner_;
+  std::string_view view_;
+};
+
 // One batch message's worth of input on its way into the store.
 struct IngestItem {
   std::string req;
@@ -30,9 +58,8 @@ struct IngestItem {
   Status refusal;
   Batch batch;  // its rows point into `body`
   std::string refused_raw;
-  // The message's CSV frame, kept while `batch` is in use. Held by pointer
-  // so its bytes never move when items are moved.
-  std::unique_ptr<zmq::message_t> body;
+  // The message's CSV frame, kept while `batch` is in use.
+  HeldBytes body;
   BatchAck ack;  // filled by Store::Save
   // Scans of this message newly stored with a clock flag (scanner/scan.h
   // ClockFlagOf), filled by Store::Save, which after its commit logs one
@@ -88,6 +115,7 @@ class Store {
   Status Reopen();
   Status Prepare();
   Status SaveOne(IngestItem& item, std::int64_t received_ms);
+  Status SaveRows(IngestItem& item, std::int64_t batch_id, std::int64_t received_ms);
   Status Quarantine(const char* kind, const BatchOrigin& origin, int line, std::int64_t seq,
                     std::string_view raw, const std::string& reason, std::int64_t received_ms);
 

@@ -21,8 +21,8 @@ namespace {
 IngestItem ItemFrom(const std::string& text, const std::string& req = "r") {
   IngestItem item;
   item.req = req;
-  item.body = std::make_unique<zmq::message_t>(text.data(), text.size());
-  auto batch = ReadBatch(item.body->to_string_view());
+  item.body = HeldBytes::Copy(text);
+  auto batch = ReadBatch(item.body.view());
   REQUIRE(batch.ok());
   item.batch = std::move(*batch);
   return item;

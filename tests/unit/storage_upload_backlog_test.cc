@@ -17,8 +17,8 @@ void Dock(Store& store, const std::string& batch, int rows, std::int64_t receive
   const std::string text = test::MakeGunFile({"PDA-1", "C1", "571001", batch, rows, 7});
   std::vector<IngestItem> items(1);
   items[0].req = "r";
-  items[0].body = std::make_unique<zmq::message_t>(text.data(), text.size());
-  auto read = ReadBatch(items[0].body->to_string_view());
+  items[0].body = HeldBytes::Copy(text);
+  auto read = ReadBatch(items[0].body.view());
   REQUIRE(read.ok());
   items[0].batch = std::move(*read);
   REQUIRE(store.Save(items, received_ms).ok());

@@ -15,8 +15,8 @@ namespace {
 
 void Dock(Store& store, const std::string& text) {
   std::vector<IngestItem> items(1);
-  items[0].body = std::make_unique<zmq::message_t>(text.data(), text.size());
-  auto batch = ReadBatch(items[0].body->to_string_view());
+  items[0].body = HeldBytes::Copy(text);
+  auto batch = ReadBatch(items[0].body.view());
   REQUIRE(batch.ok());
   items[0].batch = std::move(*batch);
   REQUIRE(store.Save(items, 1000).ok());

@@ -82,8 +82,8 @@ Status MakeBacklog(const BenchConfig& config, const std::string& data_dir) {
                                           static_cast<std::uint64_t>(f) + 1});
     IngestItem item;
     item.req = std::to_string(f);
-    item.body = std::make_unique<zmq::message_t>(text.data(), text.size());
-    auto read = ReadBatch(item.body->to_string_view());
+    item.body = HeldBytes::Copy(text);
+    auto read = ReadBatch(item.body.view());
     if (!read.ok()) return read.status();
     item.batch = std::move(*read);
     items.push_back(std::move(item));

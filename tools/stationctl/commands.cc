@@ -8,13 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "wire/control.h"
+#include "core/clock.h"
+#include "core/utf8.h"
 #include "daemon/storage/run_file.h"
+#include "daemon/uplink/uplink_store.h"  // CountLookups
 #include "daemon/views/station_view.h"
-#include "daemon/uplink/uplink_store.h"
 #include "scanner/identifiers.h"
 #include "scanner/scan.h"
-#include "core/utf8.h"
+#include "wire/control.h"
 #include "tools/stationctl/control_client.h"
 #include "tools/stationctl/labels.h"
 #include "tools/stationctl/status_figures.h"
@@ -62,6 +63,88 @@ Result<LookupCounts> Lookups(const std::string& data_dir) {
   return CountLookups(*db);
 }
 
+// `stationctl status --json`: the same sections as the text, for scripts.
+void PrintStatusJson(const std::string& data_dir, const Result<RunInfo>& daemon, const StationSummary& summary,
+                     const StationFigures& figures, const Result<UplinkStatus>& live) {
+  json j;
+  j["daemon"] = daemon.ok() ? json{{"running", true}, {"pid", daemon->pid}, {"station", daemon->station},
+                                   {"ingest", daemon->ingest}, {"started_ms", daemon->started_ms}}
+                            : json{{"running", false}};
+  j["scans"] = summary.scans;
+  j["scans_by_type"] = summary.scans_by_type;
+  j["clock_flagged"] = {{"future", summary.clock_future}, {"past", summary.clock_past}};
+  j["quarantine"] = summary.quarantine_by_kind;
+  j["devices"] = DocksJson(summary.by_device);
+  j["couriers"] = DocksJson(summary.by_courier);
+  j["national"] = {{"backlog", std::max<std::int64_t>(0, summary.newest_scan_id - summary.uploaded_upto)},
+                   {"uploaded_upto", summary.uploaded_upto}, {"newest_scan_id", summary.newest_scan_id},
+                   {"last_upload_ms", summary.last_upload_ms}, {"oldest_waiting_ms", summary.oldest_waiting_ms},
+                   {"manifest_rows", summary.manifest_rows}, {"inbox", summary.inbox},
+                   {"outbox_waiting", summary.outbox_waiting},
+                   {"outbox_refused", summary.outbox_refused}};
+  if (auto lookups = Lookups(data_dir); lookups.ok()) {
+    j["national"]["lookups"] = {{"waiting", lookups->waiting}, {"found", lookups->found},
+                                {"not_found", lookups->not_found}};
+  }
+  if (daemon.ok() && live.ok()) {
+    j["national"]["configured"] = live->configured;
+    j["national"]["link_up"] = live->link_up;
+    j["national"]["endpoint"] = live->endpoint;
+    j["national"]["last_contact_ms"] = live->last_contact_ms;
+    j["national"]["last_error"] = live->last_error;
+  }
+  j["figures"] = FiguresJson(figures, live, daemon);
+  std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+}
+
+// The scans stored by type, and the records set aside by kind.
+void PrintStored(const StationSummary& summary) {
+  std::cout << "\nScans stored: " << summary.scans << "\n";
+  Table types({"type", "scans"});
+  for (const auto& [type, count] : summary.scans_by_type) types.AddRow({TypeLabel(type), std::to_string(count)});
+  if (!types.empty()) types.Print(std::cout);
+  if (summary.clock_future > 0 || summary.clock_past > 0) {
+    std::cout << "Scans with a gun clock off: " << summary.clock_future << " future, " << summary.clock_past
+              << " past (stored and counted; set those guns' clocks; see: stationctl scans WAYBILL)\n";
+  }
+  std::int64_t quarantined = 0;
+  for (const auto& [kind, count] : summary.quarantine_by_kind) quarantined += count;
+  std::cout << "\nQuarantined records: " << quarantined;
+  if (quarantined > 0) {
+    std::cout << " (";
+    bool first = true;
+    for (const auto& [kind, count] : summary.quarantine_by_kind) {
+      std::cout << (first ? "" : ", ") << kind << " " << count;
+      first = false;
+    }
+    std::cout << "; see: stationctl quarantine)";
+  }
+  std::cout << "\n";
+}
+
+// `stationctl status` for the clerk: the daemon, what is stored, the link,
+// the figures, and the last dock of each gun and courier.
+void PrintStatusText(const std::string& data_dir, const Result<RunInfo>& daemon, const StationSummary& summary,
+                     const StationFigures& figures, const Result<UplinkStatus>& live) {
+  if (daemon.ok()) {
+    std::cout << "stationd: running, station " << daemon->station << ", pid " << daemon->pid << ", ingest "
+              << daemon->ingest << ", since " << LocalTime(daemon->started_ms) << "\n";
+  } else {
+    std::cout << "stationd: not running (" << daemon.status().message() << ")\n";
+  }
+  PrintStored(summary);
+  PrintUplink(std::cout, summary, live);
+  if (auto lookups = Lookups(data_dir); lookups.ok()) {
+    std::cout << "  surplus looked up:    " << lookups->waiting << " waiting, " << lookups->found
+              << " found at national, " << lookups->not_found << " unknown there\n";
+  }
+  PrintFigures(std::cout, figures, live, daemon);
+  std::cout << "\nLast dock per device:\n";
+  PrintDocks(summary.by_device, "device", "courier");
+  std::cout << "\nLast dock per courier:\n";
+  PrintDocks(summary.by_courier, "courier", "device");
+}
+
 }  // namespace
 
 int Fail(const Status& s) {
@@ -75,85 +158,15 @@ int CmdStatus(const CtlOptions& options) {
   if (!view.ok()) return Fail(view.status());
   auto summary = (*view)->Summary();
   if (!summary.ok()) return Fail(summary.status());
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  auto figures = (*view)->Figures(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+  auto figures = (*view)->Figures(NowMs());
   if (!figures.ok()) return Fail(figures.status());
   const Result<UplinkStatus> live =
       daemon.ok() ? LiveUplink(options.data_dir) : Result<UplinkStatus>(Status::Unavailable("stationd not running"));
-
   if (options.json) {
-    json j;
-    j["daemon"] = daemon.ok() ? json{{"running", true}, {"pid", daemon->pid}, {"station", daemon->station},
-                                     {"ingest", daemon->ingest}, {"started_ms", daemon->started_ms}}
-                              : json{{"running", false}};
-    j["scans"] = summary->scans;
-    j["scans_by_type"] = summary->scans_by_type;
-    j["clock_flagged"] = {{"future", summary->clock_future}, {"past", summary->clock_past}};
-    j["quarantine"] = summary->quarantine_by_kind;
-    j["devices"] = DocksJson(summary->by_device);
-    j["couriers"] = DocksJson(summary->by_courier);
-    j["national"] = {{"backlog", std::max<std::int64_t>(0, summary->newest_scan_id - summary->uploaded_upto)},
-                     {"uploaded_upto", summary->uploaded_upto}, {"newest_scan_id", summary->newest_scan_id},
-                     {"last_upload_ms", summary->last_upload_ms}, {"oldest_waiting_ms", summary->oldest_waiting_ms},
-                     {"manifest_rows", summary->manifest_rows}, {"inbox", summary->inbox},
-                     {"outbox_waiting", summary->outbox_waiting},
-                     {"outbox_refused", summary->outbox_refused}};
-    if (auto lookups = Lookups(options.data_dir); lookups.ok()) {
-      j["national"]["lookups"] = {{"waiting", lookups->waiting}, {"found", lookups->found},
-                                  {"not_found", lookups->not_found}};
-    }
-    if (daemon.ok()) {
-      if (live.ok()) {
-        j["national"]["configured"] = live->configured;
-        j["national"]["link_up"] = live->link_up;
-        j["national"]["endpoint"] = live->endpoint;
-        j["national"]["last_contact_ms"] = live->last_contact_ms;
-        j["national"]["last_error"] = live->last_error;
-      }
-    }
-    j["figures"] = FiguresJson(*figures, live, daemon);
-    std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-    return 0;
-  }
-
-  if (daemon.ok()) {
-    std::cout << "stationd: running, station " << daemon->station << ", pid " << daemon->pid << ", ingest "
-              << daemon->ingest << ", since " << LocalTime(daemon->started_ms) << "\n";
+    PrintStatusJson(options.data_dir, daemon, *summary, *figures, live);
   } else {
-    std::cout << "stationd: not running (" << daemon.status().message() << ")\n";
+    PrintStatusText(options.data_dir, daemon, *summary, *figures, live);
   }
-  std::cout << "\nScans stored: " << summary->scans << "\n";
-  Table types({"type", "scans"});
-  for (const auto& [type, count] : summary->scans_by_type) types.AddRow({TypeLabel(type), std::to_string(count)});
-  if (!types.empty()) types.Print(std::cout);
-  if (summary->clock_future > 0 || summary->clock_past > 0) {
-    std::cout << "Scans with a gun clock off: " << summary->clock_future << " future, " << summary->clock_past
-              << " past (stored and counted; set those guns' clocks; see: stationctl scans WAYBILL)\n";
-  }
-
-  std::int64_t quarantined = 0;
-  for (const auto& [kind, count] : summary->quarantine_by_kind) quarantined += count;
-  std::cout << "\nQuarantined records: " << quarantined;
-  if (quarantined > 0) {
-    std::cout << " (";
-    bool first = true;
-    for (const auto& [kind, count] : summary->quarantine_by_kind) {
-      std::cout << (first ? "" : ", ") << kind << " " << count;
-      first = false;
-    }
-    std::cout << "; see: stationctl quarantine)";
-  }
-  std::cout << "\n";
-  PrintUplink(std::cout, *summary, live);
-  if (auto lookups = Lookups(options.data_dir); lookups.ok()) {
-    std::cout << "  surplus looked up:    " << lookups->waiting << " waiting, " << lookups->found
-              << " found at national, " << lookups->not_found << " unknown there\n";
-  }
-  PrintFigures(std::cout, *figures, live, daemon);
-  std::cout << "\nLast dock per device:\n";
-  PrintDocks(summary->by_device, "device", "courier");
-  std::cout << "\nLast dock per courier:\n";
-  PrintDocks(summary->by_courier, "courier", "device");
   return 0;
 }
 

@@ -1,7 +1,9 @@
 // stationctl: the clerk's command line. Thin: flags -> CtlOptions -> command.
 
 #include <clocale>
-#include <iostream>
+#include <cstdlib>
+#include <string>
+#include <vector>
 
 #include <boost/program_options.hpp>
 
@@ -78,16 +80,9 @@ constexpr const char* kUsage =
     "                    bad rows are listed with their lines; exit 1 if any\n\n"
     "Options";
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::setlocale(LC_CTYPE, "C.UTF-8");  // display widths of Chinese text
-  station::CtlOptions options;
-  const char* env_dir = std::getenv("STATION_DATA_DIR");
-  options.data_dir = env_dir ? env_dir : "station-data";
-  std::vector<std::string> words;
-
-  po::options_description desc(kUsage);
+// Every option of every command, writing into `options`; --note and --by
+// are read afterwards, since an empty one differs from none.
+void AddOptions(po::options_description& desc, station::CtlOptions& options) {
   desc.add_options()
       ("help,h", "show this help and exit")
       ("data-dir", po::value(&options.data_dir),
@@ -123,6 +118,101 @@ int main(int argc, char** argv) {
        "prune: scans received before this day (YYYY-MM-DD, local time) or instant may go")
       ("timeout", po::value(&options.timeout_s)->default_value(options.timeout_s),
        "upload, reconcile, prune: stop waiting after this many seconds");
+}
+
+using Words = std::vector<std::string>;
+using station::CtlOptions;
+
+// --timeout for the commands that wait on stationd.
+int WithTimeout(const CtlOptions& options, int (*command)(const CtlOptions&)) {
+  if (options.timeout_s < 1) return station::UsageError("stationctl", "--timeout must be at least 1 second");
+  return command(options);
+}
+
+// One form of a command: its first word, its second when it has one, how
+// many words it takes in all, and what it runs.
+struct Form {
+  const char* command;
+  const char* sub;  // nullptr: any second word (an argument), or none
+  std::size_t words;
+  int (*run)(const CtlOptions& options, const Words& words);
+};
+
+const Form kForms[] = {
+    {"status", nullptr, 1, [](const CtlOptions& o, const Words&) { return station::CmdStatus(o); }},
+    {"scans", nullptr, 2, [](const CtlOptions& o, const Words& w) { return station::CmdScans(o, w[1]); }},
+    {"quarantine", nullptr, 1, [](const CtlOptions& o, const Words&) { return station::CmdQuarantine(o); }},
+    {"discrepancies", nullptr, 1, [](const CtlOptions& o, const Words&) { return station::CmdDiscrepancies(o); }},
+    {"discrepancies", "close", 3,
+     [](const CtlOptions& o, const Words& w) { return station::CmdDiscrepancyClose(o, w[2]); }},
+    {"problems", nullptr, 1, [](const CtlOptions& o, const Words&) { return station::CmdProblems(o); }},
+    {"problems", "show", 3, [](const CtlOptions& o, const Words& w) { return station::CmdProblemShow(o, w[2]); }},
+    {"problems", "open", 3, [](const CtlOptions& o, const Words& w) { return station::CmdProblemOpen(o, w[2]); }},
+    {"problems", "close", 3, [](const CtlOptions& o, const Words& w) { return station::CmdProblemClose(o, w[2]); }},
+    {"alerts", nullptr, 1, [](const CtlOptions& o, const Words&) { return station::CmdAlerts(o); }},
+    {"alerts", "answer", 3, [](const CtlOptions& o, const Words& w) { return station::CmdAlertAnswer(o, w[2]); }},
+    {"reconcile", nullptr, 1, [](const CtlOptions& o, const Words&) { return WithTimeout(o, station::CmdReconcile); }},
+    {"upload", nullptr, 1, [](const CtlOptions& o, const Words&) { return WithTimeout(o, station::CmdUpload); }},
+    {"keys", "create", 3, [](const CtlOptions& o, const Words& w) { return station::CmdKeysCreate(o, w[2]); }},
+    {"keys", "enroll", 3, [](const CtlOptions& o, const Words& w) { return station::CmdKeysEnroll(o, w[2]); }},
+    {"keys", "list", 2, [](const CtlOptions& o, const Words&) { return station::CmdKeysList(o); }},
+    {"keys", "revoke", 3, [](const CtlOptions& o, const Words& w) { return station::CmdKeysRevoke(o, w[2]); }},
+    {"backup", nullptr, 2, [](const CtlOptions& o, const Words& w) { return station::CmdBackup(o, w[1]); }},
+    {"prune", nullptr, 1, [](const CtlOptions& o, const Words&) { return WithTimeout(o, station::CmdPrune); }},
+    {"manifest", "import", 3, [](const CtlOptions& o, const Words& w) { return station::CmdManifestImport(o, w[2]); }},
+};
+
+// What a command of no form above is told, by its first word (and second,
+// when given); the first that fits. A word of none: an unknown command.
+struct Usage {
+  const char* command;
+  const char* sub;  // nullptr: any
+  const char* message;
+};
+
+const Usage kUsages[] = {
+    {"problems", nullptr,
+     "usage: problems [--state S] [--reason R] [--overdue], problems show CASE,"
+     " problems open WAYBILL --reason R, problems close CASE --note TEXT"},
+    {"alerts", nullptr, "usage: alerts [--limit N], alerts answer CASE --resolution R"},
+    {"keys", nullptr,
+     "usage: keys create NAME [--out DIR], keys enroll FILE --gun DEVICE|--station CODE,"
+     " keys list, keys revoke NAME|KEY"},
+    {"backup", nullptr, "usage: backup FOLDER (a new folder)"},
+    {"prune", nullptr, "usage: prune --before DATE"},
+    {"manifest", nullptr, "usage: manifest import FILE.csv"},
+    {"scans", nullptr, "scans takes one waybill number"},
+    {"discrepancies", "close", "usage: discrepancies close ID --note TEXT [--by NAME]"},
+    {"discrepancies", nullptr,
+     "discrepancies takes no arguments (but: close ID); filter with --kind, --origin, --state"},
+};
+
+bool Fits(const Words& words, const char* command, const char* sub) {
+  return words[0] == command && (!sub || (words.size() > 1 && words[1] == sub));
+}
+
+// Runs the command `words` name; `words` is not empty.
+int Dispatch(const CtlOptions& options, const Words& words) {
+  for (const Form& form : kForms) {
+    if (words.size() == form.words && Fits(words, form.command, form.sub)) return form.run(options, words);
+  }
+  for (const Usage& usage : kUsages) {
+    if (Fits(words, usage.command, usage.sub)) return station::UsageError("stationctl", usage.message);
+  }
+  return station::UsageError("stationctl", "unknown command '" + words[0] + "'");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setlocale(LC_CTYPE, "C.UTF-8");  // display widths of Chinese text
+  station::CtlOptions options;
+  const char* env_dir = std::getenv("STATION_DATA_DIR");
+  options.data_dir = env_dir ? env_dir : "station-data";
+  std::vector<std::string> words;
+
+  po::options_description desc(kUsage);
+  AddOptions(desc, options);
   po::options_description hidden;
   hidden.add_options()("words", po::value(&words));
   po::variables_map vm;
@@ -134,71 +224,5 @@ int main(int argc, char** argv) {
   }
   if (vm.count("note")) options.note = vm["note"].as<std::string>();
   if (vm.count("by")) options.by = vm["by"].as<std::string>();
-  const std::string& command = words[0];
-  if (command == "status" && words.size() == 1) return station::CmdStatus(options);
-  if (command == "scans" && words.size() == 2) return station::CmdScans(options, words[1]);
-  if (command == "quarantine" && words.size() == 1) return station::CmdQuarantine(options);
-  if (command == "discrepancies" && words.size() == 1) return station::CmdDiscrepancies(options);
-  if (command == "discrepancies" && words.size() == 3 && words[1] == "close") {
-    return station::CmdDiscrepancyClose(options, words[2]);
-  }
-  if (command == "problems" && words.size() == 1) return station::CmdProblems(options);
-  if (command == "problems" && words.size() == 3 && words[1] == "show") {
-    return station::CmdProblemShow(options, words[2]);
-  }
-  if (command == "problems" && words.size() == 3 && words[1] == "open") {
-    return station::CmdProblemOpen(options, words[2]);
-  }
-  if (command == "problems" && words.size() == 3 && words[1] == "close") {
-    return station::CmdProblemClose(options, words[2]);
-  }
-  if (command == "problems") {
-    return station::UsageError("stationctl",
-                               "usage: problems [--state S] [--reason R] [--overdue], problems show CASE,"
-                               " problems open WAYBILL --reason R, problems close CASE --note TEXT");
-  }
-  if (command == "alerts" && words.size() == 1) return station::CmdAlerts(options);
-  if (command == "alerts" && words.size() == 3 && words[1] == "answer") {
-    return station::CmdAlertAnswer(options, words[2]);
-  }
-  if (command == "alerts") {
-    return station::UsageError("stationctl", "usage: alerts [--limit N], alerts answer CASE --resolution R");
-  }
-  if (command == "reconcile" && words.size() == 1) {
-    if (options.timeout_s < 1) return station::UsageError("stationctl", "--timeout must be at least 1 second");
-    return station::CmdReconcile(options);
-  }
-  if (command == "upload" && words.size() == 1) {
-    if (options.timeout_s < 1) return station::UsageError("stationctl", "--timeout must be at least 1 second");
-    return station::CmdUpload(options);
-  }
-  if (command == "keys" && words.size() == 3 && words[1] == "create") return station::CmdKeysCreate(options, words[2]);
-  if (command == "keys" && words.size() == 3 && words[1] == "enroll") return station::CmdKeysEnroll(options, words[2]);
-  if (command == "keys" && words.size() == 2 && words[1] == "list") return station::CmdKeysList(options);
-  if (command == "keys" && words.size() == 3 && words[1] == "revoke") return station::CmdKeysRevoke(options, words[2]);
-  if (command == "keys") {
-    return station::UsageError("stationctl",
-                               "usage: keys create NAME [--out DIR], keys enroll FILE --gun DEVICE|--station CODE,"
-                               " keys list, keys revoke NAME|KEY");
-  }
-  if (command == "backup" && words.size() == 2) return station::CmdBackup(options, words[1]);
-  if (command == "backup") return station::UsageError("stationctl", "usage: backup FOLDER (a new folder)");
-  if (command == "prune" && words.size() == 1) {
-    if (options.timeout_s < 1) return station::UsageError("stationctl", "--timeout must be at least 1 second");
-    return station::CmdPrune(options);
-  }
-  if (command == "prune") return station::UsageError("stationctl", "usage: prune --before DATE");
-  if (command == "manifest" && words.size() == 3 && words[1] == "import") {
-    return station::CmdManifestImport(options, words[2]);
-  }
-  if (command == "manifest") return station::UsageError("stationctl", "usage: manifest import FILE.csv");
-  if (command == "scans") return station::UsageError("stationctl", "scans takes one waybill number");
-  if (command == "discrepancies" && words[1] == "close") {
-    return station::UsageError("stationctl", "usage: discrepancies close ID --note TEXT [--by NAME]");
-  }
-  if (command == "discrepancies") {
-    return station::UsageError("stationctl",
-                               "discrepancies takes no arguments (but: close ID); filter with --kind, --origin, --state");
-  }
-  return station::UsageError("stationctl", "unknown command '" + command + "'");
+  return Dispatch(options, words);
 }

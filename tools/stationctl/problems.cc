@@ -1,7 +1,6 @@
 #include "tools/stationctl/problems.h"
 
 #include <algorithm>
-#include <chrono>
 #include <iostream>
 #include <optional>
 
@@ -11,6 +10,7 @@
 #include "daemon/storage/run_file.h"
 #include "daemon/views/station_view.h"
 #include "problems/deadlines.h"
+#include "core/clock.h"
 #include "core/command_line.h"
 #include "scanner/manifest.h"
 #include "scanner/scan.h"
@@ -62,9 +62,7 @@ std::optional<int> ParseFilter(const CtlOptions& options, ProblemFilter& filter)
   // own clock (a test clock, maybe): its marks are the answer. Without it
   // nobody marks them, so this machine's clock decides.
   if (options.overdue && !FindRunningDaemon(options.data_dir).ok()) {
-    filter.late_at_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
+    filter.late_at_ms = NowMs();
   }
   filter.limit = options.csv.empty() ? options.limit : 0;  // a CSV file holds every match
   return std::nullopt;

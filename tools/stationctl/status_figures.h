@@ -9,7 +9,7 @@
 
 #include "daemon/storage/run_file.h"
 #include "daemon/views/station_view.h"
-#include "daemon/uplink/uplink.h"
+#include "wire/control_status.h"
 
 namespace station {
 

@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "daemon/storage/run_file.h"
 #include "tools/stationctl/control_client.h"
 #include "tools/stationctl/table.h"
@@ -17,13 +19,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::int64_t NowMillis() {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // "3 min 12 s", "2 h 5 min": how long ago, for a clerk.
 std::string Age(std::int64_t since_ms) {
-  std::int64_t s = std::max<std::int64_t>(0, (NowMillis() - since_ms) / 1000);
+  std::int64_t s = std::max<std::int64_t>(0, (NowMs() - since_ms) / 1000);
   if (s < 60) return std::to_string(s) + " s";
   if (s < 3600) return std::to_string(s / 60) + " min " + std::to_string(s % 60) + " s";
   if (s < 86400) return std::to_string(s / 3600) + " h " + std::to_string(s / 60 % 60) + " min";

@@ -5,7 +5,7 @@
 #include <iosfwd>
 
 #include "daemon/views/station_view.h"
-#include "daemon/uplink/uplink.h"
+#include "wire/control_status.h"
 #include "core/status.h"
 #include "tools/stationctl/commands.h"
 

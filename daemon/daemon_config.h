@@ -1,15 +1,16 @@
 #pragma once
-// stationd as a whole: its settings and its lifetime.
+// stationd's settings, as its services take them, and their check.
 
 #include <cstddef>
 #include <string>
 
+#include "core/status.h"
+#include "daemon/desk/problem_desk.h"
 #include "daemon/ingest/ingest_server.h"
 #include "daemon/ops/metrics_server.h"
-#include "daemon/desk/problem_desk.h"
 #include "daemon/reconciler/reconciler.h"
-#include "sql/sqlite.h"
 #include "daemon/uplink/uplink.h"
+#include "sql/sqlite.h"
 
 namespace station {
 
@@ -37,10 +38,5 @@ struct DaemonConfig {
 
 // Checks the settings; kInvalidArgument names the first bad one.
 Status ValidateConfig(const DaemonConfig& config);
-
-// Runs stationd in the foreground until SIGTERM or SIGINT. Blocks those
-// signals itself (call before starting any thread). Returns the exit code:
-// 0 after a clean stop, 1 when it could not start or failed.
-int RunDaemon(const DaemonConfig& config);
 
 }  // namespace station
