@@ -170,7 +170,7 @@ Status Station::WriteRunFile() {
   run_info_ = RunInfo{static_cast<int>(::getpid()), config_.ingest.station, ingest_->endpoint(),
                       control_->endpoint(), NowMs()};
   if (Status s = WriteRunInfo(config_.data_dir, run_info_); !s.ok()) return StartFailure("cannot start: " + s.ToString());
-  run_file_.emplace(RunFile{config_.data_dir});
+  run_file_.emplace(config_.data_dir);
   return Status::OK();
 }
 

@@ -81,9 +81,15 @@ class Station {
   RunInfo run_info_;
   // stationd.json, removed when this goes: after the index is durable,
   // since its absence says "stopped cleanly, the index can be trusted".
-  struct RunFile {
-    std::string data_dir;
-    ~RunFile() { RemoveRunInfo(data_dir); }
+  class RunFile {
+   public:
+    explicit RunFile(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+    RunFile(const RunFile&) = delete;
+    RunFile& operator=(const RunFile&) = delete;
+    ~RunFile() { RemoveRunInfo(data_dir_); }
+
+   private:
+    std::string data_dir_;
   };
   std::optional<RunFile> run_file_;
   std::unique_ptr<IndexThread> index_thread_;

@@ -54,8 +54,8 @@ struct Station {
       const std::string text = test::MakeGunFile({"PDA-7", "C7", "571001", "b7", scans, 3});
       std::vector<IngestItem> items(1);
       items[0].req = "r";
-      items[0].body = std::make_unique<zmq::message_t>(text.data(), text.size());
-      auto batch = ReadBatch(items[0].body->to_string_view());
+      items[0].body = HeldBytes::Copy(text);
+      auto batch = ReadBatch(items[0].body.view());
       REQUIRE(batch.ok());
       items[0].batch = std::move(*batch);
       REQUIRE((*ingest)->Save(items, 1000).ok());
