@@ -18,6 +18,7 @@ packages=(
   libabsl-dev  # flat_hash_map: the reconciliation ledger (reconcile/ledger.h)
   libmicrohttpd-dev  # stationd --metrics: the Prometheus endpoint (daemon/metrics_server.cc)
   curl python3-prometheus-client  # the metrics test scrapes with curl and parses with prometheus_client
+  python3-zmq  # the conformance suite's client (tests/conformance/)
 )
 
 missing=()

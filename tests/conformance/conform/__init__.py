@@ -1,0 +1,1 @@
+"""The stationsync conformance suite's client library, written from docs/protocol.md."""
