@@ -18,8 +18,8 @@ ORIGIN = "310001"
 
 def setUpModule():
     global station, gun
-    station = processes.Station("control")
-    gun = station.enroll_gun("PDA-CF11")
+    station = processes.Station("control", guns=("PDA-CF11",))
+    gun = station.guns["PDA-CF11"]
 
 
 def tearDownModule():
@@ -96,6 +96,7 @@ class Envelope(ControlCase):
                 self.refused(reply, "InvalidArgument", f"v{v}", '"v" must be 1')
 
     def test_integer_field_as_text(self):
+        """[needs i16-wire] a readable req is echoed in the refusal."""
         self.refuse("InvalidArgument", "discrepancy_close", '"id" must be an integer', id="17", note="n", by="c")
 
 
@@ -155,7 +156,7 @@ class Reconcile(ControlCase):
 
     def surplus_ids(self, waybills):
         _, rows, _ = station.ctl("discrepancies", "--kind", "surplus", "--state", "all", "--limit", "1000")
-        return {d["waybill"]: d["id"] for d in rows["discrepancies"] if d["waybill"] in waybills}
+        return {d["waybill"]: d["id"] for d in rows if d["waybill"] in waybills}
 
     def test_reconcile_and_every_refusal_of_discrepancy_close(self):
         w_close, w_late = b.new_waybill(), b.new_waybill()
@@ -230,12 +231,16 @@ class Problems(ControlCase):
                 self.refuse("InvalidArgument", "problem_open", part, **fields)
 
     def test_answer_an_alert(self):
-        # A parcel picked up here with no manifest row: this station is its origin, and the alert comes
-        # to this station itself (docs/protocol.md "Exactly once").
+        # A parcel this station shipped to itself: it is its own origin, and the alert comes to this
+        # station itself (docs/protocol.md "Exactly once").
         w = b.new_waybill()
-        dock([b.row(1, w, "pickup", peer="")])
+        self.ok("manifest_import", body=MANIFEST_COLUMNS + "\n" + manifest_row(w, origin=station.code) + "\n")
         case = self.open_case(w)["case"]
-        self.refuse("InvalidArgument", "problem_answer", "not", case=case, resolution="call_back", by="c")
+        # The alert reaches this station's desk in its next pass; until then: NotFound.
+        first = wait_for(lambda: (lambda r: r if r["code"] != "NotFound" else None)(
+            self.call("problem_answer", req="x-problem_answer", case=case, resolution="call_back", by="c")),
+            20, "the alert to reach this station's desk")
+        self.refused(first, "InvalidArgument", "x-problem_answer", "not")
         self.refuse("InvalidArgument", "problem_answer", "needs the new number", case=case, resolution="new_phone",
                     by="c")
         self.refuse("InvalidArgument", "problem_answer", "7 to 15 digits", case=case, resolution="new_phone",
@@ -244,11 +249,8 @@ class Problems(ControlCase):
         self.refuse("NotFound", "problem_answer", "no alert for case", case=f"{station.code}-20990101-0001",
                     resolution="redeliver", by="c")
 
-        def answer():
-            reply = self.call("problem_answer", req="ans", case=case, resolution="new_phone", phone="13912340000",
-                              note="已联系", by="clerk-cf")
-            return reply if reply["ok"] or reply["code"] != "NotFound" else None
-        reply = wait_for(answer, 20, "the alert to reach this station's desk")
+        reply = self.call("problem_answer", req="ans", case=case, resolution="new_phone", phone="13912340000",
+                          note="已联系", by="clerk-cf")
         self.assertIs(reply["ok"], True, reply)
         answered = reply["problem"]
         self.assertEqual(set(answered), PROBLEM_FIELDS)

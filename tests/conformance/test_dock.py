@@ -222,6 +222,16 @@ class Normalisation(DockCase):
     def test_spaces_removed_letters_upper_cased(self):
         self.check_normalised("zt 7730 0999 88801", "ZT7730099988801")
 
+    def test_scans_json_carries_the_scan_id(self):
+        """[needs i16-wire] `stationctl scans --json` gives each scan's id (the id uploads carry)."""
+        if not target.can_read_data():
+            self.skipTest("needs the station's data folder")
+        w = b.new_waybill()
+        self.send([b.row(1, w)])
+        _, scans, _ = target.ctl("scans", w)
+        self.assertIsInstance(scans["scans"][0].get("id"), int, scans)
+        self.assertGreater(scans["scans"][0]["id"], 0)
+
     def test_aim_prefix_dropped(self):
         self.check_normalised("]C1zt7730099988802", "ZT7730099988802")
 
@@ -257,9 +267,11 @@ class Refusals(DockCase):
         return reply
 
     def test_one_frame(self):
+        """[needs i16-wire] a readable header's req is echoed in the refusal."""
         self.refused([b.batch_header("one-frame")], "InvalidArgument", "one-frame")
 
     def test_three_frames(self):
+        """[needs i16-wire] a readable header's req is echoed in the refusal."""
         self.refused([b.batch_header("three"), self.good_body(), b"x"], "InvalidArgument", "three")
 
     def test_header_not_json(self):
@@ -270,6 +282,7 @@ class Refusals(DockCase):
                      "InvalidArgument", "")
 
     def test_version_2(self):
+        """[needs i16-wire] a readable header's req is echoed in the refusal."""
         self.refused([b.batch_header("v2", v=2), self.good_body()], "InvalidArgument", "v2")
 
     def test_version_read_as_64_bits(self):
@@ -279,13 +292,16 @@ class Refusals(DockCase):
                 self.refused([b.batch_header(f"v{v}", v=v), self.good_body()], "InvalidArgument", f"v{v}")
 
     def test_version_as_text(self):
+        """[needs i16-wire] a readable header's req is echoed in the refusal."""
         self.refused([header({"type": "batch", "v": "1", "req": "vtext"}), self.good_body()],
                      "InvalidArgument", "vtext")
 
     def test_unknown_type(self):
+        """[needs i16-wire] a readable header's req is echoed in the refusal."""
         self.refused([b.batch_header("ty", type_="upload"), self.good_body()], "InvalidArgument", "ty")
 
     def test_bad_first_line(self):
+        """[needs i16-wire] a readable header's req is echoed in the refusal."""
         for first in (-1, "3", 1.5):
             with self.subTest(first_line=first):
                 self.refused([b.batch_header(f"fl{first}", first_line=first), self.good_body()],

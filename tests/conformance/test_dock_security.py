@@ -59,7 +59,7 @@ class Keys(unittest.TestCase):
     @unittest.skipIf(Settings.external_station(), "needs to enroll and revoke keys on the station")
     def test_a_revoked_key_is_refused_and_cannot_reconnect(self):
         name = "PDA-CF09"
-        keys = target.station.enroll_gun(name)
+        keys = target.station.guns[name]
         peer = target.peer(keys)
         self.addCleanup(peer.close)
         reply, _ = peer.request(one_batch(name, "before"))

@@ -35,11 +35,10 @@ def setUpModule():
         f.write(MANIFEST_COLUMNS + "\n")
         f.write(f"{manifested[0]},310001,{HERE},2026-11-20T08:00:00+08:00,BG3100010001,1200,13812345678,西湖区\n")
         f.write(f"{manifested[1]},310001,{OTHER},2026-11-20T08:00:00+08:00,,800,13812345679,\n")
-    national = processes.National("national", ["--manifest", manifest])
-    keys[HERE] = national.enroll_station(HERE)
-    keys[OTHER] = national.enroll_station(OTHER)
-    refusing = processes.National("refusing", ["--refuse", "100"])
-    keys["refusing"] = refusing.enroll_station(HERE)
+    national = processes.National("national", ["--manifest", manifest], stations=(HERE, OTHER))
+    keys.update(national.stations)
+    refusing = processes.National("refusing", ["--refuse", "100"], stations=(HERE,))
+    keys["refusing"] = refusing.stations[HERE]
 
 
 def tearDownModule():
@@ -106,10 +105,20 @@ class Upload(NationalCase):
         self.assertEqual((again["req"], again["last_id"], again["stored"], again["duplicates"]), ("u-2", 1003, 0, 3))
 
     def test_a_bad_row_refuses_the_whole_upload(self):
-        batch = b.new_batch_id()
-        rows = [scan(2001, 1, batch), scan(2002, 2, batch, waybill="123")]
-        reply, _ = self.request({"type": "upload", "v": 1, "req": "u-bad", "station": HERE}, upload_body(rows))
-        self.refused(reply, "upload_ack", "InvalidArgument", "u-bad")
+        def broken(i, change):
+            good = scan(2000 + 10 * i, 1, b.new_batch_id())
+            return [scan(2000 + 10 * i + 1, 2, good[2]), change(list(good))]
+        cases = [("13 fields", lambda r: r[:13]), ("id 0", lambda r: [0] + r[1:]),
+                 ("seq x", lambda r: r[:3] + ["x"] + r[4:]), ("no courier", lambda r: r[:4] + [""] + r[5:]),
+                 ("weight", lambda r: r[:10] + ["heavy"] + r[11:]), ("received", lambda r: r[:13] + ["soon"])]
+        for i, (what, change) in enumerate(cases):
+            with self.subTest(what=what):
+                reply, _ = self.request({"type": "upload", "v": 1, "req": f"u-bad{i}", "station": HERE},
+                                        upload_body(broken(i, change)))
+                self.refused(reply, "upload_ack", "InvalidArgument", f"u-bad{i}", "upload row at line 3")
+        reply, _ = self.request({"type": "upload", "v": 1, "req": "u-cols", "station": HERE},
+                                b"id,device\n1,PDA\n")
+        self.refused(reply, "upload_ack", "InvalidArgument", "u-cols", "header row must be")
 
     def test_an_upload_without_its_body(self):
         reply, _ = self.request({"type": "upload", "v": 1, "req": "u-nobody", "station": HERE})

@@ -31,8 +31,9 @@ def setUpModule():
     national = fn.FakeNational(zmq.Context.instance())
     key_file, _ = national.keys.write(Settings.path("keys"), "fake-national", "national")
     station = processes.Station("uplink", ["--national", national.endpoint, "--national-key", key_file,
-                                           "--national-heartbeat-ms", "200", "--national-reply-timeout-ms", "1500"])
-    gun = station.enroll_gun(GUN)
+                                           "--national-heartbeat-ms", "200", "--national-reply-timeout-ms", "1500"],
+                                 guns=(GUN,))
+    gun = station.guns[GUN]
 
 
 def tearDownModule():
@@ -212,7 +213,8 @@ class Post(UplinkCase):
                           ["new_phone"], "空号 138****5678", "138****5678", "BG3100010001"))
         self.assertEqual(body["reference_weight_g"], 2000, "the manifest's declared weight is known")
         self.assertEqual(body["answer_due_ms"] - body["opened_ms"], 3_600_000)
-        self.assertNotIn(b" ", post.body, "written with no white space between tokens")
+        self.assertNotIn(b"\": ", post.body, "written with no white space between tokens")
+        self.assertNotIn(b", \"", post.body, "written with no white space between tokens")
         wait_for(lambda: len(self.posts_of(msg_id)) >= 2, 20, "the post offered again after Unavailable")
         count = len(self.posts_of(msg_id))
         time.sleep(2)  # a negative check: nothing more is sent once acknowledged
@@ -252,7 +254,7 @@ class Lookup(UplinkCase):
         def misrouted():
             station.ctl("reconcile")
             _, found, _ = station.ctl("discrepancies", "--kind", "misrouted", "--limit", "1000")
-            return [d for d in found["discrepancies"] if d["waybill"] == normal]
+            return [d for d in found if d["waybill"] == normal]
         wait_for(misrouted, 20, "the parcel found misrouted from national's row")
 
 

@@ -19,11 +19,11 @@ class DockTarget:
             self.gun_name = Settings.gun_name
             self.data_dir = Settings.station_data_dir
         else:
-            self.station = processes.Station(name, extra_args)
+            self.gun_name = "PDA-CF01"
+            self.station = processes.Station(name, extra_args, guns=(self.gun_name, "PDA-CF09"))
             self.endpoint = self.station.endpoint
             self.station_public = self.station.public_key
-            self.gun_name = "PDA-CF01"
-            self.gun = self.station.enroll_gun(self.gun_name)
+            self.gun = self.station.guns[self.gun_name]
             self.data_dir = self.station.data_dir
         self.code = Settings.station_code
 

@@ -65,10 +65,13 @@ def stationctl(data_dir, *args, check=True, json_out=True):
 class Station:
     """A stationd started on a fresh data folder, CURVE on (its default), ingest on a free port."""
 
-    def __init__(self, name, extra_args=()):
+    def __init__(self, name, extra_args=(), guns=()):
         self.data_dir = Settings.path(name, "data")
         os.makedirs(self.data_dir, exist_ok=True)
         self.code = Settings.station_code
+        # Enrolled before the start: stationd reads keys.db when it starts. A key enrolled while it
+        # runs is let in "within a second", and a handshake before that is refused for good.
+        self.guns = {gun: self._enroll(gun) for gun in guns}
         argv = [Settings.stationd, "--station", self.code, "--data-dir", self.data_dir,
                 "--ingest", "tcp://127.0.0.1:*", "--reconcile-every-s", "0", *extra_args]
         self.program = Program(name + "-stationd", argv)
@@ -85,10 +88,10 @@ class Station:
             return run
         return None
 
-    def enroll_gun(self, name):
+    def _enroll(self, name):
         """A new key pair for gun `name`, written as key files and enrolled with stationctl."""
         pair = keylib.KeyPair.new()
-        public_path, _ = pair.write(Settings.path("keys"), name, "gun")
+        public_path, _ = pair.write(Settings.path("keys", self.data_dir.replace("/", "_")), name, "gun")
         stationctl(self.data_dir, "keys", "enroll", public_path, "--gun", name, json_out=False)
         return pair
 
@@ -102,9 +105,12 @@ class Station:
 class National:
     """A national-sim on a free port; stations enrolled with stationctl on its data folder."""
 
-    def __init__(self, name, extra_args=()):
+    def __init__(self, name, extra_args=(), stations=()):
         self.data_dir = Settings.path(name, "national")
         os.makedirs(self.data_dir, exist_ok=True)
+        # Enrolled before the start, as for guns at a station (a handshake before a key is in
+        # force is refused for good).
+        self.stations = {code: self._enroll(code) for code in stations}
         argv = [Settings.national_sim, "--listen", "tcp://127.0.0.1:*", "--data-dir", self.data_dir, *extra_args]
         self.program = Program(name + "-national-sim", argv)
         run = wait_for(lambda: self._ready(), START_TIMEOUT_S, f"{name}: national-sim.json")
@@ -119,9 +125,10 @@ class National:
             return run
         return None
 
-    def enroll_station(self, code):
+    def _enroll(self, code):
         pair = keylib.KeyPair.new()
-        public_path, _ = pair.write(Settings.path("keys"), "station-" + code, "station")
+        public_path, _ = pair.write(Settings.path("keys", self.data_dir.replace("/", "_")), "station-" + code,
+                                    "station")
         stationctl(self.data_dir, "keys", "enroll", public_path, "--station", code, json_out=False)
         return pair
 
