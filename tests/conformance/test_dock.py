@@ -278,8 +278,9 @@ class Refusals(DockCase):
         self.refused([b"{not json", self.good_body()], "InvalidArgument", "")
 
     def test_header_over_4096_bytes(self):
+        """[needs i16-wire] refused, and its req echoed: the header is readable JSON."""
         self.refused([header({"type": "batch", "v": 1, "req": "h", "pad": "x" * 5000}), self.good_body()],
-                     "InvalidArgument", "")
+                     "InvalidArgument", "h")
 
     def test_version_2(self):
         """[needs i16-wire] a readable header's req is echoed in the refusal."""
