@@ -66,8 +66,8 @@ bool LoadManifests(NationalStore& store, const std::vector<std::string>& manifes
       return false;
     }
     for (const station::ManifestProblem& p : load->rejected) {
-      spdlog::warn("manifest row rejected file=\"{}\" line={} reason=\"{}\"", LogText(file), p.line,
-                   LogText(p.reason));
+      spdlog::warn("manifest row rejected file=\"{}\" line={} reason=\"{}\"", station::LogText(file), p.line,
+                   station::LogText(p.reason));
     }
     spdlog::info("manifest loaded file={} added={} changed={} unchanged={} rejected={}", file, load->counts.added,
                  load->counts.changed, load->counts.unchanged, load->rejected.size());
