@@ -13,7 +13,11 @@
 namespace station {
 
 // Parses `argv` against `visible` (what --help shows) and `hidden`; when
-// `hidden` has an option named "words", the positional arguments go there.
+// `hidden` has an option named "words", the positional arguments go there,
+// whatever their first character: a word beginning with '-' that names no
+// option is one ("keys revoke -MLWdkz?s8D..."), and so is every word after
+// "--". An option's value is the word after it, even one beginning with '-'.
+// A mistyped option then reaches the program as a word: it says so.
 // Returns the exit code when the program should stop now (0 after --help,
 // 2 after a one-line reason on stderr), or nullopt to go on.
 std::optional<int> ParseCommandLine(int argc, char** argv, const char* program,

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.h"
 #include "core/clock.h"
 #include "core/command_line.h"
 #include "security/key_file.h"
@@ -126,7 +127,7 @@ Status Station::LoadKeys() {
   auto started = security::ZapHandler::Start(context_, security::KeyStorePath(config_.data_dir),
                                              [this](const std::string& gun, const std::string& key) {
                                                const int closed = sessions_.Close(key);
-                                               spdlog::warn("security: closed {} connection(s) of gun {}", closed, gun);
+                                               spdlog::warn("security: closed {} connection(s) of gun {}", closed, LogText(gun));
                                              });
   if (!started.ok()) return StartFailure("cannot start: " + started.status().ToString());
   zap_ = std::move(*started);

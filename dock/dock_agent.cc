@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
+#include "core/log_text.h"
 #include "dock/batch_parts.h"
 #include "dock/spool.h"
 #include "wire/dock.h"
@@ -121,13 +122,13 @@ void Agent::LoadNewFiles() {
     if (!known_files_.insert(name).second) continue;
     auto text = spool_.Read(name);
     if (!text.ok()) {
-      spdlog::warn("cannot read batch file name={} error=\"{}\"", name, text.status().ToString());
+      spdlog::warn("cannot read batch file name=\"{}\" error=\"{}\"", LogText(name), LogText(text.status().ToString()));
       known_files_.erase(name);  // tried again at the next look, unless --once
       if (options_.once) ++files_failed_;
       continue;
     }
     const std::size_t parts = dock::QueueBatchFile(name, std::move(*text), options_.part_rows, nonce_, next_req_, parts_);
-    spdlog::info("batch file queued name={} parts={}", name, parts);
+    spdlog::info("batch file queued name=\"{}\" parts={}", LogText(name), parts);
   }
 }
 
@@ -140,7 +141,7 @@ void Agent::SendWaiting() {
       if (!socket_->send(zmq::buffer(part.header), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return;
       socket_->send(zmq::buffer(part.body), zmq::send_flags::none);
     } catch (const zmq::error_t& e) {
-      spdlog::warn("send failed req={} error=\"{}\"", req, e.what());
+      spdlog::warn("send failed req=\"{}\" error=\"{}\"", LogText(req), e.what());
       return;
     }
     part.in_flight = true;
@@ -156,7 +157,8 @@ void Agent::FinishFile(FileState& file, const std::string& rejected_why) {
     s = spool_.MarkDone(file.name, file.summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     if (s.ok()) {
       ++report_.files_done;
-      spdlog::info("batch file acknowledged name={} accepted={} duplicates={} rejected={} conflicts={}", file.name,
+      spdlog::info("batch file acknowledged name=\"{}\" accepted={} duplicates={} rejected={} conflicts={}",
+                   LogText(file.name),
                    file.summary["accepted"].get<int>(), file.summary["duplicates"].get<int>(),
                    file.summary["rejected"].size(), file.summary["conflicts"].size());
     }
@@ -164,14 +166,14 @@ void Agent::FinishFile(FileState& file, const std::string& rejected_why) {
     s = spool_.MarkRejected(file.name, rejected_why);
     if (s.ok()) {
       ++report_.files_rejected;
-      spdlog::warn("batch file rejected name={} why=\"{}\"", file.name, rejected_why);
+      spdlog::warn("batch file rejected name=\"{}\" why=\"{}\"", LogText(file.name), LogText(rejected_why));
     }
   }
   if (!s.ok()) {
     // Answered, but still in the spool: it will be sent again (harmlessly)
     // and must not count as acknowledged.
     ++files_failed_;
-    spdlog::error("cannot file away batch name={} error=\"{}\"", file.name, s.ToString());
+    spdlog::error("cannot file away batch name=\"{}\" error=\"{}\"", LogText(file.name), LogText(s.ToString()));
   }
   known_files_.erase(file.name);
   // Drop the file's other parts: answered or not, the file is settled.
@@ -190,14 +192,15 @@ void Agent::HandleAck(const BatchAck& ack) {
       part.in_flight = false;
       part.retries = std::min(part.retries + 1, 6);
       part.not_before = SteadyClock::now() + std::chrono::milliseconds(250 << part.retries);
-      spdlog::warn("stationd asks to retry later req={} error=\"{}\"", ack.req, ack.error);
+      spdlog::warn("stationd asks to retry later req=\"{}\" error=\"{}\"", LogText(ack.req), LogText(ack.error));
       return;
     }
     last_progress_ = SteadyClock::now();
     if (ack.code == CodeName(Code::kPermissionDenied)) {
       // Not this gun's to send, or its key was revoked: the file stays in
       // the spool, untouched, for a gun with the right key. Nothing is lost.
-      spdlog::error("stationd refused batch file name={}: {}; it stays in the spool", file->name, ack.error);
+      spdlog::error("stationd refused batch file name=\"{}\": {}; it stays in the spool", LogText(file->name),
+                    LogText(ack.error));
       report_.key_refused = true;
       ++files_failed_;
       in_flight_ -= dock::DropPartsOf(*file, parts_);
@@ -217,7 +220,8 @@ void Agent::HandleAck(const BatchAck& ack) {
       if (all_refused) report_.refused_parts -= static_cast<std::int64_t>(file->parts_refused);  // counted as a file
       FinishFile(*file, all_refused ? file->first_refusal : "");
     } else {
-      spdlog::warn("part of batch file refused name={} why=\"{}\"; its other parts go on", file->name, why);
+      spdlog::warn("part of batch file refused name=\"{}\" why=\"{}\"; its other parts go on", LogText(file->name),
+                   LogText(why));
     }
     return;
   }
@@ -246,7 +250,7 @@ void Agent::ReceiveAcks() {
     }
     auto ack = DecodeBatchAck(reply.to_string_view());
     if (!ack.ok()) {
-      spdlog::warn("unreadable reply from stationd: {}", ack.status().ToString());
+      spdlog::warn("unreadable reply from stationd: {}", LogText(ack.status().ToString()));
       continue;
     }
     HandleAck(*ack);

@@ -7,10 +7,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "fuzz/check.h"
 #include "wire/dock.h"
+#include "wire/request_id.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
@@ -19,6 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool header = pick == 'H' || (pick != 'A' && data[0] % 2 == 0);
   if (header) {
     auto h = station::DecodeBatchHeader(frame);
+    // Any frame: the req a refusal echoes is read without a crash, and is
+    // the header's own whenever the header decodes (wire/request_id.h).
+    const std::string echoed = station::EchoableReq(frame);
+    if (h.ok() && echoed != h->req) station::fuzz::Fail("batch header", "echoed req differs from the decoded one");
     if (h.ok()) {
       station::fuzz::CheckRoundTrip("batch header", *h, station::EncodeBatchHeader, station::DecodeBatchHeader,
                                     station::kMaxHeaderBytes);

@@ -36,9 +36,19 @@ constexpr std::array<std::string_view, 249> kCountries{
     "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
 };
 
-// Guns prefix some reads with an AIM symbology identifier ("]C1", "]d2").
+bool IsAsciiLetter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+// Guns prefix some reads with an AIM symbology identifier: "]", a letter
+// naming the symbology, a letter or digit for its options ("]C1", "]C0",
+// "]c1", "]d2", "]Q3"). Dropped with the spaces and tabs before it, which
+// a gun or a clerk's paste may add (docs/protocol.md, "Row checks").
 std::string_view StripAimPrefix(std::string_view s) {
-  if (s.size() >= 3 && s[0] == ']') return s.substr(3);
+  std::size_t start = 0;
+  while (start < s.size() && (s[start] == ' ' || s[start] == '\t')) ++start;
+  std::string_view rest = s.substr(start);
+  if (rest.size() >= 3 && rest[0] == ']' && IsAsciiLetter(rest[1]) && (IsAsciiLetter(rest[2]) || IsDigit(rest[2]))) {
+    return rest.substr(3);
+  }
   return s;
 }
 

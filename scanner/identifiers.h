@@ -32,7 +32,9 @@ bool IsValidSscc(std::string_view number);
 bool IsStationCode(std::string_view code);
 
 // Normalises what a gun read as a waybill number and checks it: drops an
-// AIM symbology prefix ("]C1") and spaces, upper-cases letters, and for an
+// AIM symbology prefix ("]", a letter, a letter or digit: "]C1", "]c0",
+// "]d2"; after any leading spaces) and every space and tab, upper-cases
+// letters, and for an
 // S10 number read without its check digit ("DL74668653 BR") inserts it.
 // Accepts the carrier formats (10-15 digits; two letters and 10-13 digits)
 // and S10. Returns kInvalidArgument naming what is wrong otherwise.

@@ -7,6 +7,7 @@
 
 #include "core/iso_time.h"
 #include "wire/json_integer.h"
+#include "wire/request_id.h"
 
 namespace station {
 namespace {
@@ -242,12 +243,9 @@ Result<ControlRequest> DecodeControlRequest(std::string_view text) {
     auto it = j.find(name);
     return (it != j.end() && it->is_string()) ? &*it : nullptr;
   };
-  auto v = j.find("v");
-  if (v == j.end() || !v->is_number_integer() || v->get<int>() != 1) {
-    return Status::InvalidArgument("control request", "\"v\" must be 1");
-  }
+  if (IntegerFieldIn(j, "v", 1, 1) != 1) return Status::InvalidArgument("control request", "\"v\" must be 1");
   ControlRequest request;
-  if (const json* req = text_field("req")) request.req = req->get<std::string>();
+  if (Status s = ReadReq(j, "control request", /*required=*/false, request.req); !s.ok()) return s;
   const json* cmd = text_field("cmd");
   if (!cmd) return Status::InvalidArgument("control request", "\"cmd\" is required");
   request.cmd = cmd->get<std::string>();
@@ -255,10 +253,11 @@ Result<ControlRequest> DecodeControlRequest(std::string_view text) {
   for (const IntegerField& field : kIntegerFields) {
     auto it = j.find(field.name);
     if (it == j.end()) continue;
-    if (!it->is_number_integer()) {
+    auto value = IntegerIn(*it, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
+    if (!value) {
       return Status::InvalidArgument("control request", "\"" + std::string(field.name) + "\" must be an integer");
     }
-    request.*field.member = it->get<std::int64_t>();
+    request.*field.member = *value;
   }
   for (const TextField& field : kTextFields) {
     if (!j.contains(field.name)) continue;

@@ -1,8 +1,12 @@
 #include "wire/dock.h"
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "wire/json_integer.h"
+#include "wire/request_id.h"
+
 namespace station {
 namespace {
 
@@ -35,10 +39,10 @@ json RowsToJson(const std::vector<AckRow>& rows) {
 bool RowsFromJson(const json& in, std::vector<AckRow>& rows) {
   if (!in.is_array()) return false;
   for (const json& r : in) {
-    if (!r.is_object() || !r.value("line", json()).is_number_integer() || !r.value("reason", json()).is_string()) {
-      return false;
-    }
-    rows.push_back({r["line"].get<int>(), IntegerValue(r, "seq", std::int64_t{0}), r["reason"].get<std::string>()});
+    if (!r.is_object() || !r.value("reason", json()).is_string()) return false;
+    auto line = IntegerFieldIn(r, "line", 0, std::numeric_limits<int>::max());
+    if (!line) return false;
+    rows.push_back({static_cast<int>(*line), IntegerValue(r, "seq", std::int64_t{0}), r["reason"].get<std::string>()});
   }
   return true;
 }
@@ -61,22 +65,15 @@ Result<BatchHeader> DecodeBatchHeader(std::string_view text) {
   if (type == j.end() || !type->is_string() || *type != "batch") {
     return Status::InvalidArgument("batch header", "\"type\" must be \"batch\"");
   }
-  auto v = j.find("v");
-  if (v == j.end() || !v->is_number_integer() || v->get<int>() != kProtocolVersion) {
+  if (IntegerFieldIn(j, "v", kProtocolVersion, kProtocolVersion) != kProtocolVersion) {
     return Status::InvalidArgument("batch header", "\"v\" must be 1");
   }
   BatchHeader header;
-  auto req = j.find("req");
-  if (req == j.end() || !req->is_string() || req->get_ref<const std::string&>().size() > 128) {
-    return Status::InvalidArgument("batch header", "\"req\" must be a string of at most 128 bytes");
-  }
-  header.req = req->get<std::string>();
-  auto first = j.find("first_line");
-  if (first != j.end()) {
-    if (!first->is_number_integer() || first->get<std::int64_t>() < 0 || first->get<std::int64_t>() > 100'000'000) {
-      return Status::InvalidArgument("batch header", "\"first_line\" must be a line number");
-    }
-    header.first_line = first->get<int>();
+  if (Status s = ReadReq(j, "batch header", /*required=*/true, header.req); !s.ok()) return s;
+  if (j.contains("first_line")) {
+    auto first = IntegerFieldIn(j, "first_line", 0, kMaxLineNumber);
+    if (!first) return Status::InvalidArgument("batch header", "\"first_line\" must be a line number, 0 to 100000000");
+    header.first_line = static_cast<int>(*first);
   }
   return header;
 }
@@ -125,13 +122,17 @@ Result<BatchAck> DecodeBatchAckOrThrow(std::string_view text) {
     ack.error = j.value("error", std::string());
     return ack;
   }
-  if (!j.value("accepted", json()).is_number_integer() || !j.value("duplicates", json()).is_number_integer()) {
-    return Status::InvalidArgument("batch ack", "needs \"accepted\" and \"duplicates\"");
+  // Counts of rows of one message: at most kMaxBatchRows each.
+  constexpr auto kMaxRows = static_cast<std::int64_t>(kMaxBatchRows);
+  auto accepted = IntegerFieldIn(j, "accepted", 0, kMaxRows);
+  auto duplicates = IntegerFieldIn(j, "duplicates", 0, kMaxRows);
+  if (!accepted || !duplicates) {
+    return Status::InvalidArgument("batch ack", "needs \"accepted\" and \"duplicates\", counts of rows");
   }
   ack.device = j.value("device", std::string());
   ack.batch = j.value("batch", std::string());
-  ack.accepted = j["accepted"].get<int>();
-  ack.duplicates = j["duplicates"].get<int>();
+  ack.accepted = static_cast<int>(*accepted);
+  ack.duplicates = static_cast<int>(*duplicates);
   if (!RowsFromJson(j.value("rejected", json::array()), ack.rejected) ||
       !RowsFromJson(j.value("conflicts", json::array()), ack.conflicts)) {
     return Status::InvalidArgument("batch ack", "bad \"rejected\" or \"conflicts\" list");

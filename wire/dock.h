@@ -14,6 +14,8 @@ namespace station {
 
 inline constexpr int kProtocolVersion = 1;
 inline constexpr std::size_t kMaxHeaderBytes = 4096;
+// The largest "first_line" a batch header may give.
+inline constexpr std::int64_t kMaxLineNumber = 100'000'000;
 
 // Frame 1 of a batch message; frame 2 is the CSV body.
 struct BatchHeader {

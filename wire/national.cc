@@ -1,12 +1,14 @@
 #include "wire/national.h"
 
 #include <cctype>
+#include <limits>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "scanner/identifiers.h"
 #include "wire/json_integer.h"
+#include "wire/request_id.h"
 
 namespace station {
 namespace {
@@ -32,14 +34,8 @@ Status CheckEnvelope(const json& j, const char* what, const char* type, std::str
   if (t == j.end() || !t->is_string() || *t != type) {
     return Status::InvalidArgument(what, std::string("\"type\" must be \"") + type + "\"");
   }
-  auto v = j.find("v");
-  // Read as 64 bits: get<int>() would truncate 4294967297 to 1.
-  if (v == j.end() || !v->is_number_integer() || v->get<std::int64_t>() != 1) {
-    return Status::InvalidArgument(what, "\"v\" must be 1");
-  }
-  auto r = j.find("req");
-  if (r != j.end() && r->is_string()) req = r->get<std::string>().substr(0, 128);
-  return Status::OK();
+  if (IntegerFieldIn(j, "v", 1, 1) != 1) return Status::InvalidArgument(what, "\"v\" must be 1");
+  return ReadReq(j, what, /*required=*/false, req);
 }
 
 Status GetStation(const json& j, const char* what, const char* key, std::string& out) {
@@ -54,10 +50,9 @@ Status GetStation(const json& j, const char* what, const char* key, std::string&
 Status GetCursor(const json& j, const char* what, const char* key, std::int64_t& out) {
   auto c = j.find(key);
   if (c == j.end()) return Status::OK();  // absent: from the start
-  if (!c->is_number_integer() || c->get<std::int64_t>() < 0) {
-    return Status::InvalidArgument(what, std::string("\"") + key + "\" must be a non-negative integer");
-  }
-  out = c->get<std::int64_t>();
+  auto cursor = IntegerIn(*c, 0, std::numeric_limits<std::int64_t>::max());
+  if (!cursor) return Status::InvalidArgument(what, std::string("\"") + key + "\" must be a non-negative integer");
+  out = *cursor;
   return Status::OK();
 }
 
@@ -271,8 +266,7 @@ Result<LookupReply> DecodeLookupReply(std::string_view text) {
     r.error = error != j->end() && error->is_string() ? error->get<std::string>() : "";
     return r;
   }
-  auto now = j->find("now_ms");
-  if (now != j->end() && now->is_number_integer()) r.now_ms = now->get<std::int64_t>();
+  r.now_ms = IntegerFieldIn(*j, "now_ms", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
   // Either list may be empty: a reply lists each waybill asked once.
   if (Status s = GetWaybills(*j, "lookup_ack", "found", 0, kMaxLookupWaybills, r.found); !s.ok()) return s;
   if (Status s = GetWaybills(*j, "lookup_ack", "not_found", 0, kMaxLookupWaybills, r.not_found); !s.ok()) return s;

@@ -1,6 +1,10 @@
 #include "wire/station.h"
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
+
+#include "wire/json_integer.h"
 
 namespace station {
 namespace {
@@ -24,9 +28,7 @@ std::string Text(const json& j, const char* key) {
 }
 
 std::optional<std::int64_t> Integer(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<std::int64_t>();
+  return IntegerFieldIn(j, key, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
 }
 
 // A problem message's object, with its case number, which it must have.

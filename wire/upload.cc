@@ -7,6 +7,7 @@
 #include "core/csv.h"
 #include "scanner/identifiers.h"
 #include "wire/json_integer.h"
+#include "wire/request_id.h"
 #include "core/utf8.h"
 
 namespace station {
@@ -35,13 +36,9 @@ Result<UploadHeader> DecodeUploadHeader(std::string_view text) {
   if (type == j.end() || !type->is_string() || *type != "upload") {
     return Status::InvalidArgument("upload header", "\"type\" must be \"upload\"");
   }
-  auto v = j.find("v");
-  if (v == j.end() || !v->is_number_integer() || v->get<int>() != 1) {
-    return Status::InvalidArgument("upload header", "\"v\" must be 1");
-  }
+  if (IntegerFieldIn(j, "v", 1, 1) != 1) return Status::InvalidArgument("upload header", "\"v\" must be 1");
   UploadHeader header;
-  auto req = j.find("req");
-  if (req != j.end() && req->is_string()) header.req = req->get<std::string>().substr(0, 128);
+  if (Status s = ReadReq(j, "upload header", /*required=*/false, header.req); !s.ok()) return s;
   auto station = j.find("station");
   if (station == j.end() || !station->is_string() || !IsStationCode(station->get<std::string>())) {
     return Status::InvalidArgument("upload header", "\"station\" must be a six-digit code");

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/log_text.h"
 #include "core/utf8.h"
 #include "daemon/clerk/clerk_text.h"
 #include "daemon/clerk/control_server.h"
@@ -112,7 +113,7 @@ std::string ControlServer::CloseDiscrepancy(const ControlRequest& request, Body)
     return EncodeControlError(request.req,
                               Status::Unavailable("storage failed, retry later", closed.status().message()));
   }
-  spdlog::info("discrepancy closed id={} kind={} by=\"{}\"", closed->id, closed->kind, closed->closed_by);
+  spdlog::info("discrepancy closed id={} kind={} by=\"{}\"", closed->id, closed->kind, LogText(closed->closed_by));
   return EncodeDiscrepancyClosed(request.req, *closed);
 }
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/clerk/clerk_text.h"
+#include "core/log_text.h"
 #include "daemon/clerk/control_server.h"
 #include "daemon/desk/problem_store.h"
 
@@ -115,11 +116,12 @@ std::string ControlServer::ProblemDone(const ControlRequest& request, const Resu
     if (code == Code::kInvalidArgument || code == Code::kNotFound || code == Code::kConflict) {
       return EncodeControlError(request.req, reply.status());
     }
-    spdlog::error("{} not stored case={} error=\"{}\"", request.cmd, request.case_no, reply.status().ToString());
+    spdlog::error("{} not stored case={} error=\"{}\"", LogText(request.cmd), LogText(request.case_no),
+                  LogText(reply.status().ToString()));
     return EncodeControlError(request.req,
                               Status::Unavailable("storage failed, retry later", reply.status().message()));
   }
-  spdlog::info("{} case={} by=\"{}\"", request.cmd, reply->case_no, request.by);
+  spdlog::info("{} case={} by=\"{}\"", LogText(request.cmd), LogText(reply->case_no), LogText(request.by));
   services_.problem_desk->Wake();  // sends the alert, or applies what follows, at once
   if (services_.uplink) services_.uplink->Wake();
   return EncodeProblemReply(request.req, *reply);

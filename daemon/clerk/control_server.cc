@@ -4,9 +4,11 @@
 
 #include <algorithm>
 
+#include "core/log_text.h"
 #include "core/clock.h"
 #include "scanner/manifest.h"
 #include "wire/control.h"
+#include "wire/request_id.h"
 
 namespace station {
 
@@ -50,11 +52,16 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(zmq::context_t& cont
 
 std::string ControlServer::Handle(std::vector<zmq::message_t>& frames) {
   // [routing id][request][body?]
+  // A refusal echoes the request's req when it has one a client can match
+  // (docs/protocol.md, "Request ids").
+  const auto refuse = [&frames](const Status& why) {
+    return EncodeControlError(frames.size() >= 2 ? EchoableReq(frames[1].to_string_view()) : std::string(), why);
+  };
   if (frames.size() < 2 || frames.size() > 3) {
-    return EncodeControlError("", Status::InvalidArgument("control message", "a request frame and an optional body"));
+    return refuse(Status::InvalidArgument("control message", "a request frame and an optional body"));
   }
   auto request = DecodeControlRequest(frames[1].to_string_view());
-  if (!request.ok()) return EncodeControlError("", request.status());
+  if (!request.ok()) return refuse(request.status());
   const auto command = Commands().find(request->cmd);
   if (command == Commands().end()) return Unknown(*request);
   const Body body = frames.size() == 3 ? Body(frames[2].to_string_view()) : std::nullopt;
@@ -81,11 +88,13 @@ std::string ControlServer::ImportManifest(const ControlRequest& request, Body bo
   const std::string source = "file:" + (request.source.empty() ? std::string("unnamed") : request.source);
   auto result = store_.SaveManifest(*manifest, source, NowMs());
   if (!result.ok()) {
-    spdlog::error("manifest import not stored source={} error=\"{}\"", source, result.status().ToString());
+    spdlog::error("manifest import not stored source=\"{}\" error=\"{}\"", LogText(source),
+                  LogText(result.status().ToString()));
     return EncodeControlError(request.req,
                               Status::Unavailable("storage failed, retry later", result.status().message()));
   }
-  spdlog::info("manifest imported source={} stored={} updated={} unchanged={} rejected={}", source, result->stored,
+  spdlog::info("manifest imported source=\"{}\" stored={} updated={} unchanged={} rejected={}", LogText(source),
+                 result->stored,
                result->updated, result->unchanged, result->rejected.size());
   return EncodeManifestImport(request.req, *result);
 }

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.h"
+
 namespace station {
 namespace {
 
@@ -112,7 +114,7 @@ Status DeskPasses::ApplyMail(std::int64_t now_ms, Cursors& cursors, DeskPass& pa
     auto applied = store_.ApplyProblemMessage(m.from, m.kind, m.body, now_ms);
     if (!applied.ok()) return applied.status();
     ++pass.messages;
-    spdlog::info("problem message seq={} from={} kind={}: {}", m.seq, m.from, m.kind, *applied);
+    spdlog::info("problem message seq={} from={} kind={}: {}", m.seq, LogText(m.from), LogText(m.kind), LogText(*applied));
   }
   return Status::OK();
 }

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/iso_time.h"
+#include "core/log_text.h"
 #include "daemon/desk/problem_store.h"
 #include "problems/resolution.h"
 
@@ -26,7 +27,8 @@ std::optional<std::string> Refusal(const Result<Message>& m, const char* kind, c
   // (571001-20261201-0001); national vouches for `from`, so a station can
   // raise or close only its own cases, never take another station's number.
   if (own_case_only && m->case_no.rfind(from + "-", 0) != 0) {
-    spdlog::warn("security: station {} sent a {} for case {}, which is not its own; ignored", from, kind, m->case_no);
+    spdlog::warn("security: station {} sent a {} for case {}, which is not its own; ignored", LogText(from), kind,
+                 LogText(m->case_no));
     return "case " + m->case_no + " is not station " + from + "'s; ignored";
   }
   return std::nullopt;

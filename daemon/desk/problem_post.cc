@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.h"
+
 namespace station {
 
 Status ProblemPost::SendAlert(const ProblemAlertMessage& alert, std::int64_t now_ms) {
@@ -22,7 +24,7 @@ Status ProblemPost::Send(const std::string& msg_id, const std::string& to, const
   if (to == station_) {
     auto applied = apply_here_(kind, body, now_ms);
     if (!applied.ok()) return applied.status();
-    spdlog::info("problem message to this station kind={}: {}", kind, *applied);
+    spdlog::info("problem message to this station kind={}: {}", LogText(kind), LogText(*applied));
     return Status::OK();
   }
   // An id already queued is the same message, queued before: nothing to add.

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.h"
 #include "core/iso_time.h"
 #include "problems/resolution.h"
 #include "scanner/identifiers.h"
@@ -142,7 +143,8 @@ Result<std::string> ProblemStore::OpenCase(const ProblemScan& scan, std::int64_t
   if (!id.ok()) return id.status();
   const std::string detail = OpeningDetail(scan, facts->origin, origin_how, damage, reference, reference_is);
   if (Status s = sql_.AddEvent(*id, now_ms, c.opened_by, "opened", detail); !s.ok()) return s;
-  spdlog::info("problem case opened case={} waybill={} reason={} origin={}", *case_no, scan.waybill, scan.reason,
+  spdlog::info("problem case opened case={} waybill={} reason={} origin={}", *case_no, LogText(scan.waybill),
+               LogText(scan.reason),
                facts->origin.empty() ? "unknown" : facts->origin);
   return case_no;
 }
@@ -181,7 +183,7 @@ Status ProblemStore::Close(const CaseRow& c, const std::string& by, const std::s
   if (Status s = sql_.SetClosed(c.id, now_ms, by, note, scan_id); !s.ok()) return s;
   const std::string detail = scan_id ? note : "closed by hand (manual close): " + note;
   if (Status s = sql_.AddEvent(c.id, now_ms, by, "closed", detail); !s.ok()) return s;
-  spdlog::info("problem case closed case={} by=\"{}\" how={}", c.case_no, by, scan_id ? "scan" : "clerk");
+  spdlog::info("problem case closed case={} by=\"{}\" how={}", LogText(c.case_no), LogText(by), scan_id ? "scan" : "clerk");
   if (c.origin.empty()) return Status::OK();
   const ProblemClosedMessage closed{c.case_no, settings_.station, c.origin, c.waybill, now_ms,
                                     scan_id ? "scan" : "clerk", c.resolution, scan_id ? note : MaskPhonesIn(note)};
@@ -281,7 +283,7 @@ Result<int> ProblemStore::EscalateLateCases(std::int64_t now_ms) {
     }
     if (close) detail += std::string(detail.empty() ? "" : "; ") + "not closed within " + std::to_string(hours) + " h";
     if (Status s = sql_.AddEvent(c.id, now_ms, "stationd", "escalated", detail); !s.ok()) return s;
-    spdlog::warn("problem case escalated case={} {}", c.case_no, detail);
+    spdlog::warn("problem case escalated case={} {}", LogText(c.case_no), LogText(detail));
     ++escalated;
   }
   return escalated;
@@ -312,7 +314,8 @@ Result<std::string> ProblemStore::ApplyAnswer(const std::string& from, const Pro
     detail += "; a clerk closes it";
   }
   if (Status s = sql_.AddEvent(c.id, now_ms, by, again ? "answered_again" : "answered", detail); !s.ok()) return s;
-  spdlog::info("problem case answered case={} resolution={} from={}", case_no, m.resolution, from);
+  spdlog::info("problem case answered case={} resolution={} from={}", LogText(case_no), LogText(m.resolution),
+               LogText(from));
   return "case " + case_no + " answered: " + m.resolution;
 }
 

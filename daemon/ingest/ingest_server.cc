@@ -7,7 +7,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.h"
 #include "wire/dock.h"
+#include "wire/request_id.h"
 
 namespace station {
 namespace {
@@ -21,6 +23,23 @@ std::string FirstLineOf(std::string_view body) {
   std::string_view line = body.substr(0, std::min<std::size_t>(nl, 300));
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return std::string(line);
+}
+
+// The quarantine rule, decided here and only here (docs/protocol.md,
+// "Refusals and quarantine"). A message refused before its body is read
+// (who sent it, its frame count, its header) leaves no quarantine row: it
+// is logged and answered, and there is nothing of a gun's file to show. A
+// message whose body was read and refused whole (too large, unreadable,
+// for another station, from another gun) leaves one row, kind 'batch',
+// holding the body's first line, which names the gun if it is one.
+void RefuseUnread(IngestItem& item, Status why) {
+  item.refusal = std::move(why);
+  item.refused_raw.reset();
+}
+
+void RefuseRead(IngestItem& item, std::string_view body, Status why) {
+  item.refusal = std::move(why);
+  item.refused_raw = FirstLineOf(body);
 }
 
 }  // namespace
@@ -77,7 +96,8 @@ Result<std::string> IngestServer::Sender(zmq::message_t& frame) {
   const std::string key = security::ClientKeyOf(frame);
   if (hooks_.sessions) hooks_.sessions->Seen(key, security::SourceFdOf(frame));
   if (hooks_.zap && !hooks_.zap->Current()->IsKeyActive(security::KeyRole::kGun, key)) {
-    spdlog::warn("security: gun {} sent a message after its key {} was revoked; refused, closing its connection", gun,
+    spdlog::warn("security: gun {} sent a message after its key {} was revoked; refused, closing its connection",
+                 LogText(gun),
                  security::ShortKey(key));
     closing_.emplace_back(key, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
     return Status::PermissionDenied("gun " + gun, "its key was revoked at this station");
@@ -100,7 +120,7 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>&
     if (frames.size() < kMaxFrames) frames.push_back(std::move(frame));
     if (!more) break;
   }
-  IngestItem item;
+  IngestItem& item = items.emplace_back();
   // A REQ client puts an empty delimiter frame after its routing id and
   // expects it back before the reply; a DEALER sends none.
   const bool req_envelope = total_frames == 4 && frames[1].size() == 0;
@@ -109,57 +129,55 @@ bool IngestServer::ReceiveOne(std::vector<IngestItem>& items, std::vector<Peer>&
   // it sends, malformed or not.
   auto gun = Sender(frames.back());
   peers.push_back(Peer{std::move(frames.front()), req_envelope, gun.ok() ? *gun : std::string()});
-  if (!gun.ok()) {
-    item.refusal = gun.status();
-    items.push_back(std::move(item));
+  // Refused before the header is decoded: still echo its req when it has
+  // one a client can match (docs/protocol.md, "Request ids").
+  const auto refuse_unread = [&](Status why) {
+    if (frames.size() >= 2) item.req = EchoableReq(frames[1].to_string_view());
+    RefuseUnread(item, std::move(why));
     return true;
-  }
+  };
+  if (!gun.ok()) return refuse_unread(gun.status());
   if (frames.size() != 3 || total_frames != 3 + (req_envelope ? 1 : 0)) {
-    item.refusal = Status::InvalidArgument("message", "a batch is two frames: a JSON header and a CSV body");
-    items.push_back(std::move(item));
-    return true;
+    return refuse_unread(Status::InvalidArgument("message", "a batch is two frames: a JSON header and a CSV body"));
   }
   auto header = DecodeBatchHeader(frames[1].to_string_view());
-  if (!header.ok()) {
-    item.refusal = header.status();
-    items.push_back(std::move(item));
-    return true;
-  }
+  if (!header.ok()) return refuse_unread(header.status());
   item.req = header->req;
   // The batch's rows point into the frame: it is kept, not copied.
   item.body = HeldBytes::Take(std::move(frames[2]), [](const zmq::message_t& m) { return m.to_string_view(); });
+  ReadBody(item, header->first_line, *gun, rows);
+  return true;
+}
+
+void IngestServer::ReadBody(IngestItem& item, int first_line, const std::string& gun, std::size_t& rows) {
   std::string_view body = item.body.view();
   if (body.size() > options_.max_message_bytes) {
-    item.refusal = Status::InvalidArgument("batch body", "larger than " + std::to_string(options_.max_message_bytes) +
-                                                             " bytes; send it in parts");
-    item.refused_raw = FirstLineOf(body);  // names the gun, if it is one
-    items.push_back(std::move(item));
-    return true;
+    return RefuseRead(item, body,
+                      Status::InvalidArgument("batch body", "larger than " + std::to_string(options_.max_message_bytes) +
+                                                                " bytes; send it in parts"));
   }
-  auto batch = ReadBatch(body, header->first_line);
-  if (!batch.ok()) {
-    item.refusal = batch.status();
-    item.refused_raw = FirstLineOf(body);
-  } else if (batch->origin.station != options_.station) {
-    item.refusal = Status::InvalidArgument("batch for station " + batch->origin.station,
-                                           "this is station " + options_.station);
-    item.refused_raw = FirstLineOf(body);
+  auto batch = ReadBatch(body, first_line);
+  if (!batch.ok()) return RefuseRead(item, body, batch.status());
+  if (batch->origin.station != options_.station) {
     item.batch.origin = batch->origin;
-  } else if (options_.security.curve && batch->origin.device != *gun) {
+    return RefuseRead(item, body,
+                      Status::InvalidArgument("batch for station " + batch->origin.station,
+                                              "this is station " + options_.station));
+  }
+  if (options_.security.curve && batch->origin.device != gun) {
     // A gun speaks only for itself (RELIABILITY.md T10): the name comes
     // from its key, never from what the file says.
-    spdlog::warn("security: gun {} sent a batch claiming device {}; refused", *gun, batch->origin.device);
-    item.refusal = Status::PermissionDenied("batch of device " + batch->origin.device,
-                                            "this connection is gun " + *gun + "; a gun may send only its own batches");
-    item.refused_raw = FirstLineOf(body);
+    spdlog::warn("security: gun {} sent a batch claiming device {}; refused", LogText(gun),
+                 LogText(batch->origin.device));
     item.batch.origin = batch->origin;
-    item.batch.origin.device = *gun;  // filed under the gun that sent it, not the one it named
-  } else {
-    rows += batch->rows.size() + batch->problems.size();
-    item.batch = std::move(*batch);
+    item.batch.origin.device = gun;  // filed under the gun that sent it, not the one it named
+    return RefuseRead(item, body,
+                      Status::PermissionDenied("batch of device " + batch->origin.device,
+                                               "this connection is gun " + gun +
+                                                   "; a gun may send only its own batches"));
   }
-  items.push_back(std::move(item));
-  return true;
+  rows += batch->rows.size() + batch->problems.size();
+  item.batch = std::move(*batch);
 }
 
 void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vector<Peer>& peers) {
@@ -173,7 +191,7 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
     if (!room.ok()) {
       // Nothing stored, nothing acknowledged; the dock keeps the file.
       item.ack = ErrorAck(item.req, room);
-      spdlog::debug("batch not stored, disk space low req={}", item.req);
+      spdlog::debug("batch not stored, disk space low req=\"{}\"", LogText(item.req));
     } else if (!saved.ok()) {
       // Nothing of the group was committed: say so, never acknowledge. The
       // dock keeps the file and sends it again.
@@ -183,11 +201,11 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
     if (!room.ok()) {
       // Logged once when space ran low, not once a resend.
     } else if (ack.ok) {
-      spdlog::info("batch stored device={} batch={} accepted={} duplicates={} rejected={} conflicts={}", ack.device,
-                   ack.batch, ack.accepted, ack.duplicates, ack.rejected.size(), ack.conflicts.size());
+      spdlog::info("batch stored device={} batch={} accepted={} duplicates={} rejected={} conflicts={}",
+                   LogText(ack.device), LogText(ack.batch), ack.accepted, ack.duplicates, ack.rejected.size(), ack.conflicts.size());
     } else {
-      spdlog::warn("batch refused gun={} req={} code={} error=\"{}\"", peers[i].gun.empty() ? "-" : peers[i].gun,
-                   ack.req, ack.code, ack.error);
+      spdlog::warn("batch refused gun={} req=\"{}\" code={} error=\"{}\"",
+                   peers[i].gun.empty() ? "-" : LogText(peers[i].gun), LogText(ack.req), ack.code, LogText(ack.error));
     }
     std::string reply;
     try {
@@ -195,7 +213,7 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
     } catch (const std::exception& e) {
       // Never let one odd reply stop the daemon: the rows are committed,
       // so say how many, without the details that would not encode.
-      spdlog::error("ack not encodable req={} error=\"{}\"", ack.req, e.what());
+      spdlog::error("ack not encodable req=\"{}\" error=\"{}\"", LogText(ack.req), LogText(e.what()));
       BatchAck minimal;
       minimal.req = ack.req;
       minimal.device = ack.device;
@@ -210,7 +228,7 @@ void IngestServer::StoreAndAcknowledge(std::vector<IngestItem>& items, std::vect
       socket_.send(zmq::buffer(reply), zmq::send_flags::dontwait);
     } catch (const zmq::error_t& e) {
       // EHOSTUNREACH: the dock went away. It will resend and be told "duplicate".
-      spdlog::debug("ack not delivered req={} error=\"{}\"", ack.req, e.what());
+      spdlog::debug("ack not delivered req=\"{}\" error=\"{}\"", LogText(ack.req), e.what());
     }
   }
   if (!saved.ok()) {

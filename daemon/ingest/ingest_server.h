@@ -85,6 +85,9 @@ class IngestServer {
   // The gun a message came from; a refusal when it may not send (no
   // authenticated name, or its key revoked since it connected).
   Result<std::string> Sender(zmq::message_t& frame);
+  // Reads the held body of `item` with its header's `first_line`: its
+  // rows, or a refusal of the whole message.
+  void ReadBody(IngestItem& item, int first_line, const std::string& gun, std::size_t& rows);
   void StoreAndAcknowledge(std::vector<IngestItem>& items, std::vector<Peer>& peers);
 
   Store& store_;

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.h"
 #include "daemon/storage/schema.h"
 #include "core/hash.h"
 
@@ -194,8 +195,8 @@ Status Store::SaveOne(IngestItem& item, std::int64_t received_ms) {
   item.clock_future = item.clock_past = 0;
   if (!item.refusal.ok()) {
     ack = ErrorAck(item.req, item.refusal);
-    if (item.refused_raw.empty()) return Status::OK();
-    return Quarantine("batch", item.batch.origin, 0, 0, item.refused_raw, item.refusal.message(), received_ms);
+    if (!item.refused_raw) return Status::OK();
+    return Quarantine("batch", item.batch.origin, 0, 0, *item.refused_raw, item.refusal.message(), received_ms);
   }
 
   const BatchOrigin& origin = item.batch.origin;
@@ -255,8 +256,8 @@ Status Store::Save(std::vector<IngestItem>& items, std::int64_t received_ms) {
     counts.second += item.clock_past;
   }
   for (const auto& [batch, counts] : flagged) {
-    spdlog::warn("scans with a gun clock off, stored and flagged: device={} batch={} future={} past={}", batch.first,
-                 batch.second, counts.first, counts.second);
+    spdlog::warn("scans with a gun clock off, stored and flagged: device={} batch={} future={} past={}",
+                 LogText(batch.first), LogText(batch.second), counts.first, counts.second);
   }
   return Status::OK();
 }

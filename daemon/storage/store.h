@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -54,10 +55,12 @@ struct IngestItem {
   std::string req;
   // OK: `batch` was read and its rows are to be stored. Otherwise the
   // message is refused whole; the refusal is quarantined (kind 'batch')
-  // with `refused_raw` when that is not empty.
+  // with `refused_raw` as its raw text when that is set: the ingest server
+  // sets it, to the body's first line, when the body was read
+  // (docs/protocol.md, "Refusals and quarantine").
   Status refusal;
   Batch batch;  // its rows point into `body`
-  std::string refused_raw;
+  std::optional<std::string> refused_raw;
   // The message's CSV frame, kept while `batch` is in use.
   HeldBytes body;
   BatchAck ack;  // filled by Store::Save

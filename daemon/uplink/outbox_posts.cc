@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.h"
 #include "core/clock.h"
 
 namespace station {
@@ -47,7 +48,7 @@ void OutboxPosts::OnAck(const PostAck& ack) {
     // behind it: set it aside with the reason.
     status.last_error = ack.code + ": " + ack.error;
     spdlog::error("national refused message {} for good ({}); it stays in the outbox, marked refused", msg_id,
-                  status.last_error);
+                  LogText(status.last_error));
     if (Status s = link_.store.MarkRefused(msg_id, status.last_error); !s.ok()) {
       spdlog::error("could not mark message {} refused: {}", msg_id, s.ToString());
     }

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.h"
 #include "core/clock.h"
 #include "scanner/identifiers.h"
 #include "scanner/manifest.h"
@@ -73,7 +74,7 @@ std::optional<std::vector<std::string>> SurplusLookups::ReadWaiting(std::int64_t
   waiting->erase(std::remove_if(waiting->begin(), waiting->end(), bad), waiting->end());
   if (!unreadable.empty()) {
     spdlog::error("{} surplus waybills are not valid numbers and are not looked up at national, e.g. '{}'",
-                  unreadable.size(), unreadable.front());
+                  unreadable.size(), LogText(unreadable.front()));
     if (auto set_aside = link_.store.ApplyLookup({}, {}, unreadable, now_ms); !set_aside.ok()) {
       spdlog::error("could not set them aside: {}", set_aside.status().ToString());
     }
@@ -88,7 +89,7 @@ void SurplusLookups::OnReply(const LookupReply& reply, std::string_view manifest
   if (!reply.ok) {
     status.last_error = reply.code + ": " + reply.error;
     if (!current) return;  // an earlier send's refusal: the resend decides
-    spdlog::warn("national refused a lookup ({}); asking again in about {} ms", status.last_error, backoff_ms_);
+    spdlog::warn("national refused a lookup ({}); asking again in about {} ms", LogText(status.last_error), backoff_ms_);
     next_ = now + milliseconds(link_.jitter.Around(backoff_ms_));
     backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
     return;
@@ -100,7 +101,7 @@ void SurplusLookups::OnReply(const LookupReply& reply, std::string_view manifest
     auto read = ReadManifest(manifest_csv);
     if (!read.ok()) {
       spdlog::error("national answered a lookup with a manifest this station cannot read: {}",
-                    read.status().ToString());
+                    LogText(read.status().ToString()));
       status.last_error = "lookup manifest from national: " + read.status().message();
       return;  // not marked answered: asked again after the reply timeout
     }

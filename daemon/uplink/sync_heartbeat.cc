@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.h"
 #include "core/clock.h"
 #include "scanner/manifest.h"
 
@@ -80,7 +81,7 @@ void SyncHeartbeat::OnReply(const SyncReply& reply, std::string_view manifest_cs
   if (!manifest_csv.empty()) {
     auto read = ReadManifest(manifest_csv);
     if (!read.ok()) {
-      spdlog::error("national sent a manifest this station cannot read: {}", read.status().ToString());
+      spdlog::error("national sent a manifest this station cannot read: {}", LogText(read.status().ToString()));
       status.last_error = "manifest from national: " + read.status().message();
       return;
     }
@@ -91,7 +92,7 @@ void SyncHeartbeat::OnReply(const SyncReply& reply, std::string_view manifest_cs
   }
   auto applied = link_.store.ApplySync(manifest, reply.manifest_to, reply.mail, NowMs());
   if (!applied.ok()) {
-    spdlog::error("could not store what national sent: {}", applied.status().ToString());
+    spdlog::error("could not store what national sent: {}", LogText(applied.status().ToString()));
     return;  // the cursors did not move: it comes again with the next sync
   }
   manifest_seq_ = std::max(manifest_seq_, reply.manifest_to);

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
+#include "core/log_text.h"
 #include "daemon/uplink/link_context.h"
 #include "daemon/uplink/national_connection.h"
 #include "daemon/uplink/outbox_posts.h"
@@ -115,20 +116,20 @@ void Uplink::Loop::Dispatch(const NationalReply& reply, SteadyClock::time_point 
     if (sync.ok()) {
       heartbeat.OnReply(*sync, reply.body_text());
     } else {
-      spdlog::error("unreadable sync reply from national: {}", sync.status().ToString());
+      spdlog::error("unreadable sync reply from national: {}", LogText(sync.status().ToString()));
     }
   } else if (type == "lookup_ack") {
     auto lookup = DecodeLookupReply(text);
     if (lookup.ok()) {
       lookups.OnReply(*lookup, reply.body_text(), now);
     } else {
-      spdlog::error("unreadable lookup reply from national: {}", lookup.status().ToString());
+      spdlog::error("unreadable lookup reply from national: {}", LogText(lookup.status().ToString()));
     }
   } else if (type == "post_ack") {
     auto ack = DecodePostAck(text);
     if (ack.ok()) posts.OnAck(*ack);
   } else {
-    spdlog::error("national answered with an error or an unknown message: {}", std::string(text.substr(0, 300)));
+    spdlog::error("national answered with an error or an unknown message: {}", LogText(text, 300));
   }
 }
 
@@ -140,7 +141,7 @@ void Uplink::Loop::OnContact(SteadyClock::time_point now) {
 
 void Uplink::Loop::LinkDown(const std::string& why) {
   if (heartbeat.link_up()) {
-    spdlog::warn("national link down ({}); {} uploads in flight go back to waiting", why, uploads.in_flight());
+    spdlog::warn("national link down ({}); {} uploads in flight go back to waiting", LogText(why), uploads.in_flight());
     status.link_changed_ms = NowMs();
   }
   heartbeat.LinkDown();

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.h"
 #include "core/clock.h"
 
 namespace station {
@@ -88,7 +89,7 @@ void UploadWindow::OnAck(const UploadAck& ack, SteadyClock::time_point now) {
     it->resend_at = now + milliseconds(link_.jitter.Around(it->backoff_ms));
     it->backoff_ms = std::min(it->backoff_ms * 2, kMaxBackoffMs);
     spdlog::warn("national refused an upload of {} scans ({}); trying again in about {} ms", it->count,
-                 status.last_error, it->backoff_ms / 2);
+                 LogText(status.last_error), it->backoff_ms / 2);
   } else {
     it->acked = true;
     std::string().swap(it->body);

@@ -151,8 +151,8 @@ Result<std::vector<ScanRow>> StationView::History(const std::string& waybill) {
   const char* without_index = "WITH ids(id) AS (SELECT id FROM main.scans WHERE waybill = ?1)";
   const std::string select =
       std::string(has_index_ ? with_index : without_index) +
-      " SELECT " + columns + ", 0 FROM scans_full WHERE id IN ids AND waybill = ?1"
-      " UNION ALL SELECT " + columns + ", 1 FROM scans_full"
+      " SELECT " + columns + ", 0, id FROM scans_full WHERE id IN ids AND waybill = ?1"
+      " UNION ALL SELECT " + columns + ", 1, id FROM scans_full"
       " WHERE waybill IS NULL AND bag IN (SELECT bag FROM scans WHERE id IN ids AND waybill = ?1 AND bag IS NOT NULL)"
       " ORDER BY 13, 14";
   auto stmt = sql::Stmt::Prepare(db_, select.c_str());
@@ -178,6 +178,7 @@ Result<std::vector<ScanRow>> StationView::History(const std::string& waybill) {
     if (!row.ColumnIsNull(14)) r.weight_g = row.ColumnInt(14);
     r.clock_flag = row.ColumnText(15);
     r.bag_scan = row.ColumnInt(16) != 0;
+    r.id = row.ColumnInt(17);
     out.push_back(std::move(r));
   });
   if (!s.ok()) return s;

@@ -53,6 +53,7 @@ struct StationSummary {
 };
 
 struct ScanRow {
+  std::int64_t id = 0;  // scans.id: the id national knows the scan by (an upload's "id" column)
   std::string waybill, bag, type, scan_time, station, courier, device, batch, peer_station, reason, note;
   std::int64_t seq = 0, scan_time_ms = 0, received_ms = 0;
   std::optional<std::int64_t> weight_g;

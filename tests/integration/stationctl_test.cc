@@ -166,3 +166,57 @@ TEST_CASE("a manifest file is imported through the running stationd, bad rows re
   CHECK(missing.exit_code == 1);
   CHECK_THAT(missing.err, Catch::Contains("nope.csv"));
 }
+
+// Issue 16: a Z85 key begins with '-' about once in 85, and the suite then
+// failed ("unrecognised option", exit 2). A fixed key, so it always runs.
+TEST_CASE("issue 16: a key beginning with '-' is enrolled and revoked by its text", "[integration][cli][keys]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.Path("data"));
+  const std::string key = "-MLWdkz?s8Dde:#.X?M&D!tYIFtxE))5Ca3s+/KS";
+  auto enrolled = RunStationctl(dir.Path("data"), {"keys", "enroll", key, "--gun", "PDA-DASH"});
+  INFO(enrolled.err);
+  CHECK(enrolled.exit_code == 0);
+  auto listed = RunStationctl(dir.Path("data"), {"keys", "list", "--json"});
+  CHECK_THAT(listed.out, Catch::Contains("PDA-DASH"));
+  auto revoked = RunStationctl(dir.Path("data"), {"keys", "revoke", key});
+  INFO(revoked.err);
+  CHECK(revoked.exit_code == 0);
+  // "--" ends the options as usual: also for a key shaped like an option.
+  const std::string dashes = "--abcdefghijklmnopqrstuvwxyz0123456789ab";
+  auto again = RunStationctl(dir.Path("data"), {"keys", "enroll", "--gun", "PDA-DASH2", "--", dashes});
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(RunStationctl(dir.Path("data"), {"keys", "revoke", "--", dashes}).exit_code == 0);
+  // A mistyped option is still refused by name.
+  auto typo = RunStationctl(dir.Path("data"), {"keys", "list", "--jsno"});
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.err, Catch::Contains("--jsno"));
+}
+
+TEST_CASE("issue 16: scans shows a note with line breaks on one line; --json keeps it exact, with the scan id",
+          "[integration][cli]") {
+  TempDir dir;
+  auto station = StartStationd(dir.Path("data"), "571001", dir.Path("stationd.log"));
+  std::filesystem::create_directories(dir.Path("spool"));
+  WriteFileAtomically(dir.Path("spool/a.csv"),
+                      "# device=PDA-0042 courier=C1001 station=571001 batch=20261124-0009\n"
+                      "seq,waybill,type,time,peer_station,bag,weight_g,reason,note\n"
+                      "1,ZT7730012345678,arrival,2026-11-24T07:58:12+08:00,310001,,,,\n"
+                      "2,ZT7730012345678,signed,2026-11-24T11:30:00+08:00,,,,,\"门卫代收\n第二行\r\nthird\tline\"\n");
+  REQUIRE(DockOnce(station.endpoint, dir.Path("spool"), 30s) == 0);
+
+  auto table = RunStationctl(dir.Path("data"), {"scans", "ZT7730012345678"});
+  REQUIRE(table.exit_code == 0);
+  CHECK_THAT(table.out, Catch::Contains("门卫代收 ⏎ 第二行 ⏎ third line"));
+  // A title, the header, the rule, two rows: nothing else breaks a line.
+  CHECK(std::count(table.out.begin(), table.out.end(), '\n') == 5);
+
+  auto history = RunStationctl(dir.Path("data"), {"scans", "ZT7730012345678", "--json"});
+  REQUIRE(history.exit_code == 0);
+  auto h = nlohmann::json::parse(history.out);
+  REQUIRE(h["scans"].size() == 2);
+  CHECK(h["scans"][1]["note"] == "门卫代收\n第二行\r\nthird\tline");
+  // The id national knows the scan by (the upload's "id" column).
+  CHECK(h["scans"][0]["id"] == QueryInt(dir.Path("data"), "SELECT id FROM scans WHERE seq = 1"));
+  CHECK(h["scans"][1]["id"] == QueryInt(dir.Path("data"), "SELECT id FROM scans WHERE seq = 2"));
+}

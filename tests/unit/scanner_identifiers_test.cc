@@ -100,3 +100,25 @@ TEST_CASE("the country list is ISO 3166-1 alpha-2", "[scanner][identifiers]") {
   CHECK_FALSE(IsIso3166Alpha2("XX"));
   CHECK_FALSE(IsIso3166Alpha2("UK"));  // the United Kingdom is GB
 }
+
+TEST_CASE("issue 16: spaces before an AIM prefix are dropped with it, and which prefixes are AIM",
+          "[scanner][identifiers]") {
+  // The outsider's client sent " ]C1zt7730099988866" and was told "not a
+  // carrier or S10 number".
+  for (const char* read : {"]C1zt7730099988866", " ]C1zt7730099988866", "\t ]C1 zt7730099988866 ", "]C0ZT7730099988866",
+                           "]c1ZT7730099988866", "]d2ZT7730099988866", "]Q3ZT7730099988866", "zt 7730 0999 8886 6"}) {
+    INFO(read);
+    auto n = NormalizeWaybill(read);
+    REQUIRE(n.ok());
+    CHECK(*n == "ZT7730099988866");
+  }
+  // "]" with anything but a letter and a letter or digit is not an AIM
+  // identifier: nothing is dropped, and the number is refused as written.
+  for (const char* not_aim : {"]1CZT7730099988866", "]C ZT7730099988866", "]]C1ZT7730099988866", "x]C1ZT7730099988866"}) {
+    INFO(not_aim);
+    CHECK_FALSE(NormalizeWaybill(not_aim).ok());
+  }
+  auto bag = NormalizeBag("  ]C1BG3100010123");
+  REQUIRE(bag.ok());
+  CHECK(*bag == "BG3100010123");
+}

@@ -22,6 +22,7 @@
 
 #include "daemon/ops/logging.h"
 #include "core/command_line.h"
+#include "core/log_text.h"
 #include "scanner/identifiers.h"
 #include "security/key_file.h"
 #include "security/key_store.h"
@@ -65,7 +66,8 @@ bool LoadManifests(NationalStore& store, const std::vector<std::string>& manifes
       return false;
     }
     for (const station::ManifestProblem& p : load->rejected) {
-      spdlog::warn("manifest row rejected file={} line={} reason=\"{}\"", file, p.line, p.reason);
+      spdlog::warn("manifest row rejected file=\"{}\" line={} reason=\"{}\"", station::LogText(file), p.line,
+                   station::LogText(p.reason));
     }
     spdlog::info("manifest loaded file={} added={} changed={} unchanged={} rejected={}", file, load->counts.added,
                  load->counts.changed, load->counts.unchanged, load->rejected.size());

@@ -6,7 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.h"
+#include "core/log_text.h"
 #include "core/utf8.h"
+#include "wire/request_id.h"
 
 namespace station::national {
 namespace {
@@ -15,9 +17,7 @@ using json = nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxHeader = 4096;
-// A header is looked into (for its type and req) up to this size, so that
-// even one that is too long gets an answer the sender can match.
-constexpr std::size_t kMaxPeek = 64 * 1024;
+constexpr std::size_t kMaxPeek = kMaxEchoedHeaderBytes;  // type and req read even from one too long
 
 // The reply to a message whose header cannot be read, or whose type is unknown.
 std::string EncodeErrorReply(const std::string& req, const Status& why) {
@@ -107,7 +107,7 @@ bool NationalServer::ReadMessage(Request& r) {
   json j = json::parse(r.header.data<char>(), r.header.data<char>() + r.header.size(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return true;
   if (auto t = j.find("type"); t != j.end() && t->is_string()) r.type = t->get<std::string>();
-  if (auto q = j.find("req"); q != j.end() && q->is_string()) r.req = q->get<std::string>().substr(0, 128);
+  r.req = EchoableReq(r.header.to_string_view());  // the one rule of every protocol (wire/request_id.h)
   if (auto m = j.find("msg_id"); m != j.end() && m->is_string()) r.msg_id = m->get<std::string>().substr(0, 64);
   return true;
 }
@@ -145,23 +145,23 @@ void NationalServer::Refuse(Request& r, const Status& why) {
   r.has_reply_body = false;
   // A refusal the station's people must hear of is a warning; "retry later" is routine.
   const bool bad = why.code() == Code::kInvalidArgument || why.code() == Code::kPermissionDenied;
-  spdlog::log(bad ? spdlog::level::warn : spdlog::level::debug, "request refused type={} req={} error=\"{}\"", r.type,
-              r.req, why.message());
+  spdlog::log(bad ? spdlog::level::warn : spdlog::level::debug, "request refused type=\"{}\" req=\"{}\" error=\"{}\"",
+              LogText(r.type), LogText(r.req), LogText(why.message()));
 }
 
 Status NationalServer::CheckSpeaker(const Request& r, const std::string& claimed) {
   if (!curve_) return Status::OK();
   if (r.sender.empty()) return Status::PermissionDenied(r.type, "not authenticated");
   if (zap_ && !zap_->Current()->IsKeyActive(security::KeyRole::kStation, r.sender_key)) {
-    spdlog::warn("security: station {} sent a {} after its key was revoked; refused, closing its connection", r.sender,
-                 r.type);
+    spdlog::warn("security: station {} sent a {} after its key was revoked; refused, closing its connection",
+                 LogText(r.sender), LogText(r.type));
     if (sessions_) sessions_->Close(r.sender_key);
     return Status::PermissionDenied("station " + r.sender, "its key was revoked at national");
   }
   if (claimed != r.sender) {
     // The name comes from the key, never from the message (RELIABILITY.md T10).
-    spdlog::warn("security: station {} sent a {} claiming to be station {}; refused", r.sender, r.type,
-                 Utf8Excerpt(claimed, 40));
+    spdlog::warn("security: station {} sent a {} claiming to be station {}; refused", LogText(r.sender),
+                 LogText(r.type), LogText(claimed, 40));
     return Status::PermissionDenied(r.type + " as station " + Utf8Excerpt(claimed, 40),
                                     "this connection is station " + r.sender + "; a station may speak only as itself");
   }
@@ -335,20 +335,20 @@ void NationalServer::SendReply(Request& r) {
   // After the commit: what was stored stays stored, only the answer is
   // lost, as on a real network.
   if (Roll(faults_.drop_replies_percent)) {
-    spdlog::debug("reply dropped on purpose type={} req={}", r.type, r.req);
+    spdlog::debug("reply dropped on purpose type={} req=\"{}\"", LogText(r.type), LogText(r.req));
     return;
   }
   try {
     // Only the first frame can be refused (peer gone, or its queue full);
     // the rest of an accepted message always follows it.
     if (!socket_.send(r.peer, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-      spdlog::warn("reply not delivered req={}: the station's queue is full", r.req);
+      spdlog::warn("reply not delivered req=\"{}\": the station's queue is full", LogText(r.req));
       return;
     }
     socket_.send(zmq::buffer(r.reply), r.has_reply_body ? zmq::send_flags::sndmore : zmq::send_flags::none);
     if (r.has_reply_body) socket_.send(zmq::buffer(r.reply_body), zmq::send_flags::none);
   } catch (const zmq::error_t& e) {
-    spdlog::debug("reply not delivered req={} error=\"{}\"", r.req, e.what());
+    spdlog::debug("reply not delivered req=\"{}\" error=\"{}\"", LogText(r.req), e.what());
   }
 }
 

@@ -181,7 +181,7 @@ int CmdScans(const CtlOptions& options, const std::string& waybill_text) {
   if (options.json) {
     json rows = json::array();
     for (const ScanRow& r : *history) {
-      rows.push_back({{"waybill", r.waybill}, {"bag", r.bag}, {"bag_scan", r.bag_scan}, {"type", r.type},
+      rows.push_back({{"id", r.id}, {"waybill", r.waybill}, {"bag", r.bag}, {"bag_scan", r.bag_scan}, {"type", r.type},
                       {"time", r.scan_time}, {"time_ms", r.scan_time_ms}, {"received_ms", r.received_ms},
                       {"station", r.station}, {"courier", r.courier}, {"device", r.device}, {"batch", r.batch},
                       {"seq", r.seq}, {"peer_station", r.peer_station},

@@ -196,6 +196,13 @@ int Dispatch(const CtlOptions& options, const Words& words) {
   for (const Form& form : kForms) {
     if (words.size() == form.words && Fits(words, form.command, form.sub)) return form.run(options, words);
   }
+  // A word beginning with '-' that fits no form may be a mistyped option
+  // (the parser hands such words over: a key may begin with '-').
+  for (const std::string& word : words) {
+    if (word.size() > 1 && word[0] == '-') {
+      return station::UsageError("stationctl", "'" + word + "' is not an option, nor an argument of this command");
+    }
+  }
   for (const Usage& usage : kUsages) {
     if (Fits(words, usage.command, usage.sub)) return station::UsageError("stationctl", usage.message);
   }

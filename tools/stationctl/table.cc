@@ -3,7 +3,48 @@
 #include <cwchar>
 #include <ctime>
 
+#include "core/utf8.h"
+
 namespace station {
+
+std::string OneLine(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\r' || c == '\n') {
+      out += " \u23CE ";  // ⏎
+      i += (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ? 2 : 1;
+      continue;
+    }
+    if (c == '\t') {
+      out += ' ';
+      ++i;
+      continue;
+    }
+    if (c < 0x20 || c == 0x7F) {
+      out += "\uFFFD";
+      ++i;
+      continue;
+    }
+    const std::size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    const std::string_view piece = text.substr(i, len);
+    const bool c1 = c == 0xC2 && piece.size() == 2 && static_cast<unsigned char>(piece[1]) < 0xA0;
+    if (c >= 0x80 && (c < 0xC2 || c > 0xF4 || !Utf8CodePoints(piece) || piece.size() < len || c1)) {
+      out += "\uFFFD";
+      i += c1 ? 2 : 1;
+      continue;
+    }
+    out.append(piece);
+    i += len;
+  }
+  return out;
+}
+
+void Table::AddRow(std::vector<std::string> cells) {
+  for (std::string& cell : cells) cell = OneLine(cell);
+  rows_.push_back(std::move(cells));
+}
 
 std::size_t DisplayWidth(const std::string& text) {
   std::mbstate_t state{};

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace station {
@@ -13,7 +14,9 @@ namespace station {
 class Table {
  public:
   explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
-  void AddRow(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+  // Each cell is shown on one line (OneLine): a note with line breaks, or
+  // a raw row with control bytes, cannot break the table.
+  void AddRow(std::vector<std::string> cells);
   bool empty() const { return rows_.empty(); }
   void Print(std::ostream& out) const;
 
@@ -21,6 +24,11 @@ class Table {
   std::vector<std::string> headers_;
   std::vector<std::vector<std::string>> rows_;
 };
+
+// `text` on one line, for a table cell: a line break (CRLF, LF or CR) is
+// shown " ⏎ ", a tab as a space, any other control character and each byte
+// that is not UTF-8 as "�". Scripts that need the exact text use --json.
+std::string OneLine(std::string_view text);
 
 // Columns `text` takes in a terminal (East Asian wide characters take two).
 std::size_t DisplayWidth(const std::string& text);
