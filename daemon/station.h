@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -62,6 +63,10 @@ class Station {
   // After each commit of scans, on the ingest thread: the services that
   // follow new scans look now rather than at their next tick.
   void AfterCommit();
+  // On the ZAP handler's thread, when a gun's key was revoked: shuts down
+  // its open connections, idle ones included.
+  void CloseConnectionsOf(const std::string& gun, const std::string& key,
+                          const std::vector<std::string>& admitted_from);
 
   const DaemonConfig config_;
   const int stop_fd_;
