@@ -73,7 +73,9 @@ class Station {
   std::optional<DataDirLock> lock_;
   bool existing_station_ = false;  // station.db was there before this start
   std::unique_ptr<Store> store_;
-  zmq::context_t context_{1};
+  // Two I/O threads: one connection moving megabytes through CURVE (or a
+  // hostile 8 MiB message) does not hold up every other dock's (T12).
+  zmq::context_t context_{2};
   IngestOptions ingest_options_;
   UplinkOptions uplink_options_;
   security::SessionTracker sessions_;
