@@ -124,11 +124,11 @@ Status Station::LoadKeys() {
                  "(stationctl keys enroll FILE --station {}) and to every dock (scanner-dock --station-key)",
                  key_dir, key_dir, config_.ingest.station);
   }
-  auto started = security::ZapHandler::Start(context_, security::KeyStorePath(config_.data_dir),
-                                             [this](const std::string& gun, const std::string& key) {
-                                               const int closed = sessions_.Close(key);
-                                               spdlog::warn("security: closed {} connection(s) of gun {}", closed, LogText(gun));
-                                             });
+  auto started = security::ZapHandler::Start(
+      context_, security::KeyStorePath(config_.data_dir),
+      [this](const std::string& gun, const std::string& key, const std::vector<std::string>& admitted_from) {
+        CloseConnectionsOf(gun, key, admitted_from);
+      });
   if (!started.ok()) return StartFailure("cannot start: " + started.status().ToString());
   zap_ = std::move(*started);
   if (!security::IsIpcEndpoint(ingest_options_.endpoint)) {
@@ -140,6 +140,21 @@ Status Station::LoadKeys() {
     uplink_options_.security = {true, *national_key, *own};
   }
   return Status::OK();
+}
+
+void Station::CloseConnectionsOf(const std::string& gun, const std::string& key,
+                                 const std::vector<std::string>& admitted_from) {
+  const int closed = sessions_.Close(key);
+  spdlog::warn("security: closed {} connection(s) of gun {}", closed, LogText(gun));
+  // Its connections idle since their handshake are not named yet: those
+  // from where the key was let in go, and any other gun's among them
+  // reconnects at once (RELIABILITY.md T11: closed within 2 s).
+  const int idle = sessions_.CloseUnnamed(admitted_from);
+  if (idle == 0) return;
+  std::string from;
+  for (const std::string& address : admitted_from) from += (from.empty() ? "" : ",") + address;
+  spdlog::warn("security: closed {} connection(s) from {} that had sent nothing yet, as gun {}'s may be among them",
+               idle, from, gun);
 }
 
 // The clerk's control socket, then the docks' port, whose loop serves both.

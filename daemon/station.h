@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -62,13 +63,19 @@ class Station {
   // After each commit of scans, on the ingest thread: the services that
   // follow new scans look now rather than at their next tick.
   void AfterCommit();
+  // On the ZAP handler's thread, when a gun's key was revoked: shuts down
+  // its open connections, idle ones included.
+  void CloseConnectionsOf(const std::string& gun, const std::string& key,
+                          const std::vector<std::string>& admitted_from);
 
   const DaemonConfig config_;
   const int stop_fd_;
   std::optional<DataDirLock> lock_;
   bool existing_station_ = false;  // station.db was there before this start
   std::unique_ptr<Store> store_;
-  zmq::context_t context_{1};
+  // Two I/O threads: one connection moving megabytes through CURVE (or a
+  // hostile 8 MiB message) does not hold up every other dock's (T12).
+  zmq::context_t context_{2};
   IngestOptions ingest_options_;
   UplinkOptions uplink_options_;
   security::SessionTracker sessions_;

@@ -46,6 +46,7 @@ class Agent {
   void ReceiveAcks();
   void HandleAck(const BatchAck& ack);
   void DrainMonitor();
+  void HandleEvent(std::uint16_t id, std::uint32_t value);
   void ResendTimedOut();
   void FinishFile(FileState& file, const std::string& rejected_why);
   bool Done() const { return options_.once && parts_.empty() && loaded_once_; }
@@ -65,6 +66,7 @@ class Agent {
   int in_flight_ = 0;
   int files_failed_ = 0;  // unreadable, or answered but not filed away
   int auth_refusals_ = 0;  // handshakes refused in a row (ZAP 400: key not enrolled, or revoked)
+  int handshake_failures_ = 0;  // handshakes cut short in a row (a wrong station key)
   // libzmq does not reconnect after a refused key (the session ends as a
   // protocol error): a fresh socket tries again then, for the key may have
   // been enrolled meanwhile.
@@ -103,8 +105,8 @@ void Agent::Connect() {
   // the ack timeout. The PAIR must be connected before connect() (V13).
   std::string monitor_endpoint = "inproc://dock-monitor-" + std::to_string(++monitor_serial_);
   if (zmq_socket_monitor(socket_->handle(), monitor_endpoint.c_str(),
-                         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) ==
-      0) {
+                         ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0) {
     monitor_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pair);
     monitor_->set(zmq::sockopt::linger, 0);
     monitor_->connect(monitor_endpoint);
@@ -266,27 +268,53 @@ void Agent::DrainMonitor() {
     if (event.more()) (void)monitor_->recv(address, zmq::recv_flags::dontwait);
     if (event.size() < 6) continue;
     std::uint16_t id;
+    std::uint32_t value = 0;
     std::memcpy(&id, event.data(), sizeof id);
-    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-      std::uint32_t code = 0;
-      std::memcpy(&code, static_cast<const char*>(event.data()) + 2, sizeof code);
-      ++auth_refusals_;
-      reconnect_at_ = SteadyClock::now() + std::chrono::milliseconds(auth_refusals_ <= 3 ? 1000 : 30000);
-      spdlog::error("stationd refused this gun's key (ZAP {}): it is not enrolled at this station, or it was "
-                    "revoked; ask the station's IT to enroll it (stationctl keys enroll)",
-                    code);
-    } else if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-      auth_refusals_ = 0;
-      connected_ = true;
-      spdlog::info("connected to stationd endpoint={}", options_.endpoint);
-    } else if (id == ZMQ_EVENT_DISCONNECTED) {
-      // Whatever was in flight may be lost with the connection: resend it
-      // as soon as we are connected again.
-      connected_ = false;
-      for (auto& [req, part] : parts_) part.in_flight = false;
-      in_flight_ = 0;
-      spdlog::warn("lost stationd endpoint={}; will resend what was in flight", options_.endpoint);
+    std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof value);
+    HandleEvent(id, value);
+  }
+}
+
+void Agent::HandleEvent(std::uint16_t id, std::uint32_t value) {
+  if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+    ++auth_refusals_;
+    reconnect_at_ = SteadyClock::now() + std::chrono::milliseconds(auth_refusals_ <= 3 ? 1000 : 30000);
+    spdlog::error("stationd refused this gun's key (ZAP {}): it is not enrolled at this station, or it was "
+                  "revoked; ask the station's IT to enroll it (stationctl keys enroll)",
+                  value);
+  } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+    // stationd hangs up in the middle of the CURVE handshake when it
+    // cannot read this dock's first message: it was sealed for another
+    // server key. libzmq retries by itself, backing off to 5 s.
+    ++handshake_failures_;
+    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+      spdlog::error("the handshake with {} failed (ZMTP protocol error 0x{:x}): is this stationd's dock port, and "
+                    "does neither side alone run --insecure?",
+                    options_.endpoint, value);
+    } else if (options_.security.curve) {
+      spdlog::error("stationd at {} hung up during the secure handshake ({} time(s) in a row): the station key this "
+                    "dock was given (--station-key) is most likely not this station's. Compare it with "
+                    "keys/station.key in the station's data folder (stationctl keys list shows it)",
+                    options_.endpoint, handshake_failures_);
+    } else {
+      spdlog::error("stationd at {} hung up during the handshake ({} time(s) in a row): is it running with "
+                    "--insecure, as this dock is?",
+                    options_.endpoint, handshake_failures_);
     }
+  } else if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+    auth_refusals_ = 0;
+    handshake_failures_ = 0;
+    connected_ = true;
+    spdlog::info("connected to stationd endpoint={}", options_.endpoint);
+  } else if (id == ZMQ_EVENT_DISCONNECTED) {
+    // Whatever was in flight may be lost with the connection: resend it
+    // as soon as we are connected again. A connection that never got past
+    // its handshake lost nothing, and was reported above.
+    const bool was_connected = connected_;
+    connected_ = false;
+    for (auto& [req, part] : parts_) part.in_flight = false;
+    in_flight_ = 0;
+    if (was_connected) spdlog::warn("lost stationd endpoint={}; will resend what was in flight", options_.endpoint);
   }
 }
 
@@ -333,6 +361,10 @@ Result<DockReport> Agent::Run(int stop_fd) {
         spdlog::error("stationd refused this gun's key {} times; giving up", auth_refusals_);
         break;
       }
+      if (options_.once && handshake_failures_ >= options_.auth_refusals_to_give_up) {
+        spdlog::error("the handshake with stationd failed {} times in a row; giving up", handshake_failures_);
+        break;
+      }
       if (options_.once && !parts_.empty() && SteadyClock::now() - last_progress_ > options_.give_up) {
         spdlog::error("stationd did not acknowledge for {} ms; giving up", options_.give_up.count());
         break;
@@ -345,6 +377,7 @@ Result<DockReport> Agent::Run(int stop_fd) {
   for (auto& [req, part] : parts_) unfinished.insert(part.file.get());
   report_.files_unfinished = static_cast<int>(unfinished.size()) + files_failed_;
   if (auth_refusals_ > 0) report_.key_refused = true;  // the last handshake was refused
+  if (handshake_failures_ > 0 && !connected_) report_.handshake_failed = true;  // and never got through since
   return report_;
 }
 

@@ -27,7 +27,8 @@ struct DockOptions {
   std::chrono::milliseconds rescan{500};  // how often to look for new files
   // CURVE: stationd's public key, pinned, and this gun's own pair.
   security::ClientSecurity security;
-  // --once: give up after stationd refused the key this many times in a row.
+  // --once: give up after stationd refused the key, or the handshake
+  // failed, this many times in a row.
   int auth_refusals_to_give_up = 3;
 };
 
@@ -36,6 +37,8 @@ struct DockReport {
   int files_rejected = 0;
   int files_unfinished = 0;  // not acknowledged when it stopped, unreadable, or not filed away
   bool key_refused = false;  // stationd refused this gun's key, or its batches as another gun's
+  // The last handshakes were cut short: most likely a wrong station key.
+  bool handshake_failed = false;
   std::int64_t accepted = 0;
   std::int64_t duplicates = 0;
   std::int64_t rejected_rows = 0;

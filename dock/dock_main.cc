@@ -93,6 +93,12 @@ int ReportRun(const station::DockReport& report) {
             << ", unfinished " << report.files_unfinished << "; rows accepted " << report.accepted
             << ", duplicates " << report.duplicates << ", bad rows " << report.rejected_rows << ", conflicts "
             << report.conflicts << ", parts refused " << report.refused_parts << "\n";
+  if (report.handshake_failed) {
+    std::cerr << "scanner-dock: could not connect securely to stationd: the station key given with --station-key is "
+                 "most likely not this station's (compare it with keys/station.key in the station's data folder); "
+                 "its files stay in the spool\n";
+    return 3;
+  }
   if (report.key_refused) {
     std::cerr << "scanner-dock: stationd refused this gun (key not enrolled or revoked, or batches of another "
                  "gun); its files stay in the spool\n";

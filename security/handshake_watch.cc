@@ -21,7 +21,7 @@ std::unique_ptr<HandshakeWatch> HandshakeWatch::Attach(zmq::context_t& context, 
   const std::string endpoint = "inproc://handshake-watch-" + std::to_string(++next_serial);
   if (zmq_socket_monitor(server.handle(), endpoint.c_str(),
                          ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) {
+                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
     return nullptr;
   }
   std::unique_ptr<HandshakeWatch> watch(new HandshakeWatch(context, port_name));
@@ -34,13 +34,24 @@ std::unique_ptr<HandshakeWatch> HandshakeWatch::Attach(zmq::context_t& context, 
   return watch;
 }
 
-void HandshakeWatch::Drain() {
+void HandshakeWatch::Drain(SessionTracker* sessions) {
   for (;;) {
     zmq::message_t event, address;
     if (!monitor_.recv(event, zmq::recv_flags::dontwait)) break;
     if (event.more()) (void)monitor_.recv(address, zmq::recv_flags::dontwait);
+    // A 16-bit event id, then a 32-bit value: the descriptor for
+    // ACCEPTED and DISCONNECTED.
     std::uint16_t id = 0;
-    if (event.size() >= sizeof id) std::memcpy(&id, event.data(), sizeof id);
+    std::uint32_t value = 0;
+    if (event.size() >= sizeof id + sizeof value) {
+      std::memcpy(&id, event.data(), sizeof id);
+      std::memcpy(&value, static_cast<const char*>(event.data()) + sizeof id, sizeof value);
+    }
+    if (id == ZMQ_EVENT_ACCEPTED || id == ZMQ_EVENT_DISCONNECTED) {
+      if (sessions && id == ZMQ_EVENT_ACCEPTED) sessions->Accepted(static_cast<int>(value));
+      if (sessions && id == ZMQ_EVENT_DISCONNECTED) sessions->Gone(static_cast<int>(value));
+      continue;
+    }
     if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
       ++refused_;  // each is also logged by the ZAP handler, with its key
     } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {

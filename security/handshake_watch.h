@@ -4,6 +4,7 @@
 // wrong server key, a refused key) or sends a frame over MAXMSGSIZE
 // without a word to the application; its monitor events are the only
 // trace. One log line every 10 s at most, so a flood cannot fill the disk.
+// The same monitor tells which connections are open, for SessionTracker.
 
 #include <chrono>
 #include <cstdint>
@@ -11,6 +12,8 @@
 #include <string>
 
 #include <zmq.hpp>
+
+#include "security/sessions.h"
 
 namespace station::security {
 
@@ -23,8 +26,9 @@ class HandshakeWatch {
 
   zmq::socket_t& socket() { return monitor_; }
 
-  // Reads the events waiting; logs a summary when one is due.
-  void Drain();
+  // Reads the events waiting; logs a summary when one is due. Connections
+  // accepted and gone are noted in `sessions` when given.
+  void Drain(SessionTracker* sessions = nullptr);
 
   std::int64_t failed_total() const { return failed_total_; }
 

@@ -2,6 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <netdb.h>
+
+#include <algorithm>
 #include <cstring>
 
 namespace station::security {
@@ -10,6 +13,16 @@ namespace {
 bool PeerOf(int fd, sockaddr_storage* peer, socklen_t* len) {
   *len = sizeof *peer;
   return ::getpeername(fd, reinterpret_cast<sockaddr*>(peer), len) == 0;
+}
+
+// The numeric IP address of a peer, as libzmq puts it in a ZAP request.
+std::string IpOf(const sockaddr_storage& peer, socklen_t len) {
+  char host[NI_MAXHOST] = {};
+  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&peer), len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) !=
+      0) {
+    return std::string();
+  }
+  return host;
 }
 
 }  // namespace
@@ -23,11 +36,30 @@ void SessionTracker::Seen(const std::string& key, int fd) {
   by_fd_[fd] = std::move(c);
 }
 
-int SessionTracker::Close(const std::string& key) {
+void SessionTracker::Accepted(int fd) {
+  if (fd < 0) return;
+  Connection c;
+  if (!PeerOf(fd, &c.peer, &c.peer_len)) return;
   std::lock_guard<std::mutex> lock(mutex_);
+  auto it = by_fd_.find(fd);
+  // Already named by a message of the same connection: keep its key.
+  if (it != by_fd_.end() && it->second.peer_len == c.peer_len &&
+      std::memcmp(&it->second.peer, &c.peer, c.peer_len) == 0) {
+    return;
+  }
+  by_fd_[fd] = std::move(c);
+}
+
+void SessionTracker::Gone(int fd) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  by_fd_.erase(fd);
+}
+
+template <typename Pick>
+int SessionTracker::CloseWhere(Pick which) {
   int closed = 0;
   for (auto it = by_fd_.begin(); it != by_fd_.end();) {
-    if (it->second.key != key) {
+    if (!which(it->second)) {
       ++it;
       continue;
     }
@@ -43,6 +75,24 @@ int SessionTracker::Close(const std::string& key) {
     it = by_fd_.erase(it);
   }
   return closed;
+}
+
+int SessionTracker::Close(const std::string& key) {
+  if (key.empty()) return 0;
+  std::lock_guard<std::mutex> lock(mutex_);
+  return CloseWhere([&key](const Connection& c) { return c.key == key; });
+}
+
+int SessionTracker::CloseUnnamed(const std::vector<std::string>& addresses) {
+  if (addresses.empty()) return 0;
+  const bool any = std::find(addresses.begin(), addresses.end(), "*") != addresses.end();
+  std::lock_guard<std::mutex> lock(mutex_);
+  return CloseWhere([&](const Connection& c) {
+    if (!c.key.empty()) return false;
+    if (any) return true;
+    const std::string ip = IpOf(c.peer, c.peer_len);
+    return !ip.empty() && std::find(addresses.begin(), addresses.end(), ip) != addresses.end();
+  });
 }
 
 std::string UserIdOf(const zmq::message_t& frame) {

@@ -17,6 +17,7 @@ constexpr auto kPoll = std::chrono::milliseconds(100);
 // a revocation takes to apply.
 constexpr auto kReloadEvery = std::chrono::milliseconds(500);
 constexpr int kLoggedRefusals = 20;  // a minute
+constexpr std::size_t kAddressesPerKey = 32;
 
 }  // namespace
 
@@ -106,8 +107,24 @@ void ZapHandler::Reload() {
   spdlog::info("keys changed: {} active", next->active_count());
   for (const Allowlist::LostKey& lost : before->LostKeys(*next)) {
     spdlog::warn("security: key {} of {} was revoked; closing its open connections", ShortKey(lost.key), lost.name);
-    if (on_key_lost_) on_key_lost_(lost.name, lost.key);
+    std::vector<std::string> addresses;
+    if (auto it = admitted_from_.find(lost.key); it != admitted_from_.end()) {
+      addresses.assign(it->second.begin(), it->second.end());
+      admitted_from_.erase(it);
+    }
+    if (on_key_lost_) on_key_lost_(lost.name, lost.key, addresses);
   }
+}
+
+void ZapHandler::NoteAdmitted(const std::string& key, std::string_view address) {
+  if (address.empty()) return;
+  std::unordered_set<std::string>& seen = admitted_from_[key];
+  if (seen.count("*") || seen.count(std::string(address))) return;
+  if (seen.size() >= kAddressesPerKey) {
+    seen = {"*"};  // a revocation then closes every unnamed connection
+    return;
+  }
+  seen.emplace(address);
 }
 
 void ZapHandler::Answer() {
@@ -137,6 +154,7 @@ void ZapHandler::Answer() {
       status = "200";
       text = "OK";
       user_id = d.user_id;
+      NoteAdmitted(key, address);
       // The key itself rides along as connection metadata (ZMTP property
       // X-Key: name length, name, 4-byte big-endian value length, value),
       // so each message can be checked against the key, not only the name.

@@ -12,6 +12,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -21,9 +24,12 @@ namespace station::security {
 
 class ZapHandler {
  public:
-  // Called on the handler's thread with each key revoked (or removed) and
-  // the name it was enrolled for.
-  using OnKeyLost = std::function<void(const std::string& name, const std::string& key)>;
+  // Called on the handler's thread with each key revoked (or removed), the
+  // name it was enrolled for, and the IP addresses it was let in from since
+  // this handler started ("*": too many to list), for the connections that
+  // have not sent anything yet and so cannot be named.
+  using OnKeyLost = std::function<void(const std::string& name, const std::string& key,
+                                       const std::vector<std::string>& admitted_from)>;
 
   // Opens keys.db (creating it empty), loads it, binds inproc://zeromq.zap.01
   // in `context` and starts the thread. kIOError when keys.db cannot be
@@ -45,6 +51,7 @@ class ZapHandler {
   void Loop();
   void Answer();
   void Reload();
+  void NoteAdmitted(const std::string& key, std::string_view address);
 
   zmq::socket_t socket_;
   std::string path_;
@@ -57,6 +64,9 @@ class ZapHandler {
   std::chrono::steady_clock::time_point refusal_window_{};
   int refusals_logged_ = 0;
   std::int64_t refusals_unlogged_ = 0;
+  // Where each key was let in from; handler thread only. At most
+  // kAddressesPerKey a key, then "*".
+  std::unordered_map<std::string, std::unordered_set<std::string>> admitted_from_;
   mutable std::mutex mutex_;
   std::shared_ptr<const Allowlist> current_;
   std::atomic<bool> stop_{false};

@@ -270,7 +270,7 @@ Status IngestServer::Run(int stop_fd) {
       }
       // Every pass, not only on an event: a count waiting for its 10 s
       // report is reported even when no more failures come.
-      if (handshakes_) handshakes_->Drain();
+      if (handshakes_) handshakes_->Drain(hooks_.sessions);
       CloseRevoked();
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
       group.clear();

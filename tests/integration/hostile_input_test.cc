@@ -6,14 +6,28 @@
 // What T12 asks and how this test holds it:
 // - no crash or hang: stationd runs to the end and answers the clerk;
 // - every hostile message libzmq delivers is answered with a refusal that
-//   names what was wrong; T12's 50 ms goes into the figures line, the
-//   assertion is 2 s, since CI also runs this under ASan at -O0;
+//   names what was wrong, within 50 ms, measured per message from its
+//   first frame sent to its reply. Asserted: the p99 over every reply of
+//   at least kMinRounds rounds (over 100 replies), so that one reply kept
+//   waiting for a CPU by the rest of a shared 2-core machine does not
+//   fail it, while a kind of message stationd is slow to answer, sent
+//   every round, does; and every single reply within 4x the bound, to
+//   catch a stall. Under ASan at -O0 the bound is 10x;
+//   STATION_T12_REPLY_BOUND_MS sets it for a slower machine. The one
+//   message of 8 MiB is bounded by 1 s (10 s under ASan) instead: its time
+//   is that of moving 8 MiB through CURVE, not of stationd's answer;
 // - a frame past ZMQ_MAXMSGSIZE costs its connection, no reply (V9), and
 //   the gun's next message, once reconnected, is answered;
 // - the honest gun's files are stored, every row exactly once;
 // - stationd's memory grows by less than 50 MB.
-// Not measured here: T12's p99 ack latency of the honest gun against a
-// baseline; the figures line gives how long its dock took.
+// - the honest gun's dock-to-ack p99 (kHonestBatches batches, one at a
+//   time) during the attack is within 2x its p99 without the attack,
+//   measured in the same run, against the same stationd: half of the
+//   baseline before the attack, with scanner-dock beside it as during
+//   the attack, half after it, so that a change in the load of the
+//   machine over the run weighs on both figures alike. The baseline's p99 counts as at
+//   least 2 ms (10 ms under ASan), so that a 0.3 ms baseline does not
+//   make 0.7 ms a failure.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,7 +35,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -63,7 +80,18 @@ namespace {
 constexpr std::size_t kMaxMessageBytes = 128 * 1024;  // stationd --max-message-bytes
 // ingest_server.cc: ZMQ_MAXMSGSIZE is twice the body limit and 64 KiB.
 constexpr std::size_t kMaxMsgSize = 2 * kMaxMessageBytes + 64 * 1024;
-constexpr double kReplyBoundMs = 2000;  // T12 asks 50 ms; see the top of the file
+int EnvInt(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoi(v) : fallback;
+}
+
+// T12's 50 ms (see the top of the file), and for the 8 MiB message.
+const double kReplyBoundMs = EnvInt("STATION_T12_REPLY_BOUND_MS", kUnderAsan ? 500 : 50);
+const double kBulkReplyBoundMs = kUnderAsan ? 10000 : 1000;
+constexpr std::size_t kBulkBytes = 1 << 20;  // a message this large is "bulk"
+// The honest gun's measured batches, in each phase, and the floor of its baseline p99.
+constexpr int kHonestBatches = 300, kHonestRows = 20;
+constexpr double kBaselineFloorMs = kUnderAsan ? 10 : 2;
 const char* const kStation = "571001";
 
 double MsSince(SteadyClock::time_point start) {
@@ -312,6 +340,42 @@ std::string Describe(const HostileGun::Reply& reply) {
          " rejected=" + std::to_string(ack.rejected.size()) + " conflicts=" + std::to_string(ack.conflicts.size());
 }
 
+// The honest gun's batches of one phase, one at a time, each timed from its
+// first frame sent to its ack; `failed` counts those not acknowledged whole.
+struct HonestRun {
+  std::vector<double> ms;
+  int failed = 0;
+};
+
+HonestRun SendHonest(HostileGun& gun, const std::string& phase, std::uint64_t first_waybill, int batches,
+                     HonestRun run = {}) {
+  for (int b = 0; b < batches; ++b) {
+    std::string body = Preamble("PDA-HONEST", phase + "-" + std::to_string(b));
+    for (int r = 0; r < kHonestRows; ++r) {
+      body += ArrivalRow(r + 1, first_waybill + static_cast<std::uint64_t>(b * kHonestRows + r), NowUnixMs() - 60'000);
+    }
+    auto reply = gun.Send({EncodeBatchHeader({phase + "-" + std::to_string(b), 0}), body}, 10s);
+    if (!reply.answered || !reply.ack.ok() || !reply.ack->ok || reply.ack->accepted != kHonestRows) {
+      ++run.failed;
+      continue;
+    }
+    run.ms.push_back(reply.ms);
+  }
+  return run;
+}
+
+double P99(std::vector<double> ms) {
+  if (ms.empty()) return 0;
+  std::sort(ms.begin(), ms.end());
+  return ms[static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(ms.size()))) - 1];
+}
+
+std::size_t BytesOf(const std::vector<std::string>& frames) {
+  std::size_t n = 0;
+  for (const std::string& f : frames) n += f.size();
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("T12: hostile input to a secure stationd is refused in time while an honest gun docks",
@@ -323,6 +387,7 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
   // Both keys are enrolled before stationd starts, so it lets them in at once.
   const GunKey hostile_key = CreateAndEnroll(data, guns, "PDA-HOSTILE");
   const GunKey legit_key = CreateAndEnroll(data, guns, "PDA-LEGIT");
+  const GunKey honest_key = CreateAndEnroll(data, guns, "PDA-HONEST");
 
   auto station = StartStationd(data, kStation, dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*",
                                {kSecure, "--max-message-bytes", std::to_string(kMaxMessageBytes)});
@@ -417,23 +482,37 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
        }},
   };
 
-  // The honest gun: 4 files of 2,000 rows, docked by scanner-dock while
-  // the rest goes on. Parts of 250 rows keep each body well under the
-  // small --max-message-bytes.
+  // A legitimate gun: 2 files of 2,000 rows in each phase, docked by
+  // scanner-dock beside the measured honest gun. Parts of 250 rows keep
+  // each body well under the small --max-message-bytes.
   constexpr int kLegitFiles = 4, kLegitRows = 2000;
-  const std::string spool = dir.Path("spool");
+  const std::string spool = dir.Path("spool"), base_spool = dir.Path("spool-baseline");
   fs::create_directories(spool);
+  fs::create_directories(base_spool);
   for (int f = 0; f < kLegitFiles; ++f) {
-    WriteFileAtomically(spool + "/legit-" + std::to_string(f) + ".csv",
+    WriteFileAtomically((f < kLegitFiles / 2 ? base_spool : spool) + "/legit-" + std::to_string(f) + ".csv",
                         MakeGunFile({"PDA-LEGIT", "C2001", kStation, "legit-" + std::to_string(f), kLegitRows,
                                      static_cast<std::uint64_t>(700 + f)}));
   }
+  auto dock_args = [&](const std::string& from) {
+    return std::vector<std::string>{DockPath(), "--station", station.endpoint, "--station-key", station_key, "--key",
+                                    legit_key.secret_file, "--spool", from, "--once", "--part-rows", "250",
+                                    "--log-level", "warn"};
+  };
 
   auto hostile_secret = security::ReadSecretKeyFile(hostile_key.secret_file);
   REQUIRE(hostile_secret.ok());
   auto server_key = security::ReadPublicKey(station_key);
   REQUIRE(server_key.ok());
   HostileGun gun(station.endpoint, {true, *server_key, *hostile_secret});
+  auto honest_secret = security::ReadSecretKeyFile(honest_key.secret_file);
+  REQUIRE(honest_secret.ok());
+  HostileGun honest(station.endpoint, {true, *server_key, *honest_secret});
+
+  // 0. The baseline: the honest gun with scanner-dock beside it, no attack.
+  auto base_dock = Spawn(dock_args(base_spool), dir.Path("dock-baseline.log"));
+  HonestRun baseline = SendHonest(honest, "base", 800'000, kHonestBatches / 2);
+  CHECK(base_dock.Wait(60s) == 0);
 
   // Go: someone without a key sprays the CURVE port, the honest gun docks,
   // the hostile gun sends.
@@ -447,9 +526,7 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
     }
   } join_spray{spray_thread};
   const auto start = SteadyClock::now();
-  auto dock = Spawn({DockPath(), "--station", station.endpoint, "--station-key", station_key, "--key",
-                     legit_key.secret_file, "--spool", spool, "--once", "--part-rows", "250", "--log-level", "warn"},
-                    dir.Path("dock.log"));
+  auto dock = Spawn(dock_args(spool), dir.Path("dock.log"));
   double dock_ms = -1;
   auto note_dock = [&] {
     if (dock_ms < 0 && !dock.Running()) dock_ms = MsSince(start);
@@ -479,9 +556,17 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
               "frame of 2x MAXMSGSIZE", dropped_ms, next.ms);
 
   // 2. The messages libzmq delivers, one after another, each answered;
-  // the list again and again while the honest gun docks (at least once,
-  // at most kMaxRounds times).
-  constexpr int kMaxRounds = 20;
+  // the list again and again while the honest gun and the dock send (at
+  // least once, at most kMaxRounds times).
+  constexpr int kMinRounds = 8, kMaxRounds = 40;
+  std::vector<double> replies_ms;  // every reply but the bulk one's
+  HonestRun attacked;
+  std::atomic<bool> honest_done{false};
+  std::thread honest_thread([&] {
+    attacked = SendHonest(honest, "attack", 900'000, kHonestBatches);
+    honest_done = true;
+  });
+  Joiner join_honest{honest_thread};
   std::vector<double> slowest(hostile.size(), 0.0);
   std::vector<std::string> first_reply(hostile.size());
   int sent = 1, answered = next.answered ? 1 : 0, rounds = 0;
@@ -489,7 +574,7 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
   std::string slowest_what;
   for (; rounds < kMaxRounds; ++rounds) {
     note_dock();
-    if (rounds > 0 && dock_ms >= 0) break;
+    if (rounds >= kMinRounds && dock_ms >= 0 && honest_done) break;
     for (std::size_t i = 0; i < hostile.size(); ++i) {
       const Hostile& h = hostile[i];
       INFO(h.what << " (round " << rounds << ")");
@@ -505,12 +590,20 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
         slowest_ms = reply.ms;
         slowest_what = h.what;
       }
-      CHECK(reply.ms < kReplyBoundMs);
+      const bool bulk = BytesOf(h.frames) >= kBulkBytes;
+      if (!bulk) replies_ms.push_back(reply.ms);
+      CHECK(reply.ms < (bulk ? kBulkReplyBoundMs : 4 * kReplyBoundMs));
       REQUIRE(reply.ack.ok());
       h.check(*reply.ack, rounds);
     }
   }
   const double hostile_ms = MsSince(start);
+  if (honest_thread.joinable()) honest_thread.join();
+  const double replies_p99 = P99(replies_ms);
+  PrintFigures("[T12] hostile replies: p99 %.1f ms over %zu replies in %d rounds (bound %.0f ms; the 8 MiB message "
+               "apart, bound %.0f ms)\n",
+               replies_p99, replies_ms.size(), rounds, kReplyBoundMs, kBulkReplyBoundMs);
+  CHECK(replies_p99 <= kReplyBoundMs);
   for (std::size_t i = 0; i < hostile.size(); ++i) {
     std::printf("[T12] %-48s slowest %7.1f ms  %s\n", hostile[i].what.c_str(), slowest[i], first_reply[i].c_str());
   }
@@ -538,8 +631,25 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
   const std::int64_t legit_distinct =
       QueryInt(data, "SELECT count(*) FROM (SELECT DISTINCT batch, seq FROM scans_full WHERE device = 'PDA-LEGIT')");
   CHECK(legit_distinct == legit_stored);
-  CHECK(FilesIn(spool + "/done", ".csv").size() == kLegitFiles);
+  CHECK(FilesIn(base_spool + "/done", ".csv").size() == kLegitFiles / 2);
+  CHECK(FilesIn(spool + "/done", ".csv").size() == kLegitFiles / 2);
   CHECK(CountScans(data, "batch = 'impostor'") == 0);
+
+  // The rest of the baseline, the attack over.
+  baseline = SendHonest(honest, "after", 850'000, kHonestBatches - kHonestBatches / 2, std::move(baseline));
+
+  // The honest gun: every batch acknowledged whole, in both phases, and
+  // its p99 under attack within 2x its own baseline.
+  CHECK(baseline.failed == 0);
+  CHECK(attacked.failed == 0);
+  CHECK(CountScans(data, "device = 'PDA-HONEST'") == 2 * kHonestBatches * kHonestRows);
+  const double base_p99 = P99(baseline.ms), attack_p99 = P99(attacked.ms);
+  const double allowed_p99 = 2 * std::max(base_p99, kBaselineFloorMs);
+  PrintFigures("[T12] honest gun dock-to-ack p99: %.2f ms without the attack, %.2f ms during it (%zu and %zu batches "
+               "of %d rows; bound 2x max(baseline, %.0f ms) = %.2f ms); hostile reply bound %.0f ms, 8 MiB %.0f ms\n",
+               base_p99, attack_p99, baseline.ms.size(), attacked.ms.size(), kHonestRows, kBaselineFloorMs,
+               allowed_p99, kReplyBoundMs, kBulkReplyBoundMs);
+  CHECK(attack_p99 <= allowed_p99);
 
   // The hostile gun's scans: dup-1 as first sent, and both clock-off rows.
   CHECK(CountScans(data, "device = 'PDA-HOSTILE' AND batch = 'dup-1'") == 3);

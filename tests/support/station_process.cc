@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -88,19 +90,48 @@ RunningStation StartStationd(const std::string& data_dir, const std::string& sta
   return running;
 }
 
-int FreePort() {
+namespace {
+
+// True when `port` can be bound on 127.0.0.1 right now.
+bool CanBind(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    throw std::runtime_error("no free loopback port");
-  }
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+// The first port the kernel hands out to outgoing connections.
+int EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  in >> low;
+  return low;
+}
+
+}  // namespace
+
+int FreePort() {
+  // Below the ephemeral range: the kernel never gives such a port to a
+  // connect() of any process, so nothing can take it between this check
+  // and the daemon's bind, or while the daemon is down between restarts,
+  // and a client retrying it cannot connect to itself (a TCP self-connect
+  // to a port nobody listens on). Only another test picking the same port
+  // at once could; the pick is random over thousands.
+  const int high = std::min(EphemeralLow(), 32768) - 1;
+  const int low = 15000;
+  if (high > low + 1000) {
+    std::mt19937 random(std::random_device{}());
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const int port = low + static_cast<int>(random() % static_cast<unsigned>(high - low));
+      if (CanBind(port)) return port;
+    }
+  }
+  throw std::runtime_error("no free loopback port below the ephemeral range");
 }
 
 int DockOnce(const std::string& endpoint, const std::string& spool, std::chrono::seconds timeout,

@@ -45,8 +45,9 @@ RunningNational StartNational(const std::string& data_dir, const std::string& lo
                               const std::string& listen = "tcp://127.0.0.1:*",
                               const std::vector<std::string>& extra = {});
 
-// A loopback TCP port free right now, for a daemon that must come back on
-// the same endpoint after a restart.
+// A loopback TCP port free right now, below the kernel's ephemeral range,
+// for a daemon that must come back on the same endpoint after a restart, or
+// whose clients start first. Throws when none is found.
 int FreePort();
 
 // Runs scanner-dock --once over `spool` against `endpoint`; its exit code.

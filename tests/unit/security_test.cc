@@ -2,7 +2,11 @@
 // the startup guards, and CURVE with and without a ZAP handler in one
 // process (RELIABILITY.md T9 (d): no handler means no way in).
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -283,9 +287,11 @@ TEST_CASE("the ZAP handler lets an enrolled key in as its name, and a revocation
   std::mutex mutex;
   std::set<std::string> lost;
   auto zap = security::ZapHandler::Start(context, dir.Path("keys.db"),
-                                         [&](const std::string& name, const std::string& key) {
+                                         [&](const std::string& name, const std::string& key,
+                                             const std::vector<std::string>& admitted_from) {
                                            std::lock_guard<std::mutex> lock(mutex);
                                            lost.insert(name + " " + key);
+                                           for (const std::string& a : admitted_from) lost.insert("from " + a);
                                          });
   REQUIRE(zap.ok());
   auto server = BindCurveServer(context, server_pair);
@@ -306,10 +312,68 @@ TEST_CASE("the ZAP handler lets an enrolled key in as its name, and a revocation
       },
       2000ms));
   CHECK_FALSE((*zap)->Current()->IsActive(KeyRole::kGun, "PDA-0042"));
+  {
+    // Where the key was let in from, for its connections not yet named.
+    std::lock_guard<std::mutex> lock(mutex);
+    CHECK(lost.count("from 127.0.0.1") == 1);
+  }
   bad.close();
   good.close();
   server.socket.close();
   zap->reset();
+}
+
+namespace {
+
+// A TCP connection on loopback: the server's accepted descriptor and the client's.
+struct LoopbackPair {
+  int listener = -1, server = -1, client = -1;
+  LoopbackPair() {
+    listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(listener, 4) == 0);
+    REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    client = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    server = ::accept(listener, nullptr, nullptr);
+    REQUIRE(server >= 0);
+    timeval tv{2, 0};
+    ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~LoopbackPair() {
+    ::close(client);
+    ::close(server);
+    ::close(listener);
+  }
+  // True when the server side was shut down: the client reads end of file.
+  bool ClientSeesEnd() const {
+    char c;
+    return ::recv(client, &c, 1, 0) == 0;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("sessions: a revocation closes the key's connections and the unnamed ones from its addresses",
+          "[security]") {
+  security::SessionTracker sessions;
+  LoopbackPair named, unnamed, other;
+  sessions.Seen("KEY-A", named.server);
+  sessions.Accepted(named.server);  // a late ACCEPTED event keeps the name
+  sessions.Accepted(unnamed.server);
+  sessions.Seen("KEY-B", other.server);
+  CHECK(sessions.CloseUnnamed({}) == 0);
+  CHECK(sessions.CloseUnnamed({"10.1.2.3"}) == 0);  // not from where the key came
+  CHECK(sessions.Close("KEY-A") == 1);
+  CHECK(named.ClientSeesEnd());
+  CHECK(sessions.CloseUnnamed({"127.0.0.1"}) == 1);  // the idle one, never KEY-B's
+  CHECK(unnamed.ClientSeesEnd());
+  sessions.Gone(other.server);
+  CHECK(sessions.Close("KEY-B") == 0);  // forgotten once gone
 }
 
 }  // namespace station::test

@@ -106,7 +106,7 @@ bool SetUpCurve(zmq::context_t& context, const std::string& listen, const std::s
   if (created) spdlog::info("created national's key pair in {}/keys; stations pin national.key", data_dir);
   auto started = station::security::ZapHandler::Start(
       context, station::security::KeyStorePath(data_dir),
-      [&sessions](const std::string& station, const std::string& key) {
+      [&sessions](const std::string& station, const std::string& key, const std::vector<std::string>&) {
         spdlog::warn("security: closed {} connection(s) of station {}", sessions.Close(key), station);
       });
   if (!started.ok()) {
