@@ -193,7 +193,7 @@ TEST_CASE("issue 16: a key beginning with '-' is enrolled and revoked by its tex
   CHECK_THAT(typo.err, Catch::Contains("--jsno"));
 }
 
-TEST_CASE("issue 16: scans shows a note with line breaks on one line; --json keeps it exact, with the scan id",
+TEST_CASE("issue 16: scans shows a note with line breaks on one line, --json keeps it exact with the scan id",
           "[integration][cli]") {
   TempDir dir;
   auto station = StartStationd(dir.Path("data"), "571001", dir.Path("stationd.log"));
