@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.h"
 #include "security/curve_key.h"
 
 namespace station::security {
@@ -106,7 +107,8 @@ void ZapHandler::Reload() {
   }
   spdlog::info("keys changed: {} active", next->active_count());
   for (const Allowlist::LostKey& lost : before->LostKeys(*next)) {
-    spdlog::warn("security: key {} of {} was revoked; closing its open connections", ShortKey(lost.key), lost.name);
+    spdlog::warn("security: key {} of {} was revoked; closing its open connections", ShortKey(lost.key),
+                 LogText(lost.name));
     std::vector<std::string> addresses;
     if (auto it = admitted_from_.find(lost.key); it != admitted_from_.end()) {
       addresses.assign(it->second.begin(), it->second.end());
@@ -165,7 +167,7 @@ void ZapHandler::Answer() {
                               static_cast<char>(n)};
       metadata.append(length, 4);
       metadata += key;
-      spdlog::debug("security: {} connected from {} on {}", user_id, address, domain);
+      spdlog::debug("security: {} connected from {} on {}", LogText(user_id), LogText(address), LogText(domain));
     } else {
       text = d.why;
       // A client retrying a refused key in a loop must not fill the disk.
@@ -181,7 +183,8 @@ void ZapHandler::Answer() {
       }
       if (refusals_logged_ < kLoggedRefusals) {
         ++refusals_logged_;
-        spdlog::warn("security: refused a connection from {} on {}: {}", address, domain, d.why);
+        spdlog::warn("security: refused a connection from {} on {}: {}", LogText(address), LogText(domain),
+                     LogText(d.why));
       } else {
         ++refusals_unlogged_;
       }

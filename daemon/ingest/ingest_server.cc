@@ -97,8 +97,7 @@ Result<std::string> IngestServer::Sender(zmq::message_t& frame) {
   if (hooks_.sessions) hooks_.sessions->Seen(key, security::SourceFdOf(frame));
   if (hooks_.zap && !hooks_.zap->Current()->IsKeyActive(security::KeyRole::kGun, key)) {
     spdlog::warn("security: gun {} sent a message after its key {} was revoked; refused, closing its connection",
-                 LogText(gun),
-                 security::ShortKey(key));
+                 LogText(gun), security::ShortKey(key));
     closing_.emplace_back(key, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
     return Status::PermissionDenied("gun " + gun, "its key was revoked at this station");
   }

@@ -193,7 +193,7 @@ TEST_CASE("issue 16: a key beginning with '-' is enrolled and revoked by its tex
   CHECK_THAT(typo.err, Catch::Contains("--jsno"));
 }
 
-TEST_CASE("issue 16: scans shows a note with line breaks on one line; --json keeps it exact, with the scan id",
+TEST_CASE("issue 16: scans shows a note with line breaks on one line, --json keeps it exact with the scan id",
           "[integration][cli]") {
   TempDir dir;
   auto station = StartStationd(dir.Path("data"), "571001", dir.Path("stationd.log"));
@@ -219,4 +219,9 @@ TEST_CASE("issue 16: scans shows a note with line breaks on one line; --json kee
   // The id national knows the scan by (the upload's "id" column).
   CHECK(h["scans"][0]["id"] == QueryInt(dir.Path("data"), "SELECT id FROM scans WHERE seq = 1"));
   CHECK(h["scans"][1]["id"] == QueryInt(dir.Path("data"), "SELECT id FROM scans WHERE seq = 2"));
+  // A leading space before the AIM prefix is dropped with it, as docs/protocol.md says.
+  auto aim = RunStationctl(dir.Path("data"), {"scans", " ]C1zt7730012345678", "--json"});
+  INFO(aim.err);
+  REQUIRE(aim.exit_code == 0);
+  CHECK(nlohmann::json::parse(aim.out)["scans"].size() == 2);
 }
