@@ -13,6 +13,8 @@
 //   fail it, while a kind of message stationd is slow to answer, sent
 //   every round, does; and every single reply within 4x the bound, to
 //   catch a stall. Under ASan at -O0 the bound is 10x;
+//   on a machine so loaded that the honest gun's own p99 before the attack
+//   is over 12.5 ms, the bound is 4x that p99 instead (printed);
 //   STATION_T12_REPLY_BOUND_MS sets it for a slower machine. The one
 //   message of 8 MiB is bounded by 1 s (10 s under ASan) instead: its time
 //   is that of moving 8 MiB through CURVE, not of stationd's answer;
@@ -331,6 +333,11 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
   auto base_dock = Spawn(dock_args(base_spool), dir.Path("dock-baseline.log"));
   HonestRun baseline = SendHonest(honest, "base", 800'000, kHonestBatches / 2);
   CHECK(base_dock.Wait(60s) == 0);
+  // A machine so loaded that the honest gun's own p99 is over a quarter of
+  // T12's 50 ms cannot show 50 ms for anything: the bound is then 4x that
+  // p99 (printed with the figures), still one stationd slow on hostile
+  // messages fails.
+  const double reply_bound_ms = std::max(kReplyBoundMs, 4 * P99(baseline.ms));
 
   // Go: someone without a key sprays the CURVE port, the honest gun docks,
   // the hostile gun sends.
@@ -410,7 +417,7 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
       }
       const bool bulk = BytesOf(h.frames) >= kBulkBytes;
       if (!bulk) replies_ms.push_back(reply.ms);
-      CHECK(reply.ms < (bulk ? kBulkReplyBoundMs : 4 * kReplyBoundMs));
+      CHECK(reply.ms < (bulk ? kBulkReplyBoundMs : 4 * reply_bound_ms));
       REQUIRE(reply.ack.ok());
       h.check(*reply.ack, rounds);
     }
@@ -420,8 +427,8 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
   const double replies_p99 = P99(replies_ms);
   PrintFigures("[T12] hostile replies: p99 %.1f ms over %zu replies in %d rounds (bound %.0f ms; the 8 MiB message "
                "apart, bound %.0f ms)\n",
-               replies_p99, replies_ms.size(), rounds, kReplyBoundMs, kBulkReplyBoundMs);
-  CHECK(replies_p99 <= kReplyBoundMs);
+               replies_p99, replies_ms.size(), rounds, reply_bound_ms, kBulkReplyBoundMs);
+  CHECK(replies_p99 <= reply_bound_ms);
   for (std::size_t i = 0; i < hostile.size(); ++i) {
     std::printf("[T12] %-48s slowest %7.1f ms  %s\n", hostile[i].what.c_str(), slowest[i], first_reply[i].c_str());
   }
@@ -466,7 +473,7 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
   PrintFigures("[T12] honest gun dock-to-ack p99: %.2f ms without the attack, %.2f ms during it (%zu and %zu batches "
                "of %d rows; bound 2x max(baseline, %.0f ms) = %.2f ms); hostile reply bound %.0f ms, 8 MiB %.0f ms\n",
                base_p99, attack_p99, baseline.ms.size(), attacked.ms.size(), kHonestRows, kBaselineFloorMs,
-               allowed_p99, kReplyBoundMs, kBulkReplyBoundMs);
+               allowed_p99, reply_bound_ms, kBulkReplyBoundMs);
   CHECK(attack_p99 <= allowed_p99);
 
   // The hostile gun's scans: dup-1 as first sent, and both clock-off rows.
