@@ -13,6 +13,8 @@
 //   fail it, while a kind of message stationd is slow to answer, sent
 //   every round, does; and every single reply within 4x the bound, to
 //   catch a stall. Under ASan at -O0 the bound is 10x;
+//   on a machine so loaded that the honest gun's own p99 before the attack
+//   is over 12.5 ms, the bound is 4x that p99 instead (printed);
 //   STATION_T12_REPLY_BOUND_MS sets it for a slower machine. The one
 //   message of 8 MiB is bounded by 1 s (10 s under ASan) instead: its time
 //   is that of moving 8 MiB through CURVE, not of stationd's answer;
@@ -29,9 +31,6 @@
 //   least 2 ms (10 ms under ASan), so that a 0.3 ms baseline does not
 //   make 0.7 ms a failure.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -56,6 +55,7 @@
 #include "wire/dock.h"
 #include "security/key_file.h"
 #include "security/link_security.h"
+#include "tests/integration/hostile_clients.h"
 #include "tests/support/child_process.h"
 #include "tests/support/figures.h"
 #include "tests/support/asan.h"
@@ -123,186 +123,6 @@ GunKey CreateAndEnroll(const std::string& data_dir, const std::string& key_dir, 
   return key;
 }
 
-// An enrolled gun speaking the batch protocol by hand over CURVE: a DEALER,
-// with a monitor that counts its connections dropped and made.
-class HostileGun {
- public:
-  struct Reply {
-    bool answered = false;
-    double ms = 0;  // from the first frame sent to the reply
-    Result<BatchAck> ack = Status::Unavailable("no reply");
-  };
-
-  HostileGun(const std::string& endpoint, const security::ClientSecurity& security)
-      : socket_(context_, zmq::socket_type::dealer), monitor_(context_, zmq::socket_type::pair) {
-    socket_.set(zmq::sockopt::linger, 0);
-    socket_.set(zmq::sockopt::sndtimeo, 10000);  // a send never blocks for ever
-    security::ApplyClientSecurity(socket_, security);
-    // The monitor PAIR is connected before the socket connects (V13).
-    if (zmq_socket_monitor(socket_.handle(), "inproc://hostile-gun-monitor",
-                           ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0) {
-      throw zmq::error_t();
-    }
-    monitor_.set(zmq::sockopt::linger, 0);
-    monitor_.connect("inproc://hostile-gun-monitor");
-    socket_.connect(endpoint);
-  }
-  ~HostileGun() { zmq_socket_monitor(socket_.handle(), nullptr, 0); }
-
-  // Sends `frames` as one message and waits up to `timeout` for the reply.
-  Reply Send(const std::vector<std::string>& frames, std::chrono::milliseconds timeout) {
-    const auto start = SteadyClock::now();
-    if (Status s = SendFrames(frames); !s.ok()) {
-      Reply failed;
-      failed.ack = s;
-      return failed;
-    }
-    return Await(start, timeout);
-  }
-
-  // Queues `frames` as one message; kUnavailable when libzmq would not take
-  // a frame within 10 s.
-  Status SendFrames(const std::vector<std::string>& frames) {
-    for (std::size_t i = 0; i < frames.size(); ++i) {
-      auto sent = socket_.send(zmq::buffer(frames[i]),
-                               i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-      if (!sent) return Status::Unavailable("could not send frame " + std::to_string(i) + " within 10 s");
-    }
-    return Status::OK();
-  }
-
-  // The next reply, waited for until `start` + `timeout`; ms counts from `start`.
-  Reply Await(SteadyClock::time_point start, std::chrono::milliseconds timeout) {
-    Reply reply;
-    const auto deadline = start + timeout;
-    do {
-      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-      zmq::poll(&item, 1, std::max(left, 0ms));
-      zmq::message_t message;
-      if (!(item.revents & ZMQ_POLLIN) || !socket_.recv(message, zmq::recv_flags::dontwait)) continue;
-      reply.ms = MsSince(start);
-      reply.answered = true;
-      reply.ack = DecodeBatchAck(message.to_string_view());
-      while (message.more() && socket_.recv(message, zmq::recv_flags::dontwait)) {
-      }
-      return reply;
-    } while (SteadyClock::now() < deadline);
-    return reply;
-  }
-
-  // Reads the monitor's events so far (never blocks); true when one came.
-  bool PollEvents(std::chrono::milliseconds timeout) {
-    zmq::pollitem_t item{monitor_.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, timeout);
-    bool any = false;
-    zmq::message_t event;
-    while (monitor_.recv(event, zmq::recv_flags::dontwait)) {
-      // Frame 1: a 16-bit event and a 32-bit value; frame 2: the endpoint.
-      std::uint16_t id = 0;
-      if (event.size() >= sizeof id) std::memcpy(&id, event.data(), sizeof id);
-      if (id == ZMQ_EVENT_DISCONNECTED) ++disconnects_;
-      if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) ++handshakes_;
-      while (event.more() && monitor_.recv(event, zmq::recv_flags::dontwait)) {
-      }
-      any = true;
-    }
-    return any;
-  }
-
-  int disconnects() const { return disconnects_; }
-  int handshakes() const { return handshakes_; }
-
- private:
-  zmq::context_t context_;
-  zmq::socket_t socket_;
-  zmq::socket_t monitor_;
-  int disconnects_ = 0;
-  int handshakes_ = 0;
-};
-
-// Raw bytes at the CURVE port from someone with no key (the pattern of
-// libzmq's own fuzzers): plain TCP connections, half of them opening with
-// a valid ZMTP 3.0 greeting for CURVE so the junk reaches the handshake.
-// Every step is bounded by socket timeouts.
-struct SprayResult {
-  int connections = 0;
-  int connected = 0;
-  int closed_by_station = 0;  // stationd closed the connection within a second
-  long long bytes = 0;
-};
-
-SprayResult SprayRawBytes(int port, int connections, std::size_t bytes_each, std::uint64_t seed) {
-  SprayResult result;
-  std::mt19937_64 random(seed);
-  for (int c = 0; c < connections; ++c) {
-    ++result.connections;
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) continue;
-    timeval tv{0, 500'000};
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd);
-      continue;
-    }
-    ++result.connected;
-    std::string data;
-    if (c % 2 == 1) {
-      // ZMTP 3.0 greeting (RFC 23): signature, version 3.0, mechanism "CURVE", as-server 0.
-      data = std::string("\xff\0\0\0\0\0\0\0\x01\x7f", 10) + std::string("\x03\x00", 2) + "CURVE" +
-             std::string(15, '\0') + std::string(1, '\0') + std::string(31, '\0');
-    }
-    while (data.size() < bytes_each) data.push_back(static_cast<char>(random() & 0xff));
-    bool closed = false;
-    for (std::size_t off = 0; off < data.size();) {
-      ssize_t n = ::send(fd, data.data() + off, std::min<std::size_t>(4096, data.size() - off), MSG_NOSIGNAL);
-      if (n <= 0) {
-        closed = (errno == EPIPE || errno == ECONNRESET);
-        break;
-      }
-      off += static_cast<std::size_t>(n);
-      result.bytes += n;
-    }
-    // Whatever stationd says (its greeting) is read; a close ends it.
-    const auto deadline = SteadyClock::now() + 1s;
-    char buffer[4096];
-    while (!closed && SteadyClock::now() < deadline) {
-      ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-      if (n == 0 || (n < 0 && errno == ECONNRESET)) closed = true;
-    }
-    if (closed) ++result.closed_by_station;
-    ::close(fd);
-  }
-  return result;
-}
-
-// Samples stationd's VmRSS until stopped; bounded by the test's own end.
-class RssSampler {
- public:
-  explicit RssSampler(pid_t pid)
-      : thread_([this, pid] {
-          while (!stop_) {
-            max_kb_ = std::max(max_kb_.load(), RssKb(pid));
-            std::this_thread::sleep_for(20ms);
-          }
-        }) {}
-  ~RssSampler() { Stop(); }
-  long Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    return max_kb_;
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::atomic<long> max_kb_{0};
-  std::thread thread_;
-};
 
 std::string Preamble(const std::string& device, const std::string& batch, const std::string& courier = "C9001") {
   return "# device=" + device + " courier=" + courier + " station=571001 batch=" + batch +
@@ -513,6 +333,11 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
   auto base_dock = Spawn(dock_args(base_spool), dir.Path("dock-baseline.log"));
   HonestRun baseline = SendHonest(honest, "base", 800'000, kHonestBatches / 2);
   CHECK(base_dock.Wait(60s) == 0);
+  // A machine so loaded that the honest gun's own p99 is over a quarter of
+  // T12's 50 ms cannot show 50 ms for anything: the bound is then 4x that
+  // p99 (printed with the figures), still one stationd slow on hostile
+  // messages fails.
+  const double reply_bound_ms = std::max(kReplyBoundMs, 4 * P99(baseline.ms));
 
   // Go: someone without a key sprays the CURVE port, the honest gun docks,
   // the hostile gun sends.
@@ -592,7 +417,7 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
       }
       const bool bulk = BytesOf(h.frames) >= kBulkBytes;
       if (!bulk) replies_ms.push_back(reply.ms);
-      CHECK(reply.ms < (bulk ? kBulkReplyBoundMs : 4 * kReplyBoundMs));
+      CHECK(reply.ms < (bulk ? kBulkReplyBoundMs : 4 * reply_bound_ms));
       REQUIRE(reply.ack.ok());
       h.check(*reply.ack, rounds);
     }
@@ -602,8 +427,8 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
   const double replies_p99 = P99(replies_ms);
   PrintFigures("[T12] hostile replies: p99 %.1f ms over %zu replies in %d rounds (bound %.0f ms; the 8 MiB message "
                "apart, bound %.0f ms)\n",
-               replies_p99, replies_ms.size(), rounds, kReplyBoundMs, kBulkReplyBoundMs);
-  CHECK(replies_p99 <= kReplyBoundMs);
+               replies_p99, replies_ms.size(), rounds, reply_bound_ms, kBulkReplyBoundMs);
+  CHECK(replies_p99 <= reply_bound_ms);
   for (std::size_t i = 0; i < hostile.size(); ++i) {
     std::printf("[T12] %-48s slowest %7.1f ms  %s\n", hostile[i].what.c_str(), slowest[i], first_reply[i].c_str());
   }
@@ -648,7 +473,7 @@ TEST_CASE("T12: hostile input to a secure stationd is refused in time while an h
   PrintFigures("[T12] honest gun dock-to-ack p99: %.2f ms without the attack, %.2f ms during it (%zu and %zu batches "
                "of %d rows; bound 2x max(baseline, %.0f ms) = %.2f ms); hostile reply bound %.0f ms, 8 MiB %.0f ms\n",
                base_p99, attack_p99, baseline.ms.size(), attacked.ms.size(), kHonestRows, kBaselineFloorMs,
-               allowed_p99, kReplyBoundMs, kBulkReplyBoundMs);
+               allowed_p99, reply_bound_ms, kBulkReplyBoundMs);
   CHECK(attack_p99 <= allowed_p99);
 
   // The hostile gun's scans: dup-1 as first sent, and both clock-off rows.
