@@ -199,7 +199,7 @@ std::size_t BytesOf(const std::vector<std::string>& frames) {
 }  // namespace
 
 TEST_CASE("T12: hostile input to a secure stationd is refused in time while an honest gun docks",
-          "[integration][security][hostile]") {
+          "[integration][security][hostile][timing]") {
   TempDir dir;
   const std::string data = dir.Path("data");
   const std::string guns = dir.Path("gun-keys");
