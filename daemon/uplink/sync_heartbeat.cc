@@ -45,7 +45,7 @@ void SyncHeartbeat::ConnectionLost() {
 }
 
 int SyncHeartbeat::ReplaceAfterMs() const {
-  return std::min(std::max(link_.options.heartbeat_ms, 2 * sync_rtt_ms_), link_.options.reply_timeout_ms);
+  return std::min(std::max(link_.options.heartbeat_ms / 2, 2 * sync_rtt_ms_), link_.options.reply_timeout_ms);
 }
 
 bool SyncHeartbeat::Due(SteadyClock::time_point now) const {

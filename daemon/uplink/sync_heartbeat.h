@@ -34,10 +34,11 @@ class SyncHeartbeat {
   void ConnectionLost();
 
   // Sends a sync when one is due: a heartbeat after the last one (at once
-  // while national has more). A sync still unanswered then is replaced by
-  // the new one, unless national has been slower than that to answer syncs
-  // lately (ReplaceAfterMs). `unanswered_uploads`: the reqs the sync asks
-  // national about (UploadWindow::Unanswered).
+  // while national has more), or, while the last one is unanswered, half a
+  // heartbeat after it (ReplaceAfterMs): a lost reply is followed up before
+  // the heartbeat timeout has only two answers it could have had.
+  // `unanswered_uploads`: the reqs the sync asks national about
+  // (UploadWindow::Unanswered).
   void SendIfDue(SteadyClock::time_point now, std::vector<std::string> unanswered_uploads);
   // The clerk asked: a sync now, whatever is in flight.
   void Hurry();
@@ -51,10 +52,10 @@ class SyncHeartbeat {
 
  private:
   bool Due(SteadyClock::time_point now) const;
-  // How long a sync may go unanswered before the next heartbeat replaces
-  // it: a heartbeat, or twice the smoothed time national took to answer
-  // syncs when that is longer (a slow link fetching big manifest pages),
-  // at most the reply timeout.
+  // How long a sync may go unanswered before a new one replaces it: half a
+  // heartbeat, or twice the smoothed time national took to answer syncs
+  // when that is longer (a slow link fetching big manifest pages), at most
+  // the reply timeout.
   int ReplaceAfterMs() const;
   void Send(SteadyClock::time_point now, std::vector<std::string> unanswered_uploads);
 

@@ -36,7 +36,8 @@ std::int64_t AtNational(const std::string& national_dir, const std::string& wher
   options.read_only = true;
   auto db = sql::Db::Open(national_dir + "/national.db", options);
   REQUIRE(db.ok());
-  auto n = db->QueryInt("SELECT count(*) FROM scans WHERE station = '571001' AND " + where);
+  const std::string sql = "SELECT count(*) FROM scans WHERE station = '571001' AND " + where;
+  auto n = db->QueryInt(sql.c_str());
   REQUIRE(n.ok());
   return *n;
 }

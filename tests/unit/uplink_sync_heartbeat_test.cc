@@ -64,7 +64,7 @@ SyncReply Reply(const std::string& req, std::int64_t manifest_to) {
 
 }  // namespace
 
-TEST_CASE("a sync unanswered for a heartbeat is replaced by a new one, not after the reply timeout",
+TEST_CASE("a sync unanswered is replaced half a heartbeat later, not after the reply timeout",
           "[uplink][heartbeat]") {
   Link link;
   SyncHeartbeat heartbeat = link.Heartbeat();
@@ -74,11 +74,18 @@ TEST_CASE("a sync unanswered for a heartbeat is replaced by a new one, not after
   REQUIRE(sent.size() == 1);
   CHECK(sent[0].uploads == std::vector<std::string>{"u1", "u2"});
   CHECK(heartbeat.AskedIn(sent[0].req) == std::vector<std::string>{"u1", "u2"});
-  heartbeat.SendIfDue(t0 + milliseconds(999), {});
+  heartbeat.SendIfDue(t0 + milliseconds(499), {});
   CHECK(sent.size() == 1);
-  // Its reply was lost: the next heartbeat sends the next sync.
-  for (int beat = 1; beat <= 5; ++beat) heartbeat.SendIfDue(t0 + milliseconds(1000 * beat), {});
-  CHECK(sent.size() == 6);
+  // Its reply was lost: a new sync follows it up, and so on every 500 ms.
+  for (int half = 1; half <= 6; ++half) heartbeat.SendIfDue(t0 + milliseconds(500 * half), {});
+  CHECK(sent.size() == 7);
+  // Answered: back to one a heartbeat.
+  const auto t1 = t0 + milliseconds(3010);
+  heartbeat.OnReply(Reply(sent.back().req, 0), "", t1);
+  heartbeat.SendIfDue(t0 + milliseconds(3500), {});
+  CHECK(sent.size() == 7);
+  heartbeat.SendIfDue(t0 + milliseconds(4000), {});
+  CHECK(sent.size() == 8);
 }
 
 TEST_CASE("the link is down only after the heartbeat timeout without any reply at all", "[uplink][heartbeat]") {
