@@ -45,7 +45,9 @@ void SyncHeartbeat::ConnectionLost() {
 }
 
 int SyncHeartbeat::ReplaceAfterMs() const {
-  return std::min(std::max(link_.options.heartbeat_ms / 2, 2 * sync_rtt_ms_), link_.options.reply_timeout_ms);
+  const int wait = sync_rtt_ms_ < 0 ? std::max(link_.options.heartbeat_ms, 1000)
+                                    : std::max(link_.options.heartbeat_ms / 2, 2 * sync_rtt_ms_);
+  return std::min(wait, link_.options.reply_timeout_ms);
 }
 
 bool SyncHeartbeat::Due(SteadyClock::time_point now) const {
@@ -91,7 +93,7 @@ void SyncHeartbeat::OnReply(const SyncReply& reply, std::string_view manifest_cs
   for (const Sent& s : sent_) {
     if (s.req != reply.req) continue;
     const int rtt_ms = static_cast<int>(std::chrono::duration_cast<milliseconds>(now - s.at).count());
-    sync_rtt_ms_ = sync_rtt_ms_ == 0 ? rtt_ms : (7 * sync_rtt_ms_ + rtt_ms) / 8;
+    sync_rtt_ms_ = sync_rtt_ms_ < 0 ? rtt_ms : (7 * sync_rtt_ms_ + rtt_ms) / 8;
   }
   // An older sync's answer (one replaced by a newer sync) is still good:
   // replies come in the order of the requests, so it is not older than

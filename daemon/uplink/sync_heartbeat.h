@@ -54,8 +54,9 @@ class SyncHeartbeat {
   bool Due(SteadyClock::time_point now) const;
   // How long a sync may go unanswered before a new one replaces it: half a
   // heartbeat, or twice the smoothed time national took to answer syncs
-  // when that is longer (a slow link fetching big manifest pages), at most
-  // the reply timeout.
+  // when that is longer (a slow link fetching big manifest pages); a
+  // heartbeat, at least 1 s, before any sync was answered; at most the
+  // reply timeout.
   int ReplaceAfterMs() const;
   void Send(SteadyClock::time_point now, std::vector<std::string> unanswered_uploads);
 
@@ -67,7 +68,7 @@ class SyncHeartbeat {
   SteadyClock::time_point last_sync_sent_{};
   std::string sync_req_;    // the newest sync, "" when answered (or none)
   bool sync_more_ = false;  // national said "more": sync again at once
-  int sync_rtt_ms_ = 0;     // smoothed time national took to answer a sync; 0: none yet
+  int sync_rtt_ms_ = -1;    // smoothed time national took to answer a sync; -1: none yet
   // The last few syncs sent, with the uploads each asked about, so that a
   // late reply is matched to its question.
   struct Sent {

@@ -121,9 +121,10 @@ std::int64_t NationalCount(const std::string& national_dir, const char* sql) {
 // national-sim with 30 % of its replies dropped.
 RunningNational StartLossyNational(const std::string& program, const std::string& dir, const std::string& log) {
   fs::create_directories(dir);
-  RunningNational national{Spawn({program, "--listen", "tcp://127.0.0.1:*", "--data-dir", dir, "--insecure", "--drop-replies", "30",
-                   "--seed", "7", "--log-level", "info"},
-                  log), "", ""};
+  RunningNational national{Spawn({program, "--listen", "tcp://127.0.0.1:*", "--data-dir", dir, "--insecure",
+                                  "--drop-replies", "30", "--seed", "7", "--log-level", "info"},
+                                 log),
+                           "", ""};
   std::string& endpoint = national.endpoint;
   REQUIRE(WaitFor(
       [&] {
@@ -155,7 +156,8 @@ TEST_CASE("the national link under 30% reply loss: reported DOWN under 5% of the
   // The documented defaults: a sync every second, 10 s reply timeout.
   auto station = StartStationd(data, "571001", station_log, stationd.c_str(), "tcp://127.0.0.1:*",
                                {"--national", endpoint, "--log-level", "info"});
-  auto dock = Spawn({dock_program, "--insecure", "--station", station.endpoint, "--spool", spool, "--log-level", "warn"},
+  auto dock = Spawn({dock_program, "--insecure", "--station", station.endpoint, "--spool", spool, "--log-level",
+                     "warn"},
                     dir.Path("dock.log"));
   REQUIRE(WaitFor([&] { return NationalStatus(stationctl, data).value("link_up", false); }, 30s));
 

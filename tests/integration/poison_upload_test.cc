@@ -54,11 +54,11 @@ TEST_CASE("a scan national refuses InvalidArgument is set aside with its reason,
   auto station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*",
                                {"--national", national.endpoint, "--national-heartbeat-ms", "200", "--upload-scans",
                                 "10", "--log-level", "info"});
-  REQUIRE(DockText(station.endpoint, dir.Path("spool-a"), "a", GunFileWith("PDA-P", "20261201-0001", Arrivals(1, 30))) ==
-          0);
+  REQUIRE(DockText(station.endpoint, dir.Path("spool-a"), "a",
+                   GunFileWith("PDA-P", "20261201-0001", Arrivals(1, 30))) == 0);
   REQUIRE(RunStationctl(data, {"upload", "--timeout", "90"}).exit_code == 0);
-  REQUIRE(DockText(station.endpoint, dir.Path("spool-b"), "b", GunFileWith("PDA-P", "20261201-0002", Arrivals(31, 20))) ==
-          0);
+  REQUIRE(DockText(station.endpoint, dir.Path("spool-b"), "b",
+                   GunFileWith("PDA-P", "20261201-0002", Arrivals(31, 20))) == 0);
   const auto upload = RunStationctl(data, {"upload", "--timeout", "60"});
   INFO(upload.out << upload.err);
   REQUIRE(upload.exit_code == 0);

@@ -70,22 +70,27 @@ TEST_CASE("a sync unanswered is replaced half a heartbeat later, not after the r
   SyncHeartbeat heartbeat = link.Heartbeat();
   auto& sent = link.sender.sent;
   const auto t0 = SteadyClock::now();
-  heartbeat.SendIfDue(t0, {"u1", "u2"});
+  // Before any answer, how long national takes is unknown: a heartbeat.
+  heartbeat.SendIfDue(t0, {});
+  heartbeat.SendIfDue(t0 + milliseconds(999), {});
   REQUIRE(sent.size() == 1);
-  CHECK(sent[0].uploads == std::vector<std::string>{"u1", "u2"});
-  CHECK(heartbeat.AskedIn(sent[0].req) == std::vector<std::string>{"u1", "u2"});
-  heartbeat.SendIfDue(t0 + milliseconds(499), {});
-  CHECK(sent.size() == 1);
+  heartbeat.OnReply(Reply(sent[0].req, 0), "", t0 + milliseconds(10));  // answered in 10 ms
+  const auto t1 = t0 + milliseconds(1000);
+  heartbeat.SendIfDue(t1, {"u1", "u2"});
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[1].uploads == std::vector<std::string>{"u1", "u2"});
+  CHECK(heartbeat.AskedIn(sent[1].req) == std::vector<std::string>{"u1", "u2"});
+  heartbeat.SendIfDue(t1 + milliseconds(499), {});
+  CHECK(sent.size() == 2);
   // Its reply was lost: a new sync follows it up, and so on every 500 ms.
-  for (int half = 1; half <= 6; ++half) heartbeat.SendIfDue(t0 + milliseconds(500 * half), {});
-  CHECK(sent.size() == 7);
-  // Answered: back to one a heartbeat.
-  const auto t1 = t0 + milliseconds(3010);
-  heartbeat.OnReply(Reply(sent.back().req, 0), "", t1);
-  heartbeat.SendIfDue(t0 + milliseconds(3500), {});
-  CHECK(sent.size() == 7);
-  heartbeat.SendIfDue(t0 + milliseconds(4000), {});
+  for (int half = 1; half <= 6; ++half) heartbeat.SendIfDue(t1 + milliseconds(500 * half), {});
   CHECK(sent.size() == 8);
+  // Answered: back to one a heartbeat.
+  heartbeat.OnReply(Reply(sent.back().req, 0), "", t1 + milliseconds(3010));
+  heartbeat.SendIfDue(t1 + milliseconds(3500), {});
+  CHECK(sent.size() == 8);
+  heartbeat.SendIfDue(t1 + milliseconds(4000), {});
+  CHECK(sent.size() == 9);
 }
 
 TEST_CASE("the link is down only after the heartbeat timeout without any reply at all", "[uplink][heartbeat]") {
