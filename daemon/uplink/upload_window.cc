@@ -82,7 +82,11 @@ bool UploadWindow::AddNext(SteadyClock::time_point now) {
 }
 
 void UploadWindow::Hurry(SteadyClock::time_point now) {
-  for (InFlight& f : in_flight_) f.resend_at = std::min(f.resend_at, now);
+  // One sent and unanswered is left to the sync the clerk's hurry also
+  // sends: it settles it, or finds it never arrived and sends it again.
+  for (InFlight& f : in_flight_) {
+    if (f.refused || f.lost) f.resend_at = std::min(f.resend_at, now);
+  }
 }
 
 void UploadWindow::OnAck(const UploadAck& ack, SteadyClock::time_point now) {

@@ -37,7 +37,8 @@ class UploadWindow {
   // Resends what is due (counting a resend and doubling its timeout unless
   // it was refused), then fills the window with new uploads.
   void Send(SteadyClock::time_point now);
-  // The clerk asked for an upload now: every upload waiting is due.
+  // The clerk asked for an upload now: every upload waiting for a backoff
+  // after a refusal, or to go again, is due.
   void Hurry(SteadyClock::time_point now);
   // Settles the upload `ack` answers, if still in flight under that req.
   void OnAck(const UploadAck& ack, SteadyClock::time_point now);

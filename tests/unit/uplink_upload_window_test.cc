@@ -231,6 +231,22 @@ TEST_CASE("a refused upload waits a backoff from 1 s, doubling, and is no resend
   CHECK(window.uploaded_upto() == 5);
 }
 
+TEST_CASE("the clerk's hurry cuts a refusal's backoff short, and leaves an unanswered upload to the sync",
+          "[uplink][window]") {
+  Station station(20, 10, 10'000);
+  UploadWindow window = station.Window();
+  const auto t0 = SteadyClock::now();
+  window.Send(t0);
+  auto& sent = station.sender.sent;
+  REQUIRE(sent.size() == 2);
+  window.OnAck(Refused(sent[0].req), t0);  // the second's reply is lost
+  window.Hurry(t0);
+  window.Send(t0);
+  REQUIRE(sent.size() == 3);
+  CHECK(sent[2].first_id == 1);
+  CHECK(station.status.resends == 0);
+}
+
 TEST_CASE("a refused upload is not sent again at once when a later one is answered", "[uplink][window]") {
   Station station(20, 10, 10'000);
   UploadWindow window = station.Window();
