@@ -37,7 +37,7 @@ if [ -z "${STATION_SKIP_SANITIZERS:-}" ]; then
   # The fault tests' loops run shorter here (instrumented code is several
   # times slower; their full length ran in the pass above): what this pass
   # looks for is a memory error or UB on each path, not the count of kills.
-  STATION_FIGURES_FILE=/dev/null STATION_KILL_CYCLES=8 STATION_SIGTERM_ROUNDS=4 STATION_UPLINK_FILES=4 \
+  STATION_FIGURES_FILE=/dev/null STATION_KILL_CYCLES=8 STATION_SIGTERM_ROUNDS=4 STATION_UPLINK_FILES=4 STATION_LOSS_SECONDS=30 \
     LSAN_OPTIONS="suppressions=$PWD/../scripts/lsan.supp" ctest --output-on-failure -j2 --timeout 600 -LE demo
 fi
 

@@ -78,7 +78,8 @@ struct Schema<UplinkStatus> {
       F("last_upload_ms", &S::last_upload_ms), F("uploaded_upto", &S::uploaded_upto),
       F("newest_scan_id", &S::newest_scan_id), F("backlog", &S::backlog), F("oldest_waiting_ms", &S::oldest_waiting_ms),
       F("uploaded_this_run", &S::uploaded_this_run), F("resends", &S::resends), F("last_error", &S::last_error),
-      F("manifest_rows_received", &S::manifest_rows_received), F("mail_received", &S::mail_received));
+      F("manifest_rows_received", &S::manifest_rows_received), F("mail_received", &S::mail_received),
+      F("set_aside", &S::set_aside), F("set_aside_reason", &S::set_aside_reason));
 };
 
 template <>

@@ -44,6 +44,11 @@ struct UplinkStatus {
   std::string last_error;  // the last refusal from national, or ""
   std::int64_t manifest_rows_received = 0;
   std::int64_t mail_received = 0;
+  // Scans national refused InvalidArgument kInvalidTries times, set aside
+  // at the station (quarantine kind 'national'), all runs; and national's
+  // latest such refusal ("code: error"), "" when none.
+  std::int64_t set_aside = 0;
+  std::string set_aside_reason;
 };
 
 struct ReconcileRunSummary {

@@ -110,8 +110,10 @@ void PutError(json& j, bool ok, const std::string& code, const std::string& erro
 }  // namespace
 
 std::string EncodeSyncRequest(const SyncRequest& r) {
-  return Dump({{"type", "sync"}, {"v", 1}, {"req", r.req}, {"station", r.station},
-               {"manifest_after", r.manifest_after}, {"mail_after", r.mail_after}});
+  json j{{"type", "sync"},  {"v", 1}, {"req", r.req}, {"station", r.station}, {"manifest_after", r.manifest_after},
+         {"mail_after", r.mail_after}};
+  if (!r.uploads.empty()) j["uploads"] = r.uploads;
+  return Dump(j);
 }
 
 Result<SyncRequest> DecodeSyncRequest(std::string_view text) {
@@ -122,6 +124,18 @@ Result<SyncRequest> DecodeSyncRequest(std::string_view text) {
   if (Status s = GetStation(*j, "sync", "station", r.station); !s.ok()) return s;
   if (Status s = GetCursor(*j, "sync", "manifest_after", r.manifest_after); !s.ok()) return s;
   if (Status s = GetCursor(*j, "sync", "mail_after", r.mail_after); !s.ok()) return s;
+  if (auto uploads = j->find("uploads"); uploads != j->end()) {
+    if (!uploads->is_array() || uploads->size() > kSyncUploadsAsked) {
+      return Status::InvalidArgument("sync", "\"uploads\" must be an array of at most " +
+                                                 std::to_string(kSyncUploadsAsked) + " request ids");
+    }
+    for (const json& req : *uploads) {
+      if (!req.is_string() || req.get_ref<const std::string&>().size() > 128) {
+        return Status::InvalidArgument("sync", "\"uploads\" must hold request ids (strings of at most 128)");
+      }
+      r.uploads.push_back(req.get<std::string>());
+    }
+  }
   return r;
 }
 
@@ -139,6 +153,11 @@ std::string EncodeSyncReply(const SyncReply& r) {
     }
     j["mail"] = std::move(mail);
     j["mail_more"] = r.mail_more;
+    if (!r.uploads.empty()) {
+      json uploads = json::array();
+      for (const UploadAck& ack : r.uploads) uploads.push_back(json::parse(EncodeUploadAck(ack)));
+      j["uploads"] = std::move(uploads);
+    }
   }
   return Dump(j);
 }
@@ -174,6 +193,13 @@ Result<SyncReply> DecodeSyncReply(std::string_view text) {
         if (item.seq <= last) return Status::InvalidArgument("sync_ack", "mail seq must increase");
         last = item.seq;
         r.mail.push_back(std::move(item));
+      }
+    }
+    if (auto uploads = j->find("uploads"); uploads != j->end() && uploads->is_array()) {
+      for (const json& u : *uploads) {
+        auto ack = DecodeUploadAck(Dump(u));
+        if (!ack.ok()) return ack.status();
+        r.uploads.push_back(std::move(*ack));
       }
     }
   } catch (const json::exception& e) {

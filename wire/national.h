@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "wire/upload.h"
 
 namespace station {
 
@@ -24,6 +25,8 @@ inline constexpr int kSyncMailItems = 200;
 // longer in JSON than on the wire (a control character becomes \u00XX), so
 // national cuts a reply's mail short to stay within it.
 inline constexpr std::size_t kMaxSyncReplyHeader = kSyncMailItems * (kMaxPostBody + 1024) + 4096;
+// Most uploads one sync asks about (SyncRequest::uploads).
+inline constexpr std::size_t kSyncUploadsAsked = 64;
 
 // Station -> national, every heartbeat interval and after each reply that
 // said "more": "here is where I stand, send what is new".
@@ -32,6 +35,9 @@ struct SyncRequest {
   std::string station;
   std::int64_t manifest_after = 0;  // the last manifest seq this station holds
   std::int64_t mail_after = 0;      // the last mailbox seq this station holds
+  // The reqs of uploads sent before this sync and not answered yet (their
+  // replies may have been lost), at most kSyncUploadsAsked; may be empty.
+  std::vector<std::string> uploads;
 };
 std::string EncodeSyncRequest(const SyncRequest& request);
 Result<SyncRequest> DecodeSyncRequest(std::string_view json);
@@ -58,6 +64,9 @@ struct SyncReply {
   bool manifest_more = false;
   std::vector<MailItem> mail;  // seq ascending, after mail_after
   bool mail_more = false;
+  // National's reply to each upload the sync asked about that it answered,
+  // as it was sent (ok or refused); an upload not listed never arrived.
+  std::vector<UploadAck> uploads;
 };
 std::string EncodeSyncReply(const SyncReply& reply);
 Result<SyncReply> DecodeSyncReply(std::string_view json);

@@ -108,6 +108,10 @@ std::vector<metrics::Family> StationFamilies(const StationFigures& f, const std:
              link->link_up ? 1.0 : 0.0);
     b.Add("stationsync_national_last_contact_timestamp_seconds", Type::kGauge,
              "When national last answered anything, Unix time (0: not since start).", Seconds(link->last_contact_ms));
+    b.Add("stationsync_national_set_aside_scans", Type::kGauge,
+          "Scans national refused for good (InvalidArgument, 3 tries), set aside at the station: stationctl"
+          " quarantine --kind national.",
+          static_cast<double>(link->set_aside));
   }
   b.Add("stationsync_start_time_seconds", Type::kGauge, "When this stationd started, Unix time.",
            Seconds(started_ms));

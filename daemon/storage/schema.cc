@@ -356,6 +356,21 @@ CREATE TABLE problem_case_days (
 INSERT INTO problem_case_days (day, last_no)
   SELECT substr(case_no, 1, 16), max(CAST(substr(case_no, 17) AS INTEGER)) FROM problem_cases GROUP BY 1;
 )sql",
+    // 9: quarantine kind 'national': scans national refused for good, set aside.
+    R"sql(
+-- A CHECK cannot be altered in SQLite: the table is made anew, rows and ids copied.
+CREATE TABLE quarantine_v9 (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('invalid', 'conflict', 'batch', 'manifest', 'national')),
+  device TEXT, courier TEXT, batch TEXT, line INTEGER, seq INTEGER, raw TEXT NOT NULL, reason TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,        -- kind 'national': when it was set aside
+  fingerprint INTEGER NOT NULL UNIQUE  -- a re-dock does not quarantine the same row twice
+);
+INSERT INTO quarantine_v9 SELECT id, kind, device, courier, batch, line, seq, raw, reason, received_ms, fingerprint
+  FROM quarantine;
+DROP TABLE quarantine;
+ALTER TABLE quarantine_v9 RENAME TO quarantine;
+)sql",
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

@@ -6,7 +6,7 @@
 
 namespace station {
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 // Brings `db` to kSchemaVersion in one transaction. A database newer than
 // this build is refused with kInvalidArgument rather than touched.

@@ -37,8 +37,10 @@ class Jitter {
 class RequestSender {
  public:
   virtual ~RequestSender() = default;
-  // "<prefix><serial>": one serial counts every request on the link, of
-  // every protocol, so it also orders the sends.
+  // A req no other request of any run of this station had: "<prefix>",
+  // then (NationalConnection) a tag of this run and a serial. One serial
+  // counts every request on the link, of every protocol, so it also orders
+  // the sends.
   virtual std::string NextReq(const char* prefix) = 0;
   // The serial of the latest NextReq.
   virtual std::uint64_t serial() const = 0;

@@ -1,7 +1,9 @@
 #include "daemon/uplink/national_connection.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <random>
 
 #include <spdlog/spdlog.h>
 
@@ -13,11 +15,20 @@ using std::chrono::milliseconds;
 // status.last_error starts so while national refuses this station's key.
 constexpr const char* kKeyRefused = "national refused this station's key";
 
+// 12 hex digits (48 bits) drawn afresh by each run of stationd.
+std::string NewRunTag() {
+  std::random_device rd;
+  const std::uint64_t bits = (std::uint64_t{rd()} << 32 | rd()) & 0xffff'ffff'ffffULL;
+  char tag[16];
+  std::snprintf(tag, sizeof tag, "%012llx", static_cast<unsigned long long>(bits));
+  return tag;
+}
+
 }  // namespace
 
 NationalConnection::NationalConnection(zmq::context_t& context, const UplinkOptions& options, UplinkStatus& status,
                                        Jitter& jitter)
-    : context_(context), options_(options), status_(status), jitter_(jitter) {}
+    : context_(context), options_(options), status_(status), jitter_(jitter), run_tag_(NewRunTag()) {}
 
 void NationalConnection::Connect() {
   reconnect_at_.reset();
@@ -59,7 +70,9 @@ void NationalConnection::OnLinkUp() {
   if (status_.last_error.rfind(kKeyRefused, 0) == 0) status_.last_error.clear();
 }
 
-std::string NationalConnection::NextReq(const char* prefix) { return prefix + std::to_string(++serial_); }
+std::string NationalConnection::NextReq(const char* prefix) {
+  return prefix + run_tag_ + "-" + std::to_string(++serial_);
+}
 
 bool NationalConnection::Send(const std::string& header, const std::string* body) {
   try {

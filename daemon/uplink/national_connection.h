@@ -68,6 +68,10 @@ class NationalConnection final : public RequestSender {
   std::unique_ptr<zmq::socket_t> monitor_;
   int monitor_serial_ = 0;  // each monitor its own inproc endpoint
   std::uint64_t serial_ = 0;
+  // Reqs are "<prefix><run tag>-<serial>": a sync may ask national about
+  // an upload by its req, so a req names one upload of one run, never one
+  // of an earlier run that national may still remember.
+  const std::string run_tag_;
   SteadyClock::time_point next_auth_log_{};
   // libzmq gives up on a connection whose key was refused (a protocol
   // error ends the session, no reconnect); so do we, for a while, then try

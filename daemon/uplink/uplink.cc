@@ -46,7 +46,12 @@ struct Uplink::Loop {
   void ReceiveReplies(SteadyClock::time_point now);
   void Dispatch(const NationalReply& reply, SteadyClock::time_point now);
   void OnContact(SteadyClock::time_point now);
-  void LinkDown(const std::string& why);
+  // No answer at all for the heartbeat timeout: the link is shown down,
+  // and everything in flight waits for its own reply timeout.
+  void Silence();
+  // The connection closed (or the socket failed): whatever was in flight
+  // on it is gone, and goes again as soon as the link is back.
+  void ConnectionLost(const std::string& why, SteadyClock::time_point now);
   void Recover(const zmq::error_t& error);
   UplinkStatus Snapshot();
 
@@ -82,14 +87,12 @@ void Uplink::Loop::Hurry(SteadyClock::time_point now) {
 
 // One turn of the loop, in the order the protocols take their turns.
 void Uplink::Loop::Turn(SteadyClock::time_point now) {
-  connection.ReadMonitor([this] { LinkDown("connection closed"); });
+  connection.ReadMonitor([this, now] { ConnectionLost("connection closed", now); });
   connection.ReconnectIfDue(now);
   ReceiveReplies(now);
   uploads.Refresh(now);
-  if (heartbeat.Silent(now)) {
-    LinkDown("no answer for " + std::to_string(heartbeat.HeartbeatTimeoutMs()) + " ms");
-  }
-  heartbeat.SendIfDue(now);
+  if (heartbeat.Silent(now)) Silence();
+  heartbeat.SendIfDue(now, uploads.Unanswered(kSyncUploadsAsked));
   if (heartbeat.link_up()) {
     uploads.Send(now);
     posts.Send(now);
@@ -114,7 +117,8 @@ void Uplink::Loop::Dispatch(const NationalReply& reply, SteadyClock::time_point 
   } else if (type == "sync_ack") {
     auto sync = DecodeSyncReply(text);
     if (sync.ok()) {
-      heartbeat.OnReply(*sync, reply.body_text());
+      if (sync->ok) uploads.OnSyncAnswer(heartbeat.AskedIn(sync->req), sync->uploads, now);
+      heartbeat.OnReply(*sync, reply.body_text(), now);
     } else {
       spdlog::error("unreadable sync reply from national: {}", LogText(sync.status().ToString()));
     }
@@ -139,20 +143,27 @@ void Uplink::Loop::OnContact(SteadyClock::time_point now) {
   spdlog::info("national link up endpoint={} waiting={}", options.endpoint, uploads.waiting());
 }
 
-void Uplink::Loop::LinkDown(const std::string& why) {
+void Uplink::Loop::Silence() {
+  spdlog::warn("national link down (no answer to anything for {} ms); {} uploads in flight wait for their replies",
+               heartbeat.HeartbeatTimeoutMs(), uploads.in_flight());
+  status.link_changed_ms = NowMs();
+  heartbeat.LinkDown();
+}
+
+void Uplink::Loop::ConnectionLost(const std::string& why, SteadyClock::time_point now) {
   if (heartbeat.link_up()) {
-    spdlog::warn("national link down ({}); {} uploads in flight go back to waiting", LogText(why), uploads.in_flight());
+    spdlog::warn("national link down ({}); {} uploads in flight go again when it is back", LogText(why), uploads.in_flight());
     status.link_changed_ms = NowMs();
   }
-  heartbeat.LinkDown();
-  uploads.Restart();
+  heartbeat.ConnectionLost();
+  uploads.ConnectionLost(now);
   posts.Forget();
   lookups.Forget();
 }
 
 void Uplink::Loop::Recover(const zmq::error_t& error) {
   spdlog::error("uplink socket error: {}; reconnecting", error.what());
-  LinkDown(error.what());
+  ConnectionLost(error.what(), SteadyClock::now());
   try {
     connection.Connect();
   } catch (const zmq::error_t&) {
@@ -184,6 +195,7 @@ Result<std::unique_ptr<Uplink>> Uplink::Start(zmq::context_t& context, const std
   std::unique_ptr<Uplink> uplink(new Uplink());
   uplink->loop_ = std::make_unique<Loop>(context, station, options, std::move(*store), *cursors, *newest);
   Loop& loop = *uplink->loop_;
+  if (Status s = loop.store->CountSetAside(loop.status.set_aside, loop.status.set_aside_reason); !s.ok()) return s;
   try {
     loop.connection.Connect();
   } catch (const zmq::error_t& e) {

@@ -30,8 +30,8 @@ namespace station {
 
 struct UplinkOptions {
   std::string endpoint;  // national's ROUTER; empty: no uplink
-  int heartbeat_ms = 1000;      // a sync this often; no reply for 3x this (>= 3 s) = link down
-  int reply_timeout_ms = 10'000;  // an unanswered upload is resent after this, doubling to 60 s
+  int heartbeat_ms = 1000;      // a sync this often; no reply to anything for 3x this (>= 3 s) = link down
+  int reply_timeout_ms = 10'000;  // an upload unanswered (nor settled by a sync) is resent after this, doubling to 60 s
   int window = 32;              // uploads in flight
   int upload_scans = 5000;      // scans per upload
   int reconnect_max_ms = 60'000;  // libzmq's reconnect backoff grows from 1 s to this

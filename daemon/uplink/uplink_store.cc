@@ -1,5 +1,8 @@
 #include "daemon/uplink/uplink_store.h"
 
+#include <algorithm>
+
+#include "core/hash.h"
 #include "wire/upload.h"
 
 namespace station {
@@ -114,6 +117,52 @@ Status UplinkStore::SetUploadedUpto(std::int64_t upto, std::int64_t now_ms) {
   set_uploaded_->Reset();
   if (Status s = set_uploaded_->Bind(1, upto).Bind(2, now_ms).Run(); !s.ok()) return s;
   return txn->Commit();
+}
+
+Result<int> UplinkStore::SetAside(std::int64_t after, std::int64_t last_id, const std::string& reason,
+                                  std::int64_t now_ms) {
+  if (Status s = Ready(); !s.ok()) return s;
+  std::string body = std::string(kUploadColumns) + "\n";
+  int count = 0;
+  std::int64_t read_upto = after;
+  const int most = static_cast<int>(std::min<std::int64_t>(last_id - after, 1'000'000));
+  if (Status s = ReadUpload(after, most, body, count, read_upto); !s.ok()) return s;
+  auto scans = ReadUploadBody(body);
+  if (!scans.ok()) return scans.status();
+  auto txn = sql::Txn::Begin(store_->db());
+  if (!txn.ok()) return txn.status();
+  auto insert = sql::Stmt::Prepare(
+      store_->db(),
+      "INSERT INTO quarantine (kind, device, courier, batch, seq, raw, reason, received_ms, fingerprint)"
+      " VALUES ('national', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (fingerprint) DO NOTHING");
+  if (!insert.ok()) return insert.status();
+  int set_aside = 0;
+  for (const UploadedScan& scan : *scans) {
+    if (scan.id > last_id) break;
+    std::string raw;  // the scan's row as it was uploaded
+    AppendUploadRow(raw, scan);
+    while (!raw.empty() && (raw.back() == '\n' || raw.back() == '\r')) raw.pop_back();
+    Fingerprint fp;  // one row a scan, whatever national said
+    fp.Add("national").Add(scan.id).Add(scan.device).Add(scan.batch).Add(scan.seq);
+    insert->Reset();
+    insert->Bind(1, scan.device).Bind(2, scan.courier).Bind(3, scan.batch).Bind(4, scan.seq).Bind(5, raw);
+    insert->Bind(6, reason).Bind(7, now_ms).Bind(8, fp.signed_value());
+    if (Status s = insert->Run(); !s.ok()) return s;
+    ++set_aside;
+  }
+  if (Status s = txn->Commit(); !s.ok()) return s;
+  return set_aside;
+}
+
+Status UplinkStore::CountSetAside(std::int64_t& count, std::string& latest_reason) {
+  auto stmt = sql::Stmt::Prepare(store_->db(),
+                                 "SELECT count(*), coalesce((SELECT reason FROM quarantine WHERE kind = 'national'"
+                                 " ORDER BY id DESC LIMIT 1), '') FROM quarantine WHERE kind = 'national'");
+  if (!stmt.ok()) return stmt.status();
+  return stmt->ForEachRow([&](const sql::Stmt& row) {
+    count = row.ColumnInt(0);
+    latest_reason = row.ColumnText(1);
+  });
 }
 
 Result<UplinkStore::Applied> UplinkStore::ApplySync(const Manifest& manifest, std::int64_t manifest_to,

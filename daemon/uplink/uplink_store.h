@@ -60,6 +60,13 @@ class UplinkStore {
 
   Status SetUploadedUpto(std::int64_t upto, std::int64_t now_ms);
 
+  // Sets aside the scans with id in (after, last_id] that national refused
+  // for good: each is quarantined (kind 'national') with `reason`, once
+  // however often this is called, and stays in scans. How many were.
+  Result<int> SetAside(std::int64_t after, std::int64_t last_id, const std::string& reason, std::int64_t now_ms);
+  // The scans set aside so far, and the latest reason ("" when none).
+  Status CountSetAside(std::int64_t& count, std::string& latest_reason);
+
   // Stores a sync reply: manifest rows (bad ones quarantined), mail once
   // each, and the two cursors, in one transaction.
   struct Applied {

@@ -33,6 +33,7 @@ void UploadWindow::SendOne(InFlight& item, SteadyClock::time_point now) {
   item.req = link_.sender.NextReq("u");
   item.send_order = link_.sender.serial();
   item.refused = false;
+  item.lost = false;
   item.resend_at = now + milliseconds(link_.jitter.Around(item.timeout_ms));
   // Not queued (no connection): its timer sends it again.
   if (!link_.sender.Send(EncodeUploadHeader({item.req, link_.station}), &item.body)) {
@@ -43,7 +44,9 @@ void UploadWindow::SendOne(InFlight& item, SteadyClock::time_point now) {
 void UploadWindow::Send(SteadyClock::time_point now) {
   for (InFlight& f : in_flight_) {
     if (!f.acked && now >= f.resend_at) {
-      if (!f.refused) {
+      if (f.lost) {
+        ++link_.status.resends;
+      } else if (!f.refused) {
         ++link_.status.resends;
         f.timeout_ms = std::min(f.timeout_ms * 2, kMaxBackoffMs);
       }
@@ -55,19 +58,24 @@ void UploadWindow::Send(SteadyClock::time_point now) {
   }
 }
 
-bool UploadWindow::AddNext(SteadyClock::time_point now) {
-  InFlight item;
+bool UploadWindow::Read(std::int64_t after, int limit, InFlight& item) {
+  item.after = after;
   item.body = std::string(kUploadColumns) + "\n";
-  if (Status s = link_.store.ReadUpload(sent_upto_, link_.options.upload_scans, item.body, item.count, item.last_id);
-      !s.ok()) {
+  if (Status s = link_.store.ReadUpload(after, limit, item.body, item.count, item.last_id); !s.ok()) {
     spdlog::error("cannot read scans to upload: {}", s.ToString());
     return false;
   }
+  item.timeout_ms = link_.options.reply_timeout_ms;
+  return true;
+}
+
+bool UploadWindow::AddNext(SteadyClock::time_point now) {
+  InFlight item;
+  if (!Read(sent_upto_, link_.options.upload_scans, item)) return false;
   if (item.count == 0) {
     newest_id_ = sent_upto_;
     return false;
   }
-  item.timeout_ms = link_.options.reply_timeout_ms;
   sent_upto_ = item.last_id;
   in_flight_.push_back(std::move(item));
   SendOne(in_flight_.back(), now);
@@ -75,38 +83,110 @@ bool UploadWindow::AddNext(SteadyClock::time_point now) {
 }
 
 void UploadWindow::Hurry(SteadyClock::time_point now) {
-  for (InFlight& f : in_flight_) f.resend_at = std::min(f.resend_at, now);
+  // One sent and unanswered is left to the sync the clerk's hurry also
+  // sends: it settles it, or finds it never arrived and sends it again.
+  for (InFlight& f : in_flight_) {
+    if (f.refused || f.lost) f.resend_at = std::min(f.resend_at, now);
+  }
 }
 
 void UploadWindow::OnAck(const UploadAck& ack, SteadyClock::time_point now) {
   auto it = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const InFlight& f) { return f.req == ack.req; });
-  if (it == in_flight_.end()) return;  // an answer to an earlier send of an upload already settled
-  const std::uint64_t order = it->send_order;
-  UplinkStatus& status = link_.status;
-  if (!ack.ok) {
-    status.last_error = ack.code + ": " + ack.error;
-    it->refused = true;
-    it->resend_at = now + milliseconds(link_.jitter.Around(it->backoff_ms));
-    it->backoff_ms = std::min(it->backoff_ms * 2, kMaxBackoffMs);
-    spdlog::warn("national refused an upload of {} scans ({}); trying again in about {} ms", it->count,
-                 LogText(status.last_error), it->backoff_ms / 2);
-  } else {
-    it->acked = true;
-    std::string().swap(it->body);
-    status.uploaded_this_run += ack.stored;
-    status.last_error.clear();
-  }
-  FastResend(order, now);
+  // Not in flight under this req: an answer to an earlier send of it. Acked
+  // or refused already: a sync repeated the answer that came.
+  if (it == in_flight_.end() || it->acked || it->refused) return;
+  if (!ack.ok) return OnRefused(it, ack, now);
+  it->acked = true;
+  std::string().swap(it->body);
+  link_.status.uploaded_this_run += ack.stored;
+  link_.status.last_error.clear();
 }
 
-// Replies come back in the order national received the requests, so an
-// upload still unanswered when a later request is answered has lost its
-// reply or its request: it is sent again now rather than at its timeout.
-void UploadWindow::FastResend(std::uint64_t answered_order, SteadyClock::time_point now) {
+void UploadWindow::OnRefused(std::deque<InFlight>::iterator it, const UploadAck& ack, SteadyClock::time_point now) {
+  UplinkStatus& status = link_.status;
+  status.last_error = ack.code + ": " + ack.error;
+  // Only InvalidArgument says "never": anything else (Unavailable, a code
+  // this station does not know) is retried for as long as it takes.
+  if (ack.code == "InvalidArgument" && ++it->invalid >= kInvalidTries) return SplitOrSetAside(it, ack, now);
+  it->refused = true;
+  it->resend_at = now + milliseconds(link_.jitter.Around(it->backoff_ms));
+  it->backoff_ms = std::min(it->backoff_ms * 2, kMaxBackoffMs);
+  spdlog::warn("national refused an upload of {} scans ({}); trying again in about {} ms", it->count,
+               LogText(status.last_error), it->backoff_ms / 2);
+}
+
+void UploadWindow::SplitOrSetAside(std::deque<InFlight>::iterator it, const UploadAck& ack,
+                                   SteadyClock::time_point now) {
+  UplinkStatus& status = link_.status;
+  if (it->count > 1) {
+    // Which of its scans national refuses is not said in a way a station
+    // can rely on: halves, each tried afresh, until the refused scans are
+    // alone in their uploads. The others go up as usual.
+    InFlight first, second;
+    if (Read(it->after, it->count / 2, first) && first.count > 0 &&
+        Read(first.last_id, it->count - first.count, second) && second.last_id == it->last_id) {
+      spdlog::warn("national refused an upload of {} scans {} times ({}); sending it in two halves", it->count,
+                   kInvalidTries, LogText(status.last_error));
+      *it = std::move(second);
+      it = in_flight_.insert(it, std::move(first));
+      SendOne(*it, now);
+      SendOne(*std::next(it), now);
+      return;
+    }
+    spdlog::error("cannot read scans {}..{} again to split a refused upload", it->after + 1, it->last_id);
+  }
+  const std::string reason = "national refused it (" + ack.code + "): " + ack.error;
+  auto set_aside = link_.store.SetAside(it->after, it->last_id, reason, NowMs());
+  if (!set_aside.ok()) {
+    // Not recorded: not moved past either. It is tried again later.
+    spdlog::error("could not set aside scans {}..{}: {}", it->after + 1, it->last_id, set_aside.status().ToString());
+    it->refused = true;
+    it->resend_at = now + milliseconds(link_.jitter.Around(kMaxBackoffMs));
+    return;
+  }
+  spdlog::error("national refused scans {}..{} {} times ({}); {} set aside at the station (stationctl quarantine"
+                " --kind national), the uploads behind them go on",
+                it->after + 1, it->last_id, kInvalidTries, LogText(reason), *set_aside);
+  status.set_aside += *set_aside;
+  status.set_aside_reason = reason;
+  it->acked = true;
+  std::string().swap(it->body);
+}
+
+std::vector<std::string> UploadWindow::Unanswered(std::size_t most) const {
+  std::vector<std::string> reqs;
+  for (const InFlight& f : in_flight_) {
+    if (reqs.size() == most) break;
+    if (!f.acked && !f.refused && !f.lost) reqs.push_back(f.req);
+  }
+  return reqs;
+}
+
+void UploadWindow::OnSyncAnswer(const std::vector<std::string>& asked, const std::vector<UploadAck>& answers,
+                                SteadyClock::time_point now) {
+  for (const UploadAck& answer : answers) {
+    if (std::find(asked.begin(), asked.end(), answer.req) == asked.end()) continue;  // not ours to take
+    auto it =
+        std::find_if(in_flight_.begin(), in_flight_.end(), [&](const InFlight& f) { return f.req == answer.req; });
+    // A held upload's last_id must be its own: a guard against a req
+    // national remembers from elsewhere.
+    if (it != in_flight_.end() && (!answer.ok || answer.last_id == it->last_id)) OnAck(answer, now);
+  }
+  for (const std::string& req : asked) {
+    for (InFlight& f : in_flight_) {
+      if (f.req == req && !f.acked && !f.refused && !f.lost) {
+        f.lost = true;
+        f.resend_at = now;
+      }
+    }
+  }
+}
+
+void UploadWindow::ConnectionLost(SteadyClock::time_point now) {
   for (InFlight& f : in_flight_) {
-    if (!f.acked && !f.refused && f.send_order < answered_order) {
-      ++link_.status.resends;
-      SendOne(f, now);
+    if (!f.acked && !f.refused) {
+      f.lost = true;
+      f.resend_at = now;
     }
   }
 }
@@ -125,11 +205,6 @@ void UploadWindow::Advance() {
   }
   uploaded_upto_ = upto;
   last_upload_ms_ = now_ms;
-}
-
-void UploadWindow::Restart() {
-  in_flight_.clear();
-  sent_upto_ = uploaded_upto_;
 }
 
 }  // namespace station

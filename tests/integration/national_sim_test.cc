@@ -124,7 +124,7 @@ struct Synced {
 };
 Result<Synced> Sync(zmq::socket_t& socket, const std::string& req, const std::string& station,
                     std::int64_t manifest_after, std::int64_t mail_after) {
-  auto reply = Call(socket, {EncodeSyncRequest({req, station, manifest_after, mail_after})});
+  auto reply = Call(socket, {EncodeSyncRequest({req, station, manifest_after, mail_after, {}})});
   if (!reply.ok()) return reply.status();
   auto decoded = DecodeSyncReply(reply->frames[0]);
   if (!decoded.ok()) return decoded.status();
@@ -476,7 +476,7 @@ TEST_CASE("bad requests are refused, naming what is wrong, and good traffic carr
     CHECK(reply->header["code"] == "InvalidArgument");
   }
   SECTION("a sync with a body frame") {
-    auto reply = Call(socket, {EncodeSyncRequest({"s1", "571001", 0, 0}), "body"});
+    auto reply = Call(socket, {EncodeSyncRequest({"s1", "571001", 0, 0, {}}), "body"});
     REQUIRE(reply.ok());
     CHECK(reply->frames.size() == 1);  // a refusal has no manifest frame
     CHECK(reply->header["type"] == "sync_ack");
@@ -543,7 +543,7 @@ TEST_CASE("national-sim --refuse 100 answers every request Unavailable and store
   CHECK_FALSE(post->ok);
   CHECK(post->code == "Unavailable");
   CHECK(post->msg_id == "m1");
-  auto sync = Call(socket, {EncodeSyncRequest({"s1", "571001", 0, 0})});
+  auto sync = Call(socket, {EncodeSyncRequest({"s1", "571001", 0, 0, {}})});
   REQUIRE(sync.ok());
   CHECK(sync->header["type"] == "sync_ack");
   CHECK(sync->header["ok"] == false);

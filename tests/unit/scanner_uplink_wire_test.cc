@@ -11,7 +11,7 @@
 using namespace station;
 
 TEST_CASE("sync requests and replies round-trip", "[scanner][uplink]") {
-  auto request = DecodeSyncRequest(EncodeSyncRequest({"s-17", "571001", 120, 7}));
+  auto request = DecodeSyncRequest(EncodeSyncRequest({"s-17", "571001", 120, 7, {}}));
   REQUIRE(request.ok());
   CHECK(request->req == "s-17");
   CHECK(request->station == "571001");
@@ -133,8 +133,35 @@ TEST_CASE("a sync reply whose mail goes backwards is refused", "[scanner][uplink
   CHECK_FALSE(DecodeSyncReply(R"({"type":"sync_ack","v":1,"ok":true,"mail":{}})").ok());
 }
 
+TEST_CASE("a sync asks about unanswered uploads, and its reply repeats national's answers", "[scanner][uplink]") {
+  auto request = DecodeSyncRequest(EncodeSyncRequest({"s1", "571001", 0, 0, {"uabc-1", "uabc-4"}}));
+  REQUIRE(request.ok());
+  CHECK(request->uploads == std::vector<std::string>{"uabc-1", "uabc-4"});
+  CHECK(EncodeSyncRequest({"s1", "571001", 0, 0, {}}).find("uploads") == std::string::npos);  // absent when none
+  CHECK_FALSE(DecodeSyncRequest(R"({"type":"sync","v":1,"req":"s","station":"571001","uploads":[7]})").ok());
+  std::string many = R"({"type":"sync","v":1,"req":"s","station":"571001","uploads":[)";
+  for (int i = 0; i < 65; ++i) many += (i ? ",\"u" : "\"u") + std::to_string(i) + "\"";
+  CHECK_FALSE(DecodeSyncRequest(many + "]}").ok());
+
+  SyncReply reply;
+  reply.req = "s1";
+  reply.ok = true;
+  reply.uploads.push_back({"uabc-1", true, "", "", 40, 10, 2});
+  reply.uploads.push_back({"uabc-4", false, "InvalidArgument", "scan 7: bad", 0, 0, 0});
+  auto decoded = DecodeSyncReply(EncodeSyncReply(reply));
+  REQUIRE(decoded.ok());
+  REQUIRE(decoded->uploads.size() == 2);
+  CHECK(decoded->uploads[0].req == "uabc-1");
+  CHECK(decoded->uploads[0].ok);
+  CHECK(decoded->uploads[0].last_id == 40);
+  CHECK(decoded->uploads[0].duplicates == 2);
+  CHECK_FALSE(decoded->uploads[1].ok);
+  CHECK(decoded->uploads[1].code == "InvalidArgument");
+  CHECK(decoded->uploads[1].error == "scan 7: bad");
+}
+
 TEST_CASE("LinkMessageType reads the type for dispatch, or gives empty", "[scanner][uplink]") {
-  CHECK(LinkMessageType(EncodeSyncRequest({"r", "571001", 0, 0})) == "sync");
+  CHECK(LinkMessageType(EncodeSyncRequest({"r", "571001", 0, 0, {}})) == "sync");
   CHECK(LinkMessageType(R"({"type":"upload","v":1})") == "upload");
   CHECK(LinkMessageType(R"({"type":"frobnicate"})") == "frobnicate");
   CHECK(LinkMessageType(R"({"type":7})").empty());

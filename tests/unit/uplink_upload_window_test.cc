@@ -118,17 +118,21 @@ TEST_CASE("the upload cursor moves only over a contiguous run of acknowledged up
   CHECK(sent[2].last_id == 30);
   CHECK(window.in_flight() == 3);
 
-  // The second answered first: the first lost its request or its reply, and
-  // goes again at once.
+  // The second answered first: the first's reply (or request) was lost.
+  // Nothing goes again until a sync asks national about it.
   window.OnAck(Ok(sent[1].req, 10), t0);
-  REQUIRE(sent.size() == 4);
-  CHECK(sent[3].first_id == 1);
-  CHECK(station.status.resends == 1);
+  CHECK(sent.size() == 3);
+  CHECK(window.Unanswered(64) == std::vector<std::string>{sent[0].req, sent[2].req});
   window.Advance();
   CHECK(window.uploaded_upto() == 0);
 
   window.OnAck(Ok(sent[2].req, 10), t0);
-  CHECK(sent.size() == 4);  // the first's resend is younger than the third
+  // National never got the first: it goes again, now.
+  window.OnSyncAnswer({sent[0].req}, {}, t0);
+  window.Send(t0);
+  REQUIRE(sent.size() == 4);
+  CHECK(sent[3].first_id == 1);
+  CHECK(station.status.resends == 1);
   // The first send's answer comes late: that send was superseded.
   window.OnAck(Ok(sent[0].req, 10), t0);
   window.Advance();
@@ -143,6 +147,42 @@ TEST_CASE("the upload cursor moves only over a contiguous run of acknowledged up
   CHECK(window.waiting() == 0);
   CHECK(station.status.uploaded_this_run == 30);
   CHECK(station.Cursors().uploaded_upto == 30);
+}
+
+TEST_CASE("a lost upload reply is settled by national's answer to a sync, without a resend", "[uplink][window]") {
+  Station station(20, 10, 10'000);
+  UploadWindow window = station.Window();
+  const auto t0 = SteadyClock::now();
+  window.Send(t0);
+  auto& sent = station.sender.sent;
+  REQUIRE(sent.size() == 2);
+  window.OnAck(Ok(sent[1].req, 10), t0);
+  const std::vector<std::string> asked = window.Unanswered(64);
+  REQUIRE(asked == std::vector<std::string>{sent[0].req});
+  UploadAck held = Ok(sent[0].req, 10);
+  held.last_id = 10;
+  window.OnSyncAnswer(asked, {held}, t0);
+  window.Send(t0 + milliseconds(20'000));  // long past any timeout: nothing is due
+  CHECK(sent.size() == 2);
+  CHECK(station.status.resends == 0);
+  window.Advance();
+  CHECK(window.uploaded_upto() == 20);
+}
+
+TEST_CASE("a sync's answer about an upload is taken only when its last_id is the upload's", "[uplink][window]") {
+  Station station(20, 10, 10'000);
+  UploadWindow window = station.Window();
+  const auto t0 = SteadyClock::now();
+  window.Send(t0);
+  auto& sent = station.sender.sent;
+  UploadAck other = Ok(sent[0].req, 10);
+  other.last_id = 999;  // a reply national remembers under this req, to another upload
+  window.OnSyncAnswer({sent[0].req}, {other}, t0);
+  window.Advance();
+  CHECK(window.uploaded_upto() == 0);
+  window.Send(t0);
+  REQUIRE(sent.size() == 3);  // taken as never arrived: sent again
+  CHECK(sent[2].first_id == 1);
 }
 
 TEST_CASE("an unanswered upload is sent again after its reply timeout, doubling up to 60 s", "[uplink][window]") {
@@ -191,6 +231,22 @@ TEST_CASE("a refused upload waits a backoff from 1 s, doubling, and is no resend
   CHECK(window.uploaded_upto() == 5);
 }
 
+TEST_CASE("the clerk's hurry cuts a refusal's backoff short, and leaves an unanswered upload to the sync",
+          "[uplink][window]") {
+  Station station(20, 10, 10'000);
+  UploadWindow window = station.Window();
+  const auto t0 = SteadyClock::now();
+  window.Send(t0);
+  auto& sent = station.sender.sent;
+  REQUIRE(sent.size() == 2);
+  window.OnAck(Refused(sent[0].req), t0);  // the second's reply is lost
+  window.Hurry(t0);
+  window.Send(t0);
+  REQUIRE(sent.size() == 3);
+  CHECK(sent[2].first_id == 1);
+  CHECK(station.status.resends == 0);
+}
+
 TEST_CASE("a refused upload is not sent again at once when a later one is answered", "[uplink][window]") {
   Station station(20, 10, 10'000);
   UploadWindow window = station.Window();
@@ -204,24 +260,84 @@ TEST_CASE("a refused upload is not sent again at once when a later one is answer
   CHECK(station.status.resends == 0);
 }
 
-TEST_CASE("when the link goes down the window starts again from the cursor", "[uplink][window]") {
+TEST_CASE("a closed connection sends the unanswered uploads again at once, and keeps the acknowledged",
+          "[uplink][window]") {
   Station station(30, 10, 10'000);
   UploadWindow window = station.Window();
   const auto t0 = SteadyClock::now();
   window.Send(t0);
   auto& sent = station.sender.sent;
   REQUIRE(sent.size() == 3);
-  window.OnAck(Ok(sent[0].req, 10), t0);
-  window.Advance();
-  REQUIRE(window.uploaded_upto() == 10);
+  window.OnAck(Ok(sent[1].req, 10), t0);
 
-  window.Restart();
-  CHECK(window.in_flight() == 0);
+  window.ConnectionLost(t0);
+  CHECK(window.in_flight() == 3);
   window.Send(t0);
-  REQUIRE(sent.size() == 5);
-  CHECK(sent[3].first_id == 11);
-  CHECK(sent[4].last_id == 30);
-  CHECK(station.status.resends == 0);  // new uploads of the same scans, not resends
+  REQUIRE(sent.size() == 5);  // the first and the third, not the second
+  CHECK(sent[3].first_id == 1);
+  CHECK(sent[4].first_id == 21);
+  CHECK(station.status.resends == 2);
+  // Their timeouts did not double: the next resend is one reply timeout away.
+  window.Send(t0 + milliseconds(12'001));
+  CHECK(sent.size() == 7);
+}
+
+TEST_CASE("an upload refused InvalidArgument is split until the refused scan is alone, then set aside",
+          "[uplink][window][poison]") {
+  Station station(8, 8, 10'000);
+  UploadWindow window = station.Window();
+  auto now = SteadyClock::now();
+  window.Send(now);
+  auto& sent = station.sender.sent;
+  REQUIRE(sent.size() == 1);
+  // National refuses any upload holding scan 6; takes the others.
+  std::size_t answered = 0;
+  for (int turn = 0; turn < 40 && window.uploaded_upto() < 8; ++turn) {
+    for (; answered < sent.size(); ++answered) {  // a split sends its halves at once: answered too
+      const FakeSender::Sent s = sent[answered];
+      UploadAck ack = Ok(s.req, static_cast<int>(s.last_id - s.first_id + 1));
+      ack.last_id = s.last_id;
+      if (s.first_id <= 6 && 6 <= s.last_id) {
+        ack.ok = false;
+        ack.code = "InvalidArgument";
+        ack.error = "scan 6: waybill ZT1 is refused";
+      }
+      window.OnAck(ack, now);
+    }
+    window.Advance();
+    now += milliseconds(70'000);  // past any backoff
+    window.Send(now);
+  }
+  CHECK(window.uploaded_upto() == 8);
+  CHECK(station.status.set_aside == 1);
+  CHECK(station.status.set_aside_reason == "national refused it (InvalidArgument): scan 6: waybill ZT1 is refused");
+  std::int64_t count = 0;
+  std::string reason;
+  REQUIRE(station.store->CountSetAside(count, reason).ok());
+  CHECK(count == 1);
+  CHECK(reason == station.status.set_aside_reason);
+  // Halves of 8, 4, 2: each refused three times before it is split.
+  std::size_t sends_of_6 = 0;
+  for (const auto& s : sent) sends_of_6 += s.first_id <= 6 && 6 <= s.last_id;
+  CHECK(sends_of_6 == 4 * kInvalidTries);
+}
+
+TEST_CASE("an upload refused Unavailable is retried for as long as it takes, never set aside",
+          "[uplink][window][poison]") {
+  Station station(5, 10, 10'000);
+  UploadWindow window = station.Window();
+  auto now = SteadyClock::now();
+  window.Send(now);
+  auto& sent = station.sender.sent;
+  for (int refusal = 0; refusal < 10; ++refusal) {
+    window.OnAck(Refused(sent.back().req), now);
+    now += milliseconds(80'000);
+    window.Send(now);
+  }
+  CHECK(sent.size() == 11);
+  CHECK(station.status.set_aside == 0);
+  window.Advance();
+  CHECK(window.uploaded_upto() == 0);
 }
 
 TEST_CASE("the window holds at most options.window uploads in flight", "[uplink][window]") {
@@ -232,15 +348,15 @@ TEST_CASE("the window holds at most options.window uploads in flight", "[uplink]
   window.Send(t0);
   auto& sent = station.sender.sent;
   REQUIRE(sent.size() == 2);
-  window.OnAck(Ok(sent[1].req, 10), t0);  // the first is fast-resent, still in flight
+  window.OnAck(Ok(sent[1].req, 10), t0);  // the first is still in flight
   window.Advance();
   window.Send(t0);
-  CHECK(sent.size() == 3);
-  window.OnAck(Ok(sent[2].req, 10), t0);
+  CHECK(sent.size() == 2);
+  window.OnAck(Ok(sent[0].req, 10), t0);
   window.Advance();
   CHECK(window.uploaded_upto() == 20);
   window.Send(t0);
-  REQUIRE(sent.size() == 5);
-  CHECK(sent[3].first_id == 21);
-  CHECK(sent[4].last_id == 40);
+  REQUIRE(sent.size() == 4);
+  CHECK(sent[2].first_id == 21);
+  CHECK(sent[3].last_id == 40);
 }

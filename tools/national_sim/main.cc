@@ -42,8 +42,8 @@ constexpr const char* kProgram = "national-sim";
 
 // Flags that only the server takes, and those only a command takes: given
 // to the wrong one they would be silently ignored, so they are refused.
-constexpr const char* kServerFlags[] = {"listen",     "manifest",     "drop-replies", "refuse",  "exit-after",
-                                        "silent-after", "silent-ms", "seed",         "insecure"};
+constexpr const char* kServerFlags[] = {"listen",    "manifest", "drop-replies", "refuse", "refuse-waybill",
+                                        "exit-after", "silent-after", "silent-ms", "seed", "insecure"};
 
 bool Given(const po::variables_map& vm, const char* name) { return vm.count(name) && !vm[name].defaulted(); }
 
@@ -194,6 +194,8 @@ po::options_description Describe(Flags& flags) {
        "fault: handle (and store) each request but drop this percentage of the replies, 0..100")
       ("refuse", po::value(&faults.refuse_percent)->default_value(0),
        "fault: answer this percentage of requests \"Unavailable\" and store nothing, 0..100")
+      ("refuse-waybill", po::value(&faults.refuse_waybills)->composing(),
+       "fault: refuse every upload holding a scan of this waybill InvalidArgument (a poison upload); repeatable")
       ("exit-after", po::value(&faults.exit_after)->default_value(0),
        "fault: exit with code 3 after answering this many uploads (0: never)")
       ("silent-after", po::value(&faults.silent_after),

@@ -73,8 +73,7 @@ Result<std::unique_ptr<NationalServer>> NationalServer::Start(zmq::context_t& co
 }
 
 bool NationalServer::Roll(int percent) {
-  if (percent <= 0) return false;
-  return std::uniform_int_distribution<int>(0, 99)(rng_) < percent;
+  return percent > 0 && std::uniform_int_distribution<int>(0, 99)(rng_) < percent;
 }
 
 bool NationalServer::SilenceDue() const {
@@ -176,9 +175,10 @@ void NationalServer::DecodeUpload(Request& r) {
   auto header = DecodeUploadHeader(r.header.to_string_view());
   if (!header.ok()) return Refuse(r, header.status());
   if (Status s = CheckSpeaker(r, header->station); !s.ok()) return Refuse(r, s);
+  r.station = std::move(header->station);  // from here on its reply is remembered
   auto scans = ReadUploadBody(r.body.to_string_view());
   if (!scans.ok()) return Refuse(r, scans.status());
-  r.station = std::move(header->station);
+  if (Status s = CheckPoison(faults_.refuse_waybills, *scans); !s.ok()) return Refuse(r, s);
   r.scans = std::move(*scans);
   r.pending_upload = true;
 }
@@ -203,6 +203,7 @@ void NationalServer::HandleSync(Request& r, std::int64_t now_ms) {
   reply.manifest_more = manifest->more;
   reply.mail = std::move(mail->items);
   reply.mail_more = mail->more;
+  reply.uploads = replies_.Answers(request->station, request->uploads);
   r.reply = EncodeSyncReply(reply);
   // Escaping can make bodies longer than the station's limit allows; send
   // fewer items and let "more" bring the rest. One item always fits.
@@ -309,11 +310,7 @@ void NationalServer::HandleGroup(std::vector<Request>& group) {
         Refuse(r, Status::Unavailable("storage failed, retry later", saved.message()));
         continue;
       }
-      UploadAck ack;
-      ack.req = r.req;
-      ack.ok = true;
-      ack.stored = uploads[i].stored;
-      ack.duplicates = uploads[i].duplicates;
+      UploadAck ack{r.req, true, "", "", 0, uploads[i].stored, uploads[i].duplicates};
       for (const UploadedScan& s : r.scans) ack.last_id = std::max(ack.last_id, s.id);
       r.reply = EncodeUploadAck(ack);
       spdlog::info("upload stored station={} scans={} stored={} duplicates={} last_id={} group={}", r.station,
@@ -333,7 +330,8 @@ void NationalServer::HandleGroup(std::vector<Request>& group) {
 
 void NationalServer::SendReply(Request& r) {
   // After the commit: what was stored stays stored, only the answer is
-  // lost, as on a real network.
+  // lost, as on a real network; a sync may ask for it again.
+  if (r.type == "upload" && !r.station.empty()) replies_.Remember(r.station, r.req, r.reply);
   if (Roll(faults_.drop_replies_percent)) {
     spdlog::debug("reply dropped on purpose type={} req=\"{}\"", LogText(r.type), LogText(r.req));
     return;

@@ -21,6 +21,7 @@
 #include "security/sessions.h"
 #include "security/zap_handler.h"
 #include "tools/national_sim/national_store.h"
+#include "tools/national_sim/upload_replies.h"
 
 namespace station::national {
 
@@ -35,6 +36,9 @@ struct Faults {
   std::int64_t silent_after = -1;
   std::int64_t silent_ms = 0;
   std::uint64_t seed = 1;
+  // The poison rule: an upload holding a scan of one of these waybills is
+  // refused InvalidArgument, every time (CheckPoison).
+  std::vector<std::string> refuse_waybills;
 };
 
 class NationalServer {
@@ -108,6 +112,7 @@ class NationalServer {
   const security::ZapHandler* zap_ = nullptr;
   security::SessionTracker* sessions_ = nullptr;
   std::string endpoint_;
+  UploadReplies replies_;  // for the syncs that ask about lost replies
   std::int64_t received_ = 0;  // messages read
   std::int64_t uploads_ = 0;   // upload requests answered, for exit_after
   bool silence_done_ = false;

@@ -92,6 +92,8 @@ void PrintStatusJson(const std::string& data_dir, const Result<RunInfo>& daemon,
     j["national"]["endpoint"] = live->endpoint;
     j["national"]["last_contact_ms"] = live->last_contact_ms;
     j["national"]["last_error"] = live->last_error;
+    j["national"]["set_aside"] = live->set_aside;
+    j["national"]["set_aside_reason"] = live->set_aside_reason;
   }
   j["figures"] = FiguresJson(figures, live, daemon);
   std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
@@ -218,8 +220,9 @@ int CmdScans(const CtlOptions& options, const std::string& waybill_text) {
 
 int CmdQuarantine(const CtlOptions& options) {
   if (!options.kind.empty() && options.kind != "invalid" && options.kind != "conflict" && options.kind != "batch" &&
-      options.kind != "manifest") {
-    return Fail(Status::InvalidArgument("--kind '" + options.kind + "'", "use invalid, conflict, batch or manifest"));
+      options.kind != "manifest" && options.kind != "national") {
+    return Fail(
+        Status::InvalidArgument("--kind '" + options.kind + "'", "use invalid, conflict, batch, manifest or national"));
   }
   auto view = StationView::Open(options.data_dir);
   if (!view.ok()) return Fail(view.status());

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "daemon/storage/run_file.h"
 #include "tools/stationctl/control_client.h"
 #include "tools/stationctl/table.h"
@@ -79,6 +80,10 @@ void PrintUplink(std::ostream& out, const StationSummary& summary, const Result<
       << "\n";
   out << "  waiting to go up:     " << Count(backlog) << " scans";
   if (backlog > 0 && summary.oldest_waiting_ms > 0) out << ", oldest received " << Age(summary.oldest_waiting_ms) << " ago";
+  if (live.ok() && live->set_aside > 0) {
+    out << "\n  set aside:            " << Count(live->set_aside) << " scans national refused for good (latest: "
+        << Utf8Excerpt(live->set_aside_reason, 200) << "); see: stationctl quarantine --kind national";
+  }
   out << "\n  last upload:          "
       << (summary.last_upload_ms > 0 ? LocalTime(summary.last_upload_ms) + " (" + Age(summary.last_upload_ms) + " ago)"
                                      : std::string("never"))
