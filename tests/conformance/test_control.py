@@ -128,7 +128,7 @@ class ManifestImport(ControlCase):
 
 UPLINK_FIELDS = {"configured", "national", "link_up", "link_changed_ms", "last_contact_ms", "last_upload_ms",
                  "uploaded_upto", "newest_scan_id", "backlog", "oldest_waiting_ms", "uploaded_this_run", "resends",
-                 "last_error", "manifest_rows_received", "mail_received"}
+                 "last_error", "manifest_rows_received", "mail_received", "set_aside", "set_aside_reason"}
 
 
 class Uplink(ControlCase):

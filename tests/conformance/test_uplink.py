@@ -171,6 +171,54 @@ class Upload(UplinkCase):
         dock([b.row(1, w)])
         wait_for(lambda: "cf-poison" in uplink()["last_error"], 20, "last_error naming national's reason")
 
+    def test_a_sync_settles_an_upload_whose_reply_was_lost(self):
+        # protocol.md "Sync": a sync lists the reqs of unanswered uploads in "uploads"; a reply
+        # that repeats national's answer settles the upload, so it is not sent again.
+        w = b.new_waybill()
+        lost = {}
+
+        def upload(head, frames):
+            if not lost and w in [r["waybill"] for r in fn.upload_rows(frames)]:
+                answer = json.loads(fn.upload_ok(head, frames)[0])
+                lost[head["req"]] = {k: answer[k] for k in ("req", "ok", "last_id", "stored", "duplicates")}
+                return None  # the reply is lost on the way
+            return fn.upload_ok(head, frames)
+
+        def sync(head, frames):
+            repeated = [lost[r] for r in head.get("uploads", []) if r in lost]
+            reply = fn.sync_ack(head)
+            if repeated:
+                reply[0] = json.dumps({**json.loads(reply[0]), "uploads": repeated}).encode()
+            return reply
+        national.set_answer("upload", upload)
+        national.set_answer("sync", sync)
+        dock([b.row(1, w)])
+        first = wait_for(lambda: uploads_with(w), 20, "the upload")[0]
+        last_id = lost[first.head["req"]]["last_id"]
+        wait_for(lambda: national.of_type("sync", lambda r: first.head["req"] in r.head.get("uploads", [])), 15,
+                 "a sync asking about the unanswered upload")
+        wait_for(lambda: uplink()["uploaded_upto"] >= last_id, 15, "the cursor moved by the repeated answer")
+        time.sleep(2)  # bounded: long enough for a resend at the 1.5 s reply timeout to show
+        self.assertEqual(len(uploads_with(w)), 1, "an upload settled by a sync must not be sent again")
+
+    def test_invalid_argument_three_times_sets_the_scan_aside_and_the_cursor_moves_on(self):
+        poison, later = b.new_waybill(), b.new_waybill()
+        national.set_answer("upload", lambda h, f: fn.refusal(h, "InvalidArgument", "cf-never")
+                            if poison in [r["waybill"] for r in fn.upload_rows(f)] else fn.upload_ok(h, f))
+        before = uplink()["set_aside"]
+        dock([b.row(1, poison)])
+        wait_for(lambda: uplink()["set_aside"] == before + 1, 60, "the refused scan set aside")
+        status = uplink()
+        self.assertIn("InvalidArgument", status["set_aside_reason"])
+        self.assertIn("cf-never", status["set_aside_reason"])
+        self.assertEqual(len(uploads_with(poison)), 3, "tried 3 times in all, then set aside")
+        dock([b.row(1, later)])
+        up = wait_for(lambda: uploads_with(later), 20, "a later scan uploaded")[0]
+        later_id = max(int(r["id"]) for r in fn.upload_rows(up.frames))
+        wait_for(lambda: uplink()["uploaded_upto"] >= later_id, 20, "the cursor past the set-aside scan")
+        _, rows, _ = station.ctl("quarantine", "--kind", "national")
+        self.assertIn(poison, json.dumps(rows, ensure_ascii=False))
+
 
 ALERT_KEYS = {"type", "v", "case", "from", "to", "waybill", "reason", "reason_label", "usual_resolutions",
               "opened_ms", "answer_due_ms", "problem_scans", "note", "recipient_phone", "bag"}
