@@ -190,7 +190,7 @@ Result<std::vector<QuarantineRow>> StationView::Quarantine(const std::string& ki
                                  "SELECT id, kind, device, courier, batch, raw, reason, line, seq, received_ms"
                                  " FROM quarantine WHERE ?1 = '' OR kind = ?1 ORDER BY id DESC LIMIT ?2");
   if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, kind).Bind(2, static_cast<std::int64_t>(limit));
+  stmt->Bind(1, kind).Bind(2, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));  // 0: all
   std::vector<QuarantineRow> out;
   Status s = stmt->ForEachRow([&](const sql::Stmt& row) {
     out.push_back({row.ColumnInt(0), row.ColumnText(1), row.ColumnText(2), row.ColumnText(3), row.ColumnText(4),

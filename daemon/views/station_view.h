@@ -192,7 +192,8 @@ class StationView {
   Result<StationFigures> Figures(std::int64_t now_ms);
   // Every scan of the waybill, and of the bags it travelled in, by scan time.
   Result<std::vector<ScanRow>> History(const std::string& waybill);
-  // Quarantined records, newest first; `kind` empty means all.
+  // Quarantined records, newest first: at most `limit` (0: all) of `kind`
+  // ("" for every kind).
   Result<std::vector<QuarantineRow>> Quarantine(const std::string& kind, std::size_t limit);
   // Discrepancies the reconciliation holds, newest opened first, and their
   // counts. kNotFound when the database predates them (schema below 3).

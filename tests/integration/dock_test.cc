@@ -222,6 +222,13 @@ TEST_CASE("a batch with 10% bad rows of every kind: good rows stored, each bad r
   CHECK(s["quarantine"]["invalid"] == 120);
   auto table = RunCommand({StationctlPath(), "--data-dir", dir.Path("data"), "quarantine"}, 10s);
   CHECK_THAT(table.out, Catch::Contains("unknown scan type 'beamed'"));
+  // --limit 0 lists them all, as for alerts (it listed nothing before).
+  auto all = RunCommand({StationctlPath(), "--data-dir", dir.Path("data"), "quarantine", "--json", "--limit", "0"}, 10s);
+  REQUIRE(all.exit_code == 0);
+  CHECK(nlohmann::json::parse(all.out).size() == 120);
+  auto first = RunCommand({StationctlPath(), "--data-dir", dir.Path("data"), "quarantine", "--json", "--limit", "5"}, 10s);
+  REQUIRE(first.exit_code == 0);
+  CHECK(nlohmann::json::parse(first.out).size() == 5);
 }
 
 TEST_CASE("the agent waits for a stationd that is down and delivers when it comes up", "[integration][dock]") {

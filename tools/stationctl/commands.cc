@@ -254,7 +254,7 @@ int CmdQuarantine(const CtlOptions& options) {
                   q.line ? std::to_string(q.line) : "", q.seq ? std::to_string(q.seq) : "", q.reason, raw});
   }
   table.Print(std::cout);
-  if (rows->size() == options.limit) std::cout << "(first " << options.limit << " shown; --limit N for more)\n";
+  if (options.limit > 0 && rows->size() == options.limit) std::cout << "(first " << options.limit << " shown; --limit N for more, --limit 0 for all)\n";
   return 0;
 }
 

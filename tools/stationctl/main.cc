@@ -29,7 +29,7 @@ constexpr const char* kUsage =
     "Commands:\n"
     "  status            daemon, scans by type, quarantined records, last dock per device and courier\n"
     "  scans WAYBILL     one parcel's history at this station (and its bags')\n"
-    "  quarantine        records set aside, with their reasons [--kind invalid|conflict|batch|manifest|national] [--limit N]\n"
+    "  quarantine        records set aside, with their reasons [--kind invalid|conflict|batch|manifest|national] [--limit N, 0: all]\n"
     "  discrepancies     what reconciliation found; only open and notified ones unless --state says otherwise\n"
     "                    [--kind missing|missing_bag|surplus|misrouted|duplicate_arrival] [--origin CODE]\n"
     "                    [--state open|notified|resolved|closed|all] [--limit N]\n"
