@@ -35,18 +35,19 @@ const po::option_description* OptionNamed(const po::options_description& options
   return nullptr;
 }
 
-// True when `word` has the shape of an option ("--some-flag", "--x=1",
-// "-x"), known or not: such a word is left to Boost, which names it when
-// it is unknown. A Z85 key has that shape only by a chance far below one
-// in a million; "--" before it always works.
+// True when `word` has the shape of an option ("--some-flag", "--Force",
+// "--x=1", "-x"), known or not: such a word is left to Boost, which names
+// it when it is unknown, rather than taken as a file or folder name. A Z85
+// key has that shape only by a chance far below one in a million; "--"
+// before it always works. ("-force" is not: "-C1" may be a case's name.)
 bool ShapedLikeOption(const std::string& word) {
   if (word.size() == 2) return word[0] == '-' && std::isalnum(static_cast<unsigned char>(word[1]));
   if (word.size() < 3 || word.compare(0, 2, "--") != 0) return false;
   const std::size_t end = std::min(word.find('='), word.size());
   if (end == 2) return false;
   for (std::size_t i = 2; i < end; ++i) {
-    const char c = word[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+    const unsigned char c = static_cast<unsigned char>(word[i]);
+    if (!(std::isalnum(c) || c == '-' || c == '_')) return false;
   }
   return true;
 }

@@ -148,7 +148,8 @@ Result<int> UplinkStore::SetAside(std::int64_t after, std::int64_t last_id, cons
     insert->Bind(1, scan.device).Bind(2, scan.courier).Bind(3, scan.batch).Bind(4, scan.seq).Bind(5, raw);
     insert->Bind(6, reason).Bind(7, now_ms).Bind(8, fp.signed_value());
     if (Status s = insert->Run(); !s.ok()) return s;
-    ++set_aside;
+    // Set aside before a restart: quarantined once, counted once.
+    if (store_->db().Changes() == 1) ++set_aside;
   }
   if (Status s = txn->Commit(); !s.ok()) return s;
   return set_aside;

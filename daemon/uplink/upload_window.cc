@@ -97,6 +97,7 @@ void UploadWindow::OnAck(const UploadAck& ack, SteadyClock::time_point now) {
   if (it == in_flight_.end() || it->acked || it->refused) return;
   if (!ack.ok) return OnRefused(it, ack, now);
   it->acked = true;
+  ++accepted_;
   std::string().swap(it->body);
   link_.status.uploaded_this_run += ack.stored;
   link_.status.last_error.clear();
@@ -107,7 +108,10 @@ void UploadWindow::OnRefused(std::deque<InFlight>::iterator it, const UploadAck&
   status.last_error = ack.code + ": " + ack.error;
   // Only InvalidArgument says "never": anything else (Unavailable, a code
   // this station does not know) is retried for as long as it takes.
-  if (ack.code == "InvalidArgument" && ++it->invalid >= kInvalidTries) return SplitOrSetAside(it, ack, now);
+  if (ack.code == "InvalidArgument") {
+    if (it->accepted_at_refusal < 0) it->accepted_at_refusal = accepted_;
+    if (++it->invalid >= kInvalidTries && SplitOrSetAside(it, ack, now)) return;
+  }
   it->refused = true;
   it->resend_at = now + milliseconds(link_.jitter.Around(it->backoff_ms));
   it->backoff_ms = std::min(it->backoff_ms * 2, kMaxBackoffMs);
@@ -115,34 +119,48 @@ void UploadWindow::OnRefused(std::deque<InFlight>::iterator it, const UploadAck&
                LogText(status.last_error), it->backoff_ms / 2);
 }
 
-void UploadWindow::SplitOrSetAside(std::deque<InFlight>::iterator it, const UploadAck& ack,
+int UploadWindow::Unsettled() const {
+  return static_cast<int>(std::count_if(in_flight_.begin(), in_flight_.end(), [](const InFlight& f) { return !f.acked; }));
+}
+
+bool UploadWindow::SplitOrSetAside(std::deque<InFlight>::iterator it, const UploadAck& ack,
                                    SteadyClock::time_point now) {
   UplinkStatus& status = link_.status;
   if (it->count > 1) {
     // Which of its scans national refuses is not said in a way a station
     // can rely on: halves, each tried afresh, until the refused scans are
-    // alone in their uploads. The others go up as usual.
+    // alone in their uploads. The others go up as usual. Halves count in
+    // the window: a national refusing everything splits nothing past it.
+    if (Unsettled() >= link_.options.window) return false;
     InFlight first, second;
-    if (Read(it->after, it->count / 2, first) && first.count > 0 &&
-        Read(first.last_id, it->count - first.count, second) && second.last_id == it->last_id) {
-      spdlog::warn("national refused an upload of {} scans {} times ({}); sending it in two halves", it->count,
-                   kInvalidTries, LogText(status.last_error));
-      *it = std::move(second);
-      it = in_flight_.insert(it, std::move(first));
-      SendOne(*it, now);
-      SendOne(*std::next(it), now);
-      return;
+    if (!Read(it->after, it->count / 2, first) || first.count == 0 ||
+        !Read(first.last_id, it->count - first.count, second) || second.last_id != it->last_id) {
+      // Kept whole and tried again: never set aside for a failed read.
+      spdlog::error("cannot read scans {}..{} again to split a refused upload", it->after + 1, it->last_id);
+      return false;
     }
-    spdlog::error("cannot read scans {}..{} again to split a refused upload", it->after + 1, it->last_id);
+    spdlog::warn("national refused an upload of {} scans {} times ({}); sending it in two halves", it->count,
+                 kInvalidTries, LogText(status.last_error));
+    first.accepted_at_refusal = second.accepted_at_refusal = it->accepted_at_refusal;
+    *it = std::move(second);
+    it = in_flight_.insert(it, std::move(first));
+    SendOne(*it, now);
+    SendOne(*std::next(it), now);
+    return true;
+  }
+  if (accepted_ <= it->accepted_at_refusal) {
+    // National took nothing since it first refused this: the refusal may
+    // be of every upload. "Not now", until an upload goes through.
+    spdlog::warn("national refuses scan {} ({}) and has taken no upload since; kept, tried again", it->last_id,
+                 LogText(status.last_error));
+    return false;
   }
   const std::string reason = "national refused it (" + ack.code + "): " + ack.error;
   auto set_aside = link_.store.SetAside(it->after, it->last_id, reason, NowMs());
   if (!set_aside.ok()) {
     // Not recorded: not moved past either. It is tried again later.
     spdlog::error("could not set aside scans {}..{}: {}", it->after + 1, it->last_id, set_aside.status().ToString());
-    it->refused = true;
-    it->resend_at = now + milliseconds(link_.jitter.Around(kMaxBackoffMs));
-    return;
+    return false;
   }
   spdlog::error("national refused scans {}..{} {} times ({}); {} set aside at the station (stationctl quarantine"
                 " --kind national), the uploads behind them go on",
@@ -151,6 +169,7 @@ void UploadWindow::SplitOrSetAside(std::deque<InFlight>::iterator it, const Uplo
   status.set_aside_reason = reason;
   it->acked = true;
   std::string().swap(it->body);
+  return true;
 }
 
 std::vector<std::string> UploadWindow::Unanswered(std::size_t most) const {

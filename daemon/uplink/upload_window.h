@@ -82,6 +82,9 @@ class UploadWindow {
     bool refused = false;   // answered "not now": wait for resend_at
     bool lost = false;      // never got there: resend when the link is up, no timeout doubling
     int invalid = 0;        // InvalidArgument refusals so far
+    // accepted_ when this range (or the upload it was split from) was first
+    // refused InvalidArgument; -1 before that.
+    std::int64_t accepted_at_refusal = -1;
     bool acked = false;     // held at national, or set aside
   };
 
@@ -93,8 +96,11 @@ class UploadWindow {
   bool Read(std::int64_t after, int limit, InFlight& item);
   void OnRefused(std::deque<InFlight>::iterator it, const UploadAck& ack, SteadyClock::time_point now);
   // After kInvalidTries InvalidArgument refusals: two halves in its place,
-  // sent now; or, for a single scan, set aside (settled).
-  void SplitOrSetAside(std::deque<InFlight>::iterator it, const UploadAck& ack, SteadyClock::time_point now);
+  // sent now; or, for a single scan, set aside (settled). false when
+  // neither is safe yet: it is retried after a backoff, as "not now".
+  bool SplitOrSetAside(std::deque<InFlight>::iterator it, const UploadAck& ack, SteadyClock::time_point now);
+  // Uploads in flight not yet acknowledged nor set aside.
+  int Unsettled() const;
 
   LinkContext link_;
   std::int64_t uploaded_upto_;   // every scan with id <= this is held at national
@@ -102,6 +108,11 @@ class UploadWindow {
   std::int64_t sent_upto_;       // the last scan id handed to an upload
   std::int64_t newest_id_;       // the newest scan committed, as last read
   std::deque<InFlight> in_flight_;
+  // Uploads national acknowledged this run: a refusal is about one scan
+  // only when national took other uploads after it (else it is about the
+  // upload itself: a version or format national does not take, and
+  // setting scans aside for it would withhold the whole backlog).
+  std::int64_t accepted_ = 0;
   SteadyClock::time_point next_refresh_{};
 };
 

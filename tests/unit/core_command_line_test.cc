@@ -82,6 +82,7 @@ TEST_CASE("issue 16: a positional word may begin with '-', and '--' ends the opt
   // What looks like an option and is none is still refused by name; an
   // abbreviation still works; a value missing at the end is said so.
   CHECK(ParseWords({"prog", "status", "--jsno"}).exit_code == 2);
+  CHECK(ParseWords({"prog", "keys", "revoke", "--Json"}).exit_code == 2);  // a mistyped option, not a key
   CHECK(ParseWords({"prog", "status", "-x"}).exit_code == 2);
   CHECK(ParseWords({"prog", "status", "--js"}).json);
   CHECK(ParseWords({"prog", "status", "--no"}).exit_code == 2);  // no-wait or note?

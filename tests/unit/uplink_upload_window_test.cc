@@ -322,6 +322,37 @@ TEST_CASE("an upload refused InvalidArgument is split until the refused scan is 
   CHECK(sends_of_6 == 4 * kInvalidTries);
 }
 
+TEST_CASE("a national refusing every upload InvalidArgument gets nothing set aside, and splits stay in the window",
+          "[uplink][window][poison]") {
+  // A version or format national does not take: every upload refused. With
+  // no upload taken since, the refusal says nothing about one scan.
+  Station station(40, 10, 10'000);
+  station.options.window = 3;
+  UploadWindow window = station.Window();
+  auto now = SteadyClock::now();
+  window.Send(now);
+  auto& sent = station.sender.sent;
+  std::size_t answered = 0;
+  for (int turn = 0; turn < 60; ++turn) {
+    for (; answered < sent.size(); ++answered) {
+      UploadAck ack = Refused(sent[answered].req);
+      ack.code = "InvalidArgument";
+      ack.error = "upload v 1 is no longer taken";
+      window.OnAck(ack, now);
+      CHECK(window.in_flight() <= 3);
+    }
+    window.Advance();
+    now += milliseconds(70'000);
+    window.Send(now);
+  }
+  CHECK(station.status.set_aside == 0);
+  CHECK(window.uploaded_upto() == 0);
+  std::int64_t count = -1;
+  std::string reason;
+  REQUIRE(station.store->CountSetAside(count, reason).ok());
+  CHECK(count == 0);
+}
+
 TEST_CASE("an upload refused Unavailable is retried for as long as it takes, never set aside",
           "[uplink][window][poison]") {
   Station station(5, 10, 10'000);
