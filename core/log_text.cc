@@ -2,42 +2,12 @@
 
 #include <cstdint>
 
+#include "core/utf8.h"
+
 namespace station {
 namespace {
 
 constexpr char kHex[] = "0123456789ABCDEF";
-
-// The code point of the valid UTF-8 sequence at s[i] and its length, or
-// length 0 when the bytes there are not one (overlong, surrogate, past
-// U+10FFFF, cut short).
-std::size_t DecodeAt(std::string_view s, std::size_t i, std::uint32_t& cp) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len;
-  if (c < 0x80) {
-    cp = c;
-    return 1;
-  } else if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    cp = c & 0x1Fu;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    cp = c & 0x0Fu;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    cp = c & 0x07u;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3Fu);
-  }
-  static constexpr std::uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
 
 // True for a code point a log line must not hold as itself.
 bool Unprintable(std::uint32_t cp) {
@@ -71,7 +41,7 @@ std::string LogText(std::string_view text, std::size_t max_bytes) {
   std::size_t i = 0;
   while (i < text.size()) {
     std::uint32_t cp = 0;
-    const std::size_t len = DecodeAt(text, i, cp);
+    const std::size_t len = Utf8DecodeAt(text, i, cp);
     std::string piece;
     if (len == 0) {
       const auto byte = static_cast<unsigned char>(text[i]);

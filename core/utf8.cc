@@ -2,35 +2,40 @@
 
 namespace station {
 
-namespace {
-
-// The length of the valid UTF-8 sequence starting at s[i], or 0.
-std::size_t SequenceLength(std::string_view s, std::size_t i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
+std::size_t Utf8DecodeAt(std::string_view s, std::size_t i, std::uint32_t& cp) {
+  const auto c = static_cast<unsigned char>(s[i]);
   std::size_t len;
-  unsigned cp;
-  if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) {
+  if (c < 0x80) {
+    cp = c;
+    return 1;
+  } else if ((c & 0xE0) == 0xC0) {
     len = 2;
-    cp = c & 0x1F;
+    cp = c & 0x1Fu;
   } else if ((c & 0xF0) == 0xE0) {
     len = 3;
-    cp = c & 0x0F;
+    cp = c & 0x0Fu;
   } else if ((c & 0xF8) == 0xF0) {
     len = 4;
-    cp = c & 0x07;
+    cp = c & 0x07u;
   } else {
     return 0;
   }
   if (i + len > s.size()) return 0;
   for (std::size_t k = 1; k < len; ++k) {
-    unsigned char cc = static_cast<unsigned char>(s[i + k]);
+    const auto cc = static_cast<unsigned char>(s[i + k]);
     if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
+    cp = (cp << 6) | (cc & 0x3Fu);
   }
-  static constexpr unsigned kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+  static constexpr std::uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
   if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return len;
+}
+
+namespace {
+
+std::size_t SequenceLength(std::string_view s, std::size_t i) {
+  std::uint32_t cp;
+  return Utf8DecodeAt(s, i, cp);
 }
 
 }  // namespace

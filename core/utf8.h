@@ -2,11 +2,17 @@
 // UTF-8 checks for free text from guns (notes, signers' names).
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace station {
+
+// The length of the valid UTF-8 sequence at text[i] and its code point in
+// `cp`, or 0 when the bytes there are not one (overlong, a surrogate, past
+// U+10FFFF, cut short). `i` must be inside `text`.
+std::size_t Utf8DecodeAt(std::string_view text, std::size_t i, std::uint32_t& cp);
 
 // The number of code points in `text`, or nullopt when it is not valid UTF-8
 // (overlong forms, surrogates and values past U+10FFFF are invalid).
