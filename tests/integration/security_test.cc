@@ -28,6 +28,7 @@
 #include "tests/support/gun_keys.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/text_file.h"
 #include "tests/support/wait.h"
 
 namespace station::test {
@@ -35,22 +36,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool LogHas(const std::string& path, const std::string& words) { return ReadText(path).find(words) != std::string::npos; }
-
-// Three parcels' arrival scans from `device`.
-std::string ThreeScans(const std::string& device, const std::string& batch, int first) {
-  std::vector<std::string> rows;
-  for (int i = 0; i < 3; ++i) rows.push_back(WaybillFor(first + i) + ",arrival,2026-12-01T08:00:00+08:00,,,,,");
-  return GunFileWith(device, batch, rows);
-}
 
 // scanner-dock --once with the gun's key against a secure stationd.
 RunResult DockAs(const std::string& endpoint, const std::string& station_data, const GunKeys& gun,

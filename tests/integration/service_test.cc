@@ -27,6 +27,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/station_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/text_file.h"
 #include "tests/support/wait.h"
 
 using namespace station::test;
@@ -91,13 +92,6 @@ class ScopedEnv {
  private:
   const char* name_;
 };
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // True when a TCP connection to 127.0.0.1:`port` is accepted now.
 bool Accepts(int port) {

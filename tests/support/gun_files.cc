@@ -26,4 +26,10 @@ int DockText(const std::string& endpoint, const std::string& spool_dir, const st
   return DockOnce(endpoint, spool_dir, std::chrono::seconds(30));
 }
 
+std::string ThreeScans(const std::string& device, const std::string& batch, int first) {
+  std::vector<std::string> rows;
+  for (int i = 0; i < 3; ++i) rows.push_back(WaybillFor(first + i) + ",arrival,2026-12-01T08:00:00+08:00,,,,,");
+  return GunFileWith(device, batch, rows);
+}
+
 }  // namespace station::test

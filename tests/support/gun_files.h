@@ -20,6 +20,8 @@ void WriteFileAtomically(const std::string& path, const std::string& text);
 // header, then `rows` ("waybill,type,time,peer_station,bag,weight_g,reason,note")
 // numbered from seq 1.
 std::string GunFileWith(const std::string& device, const std::string& batch, const std::vector<std::string>& rows);
+// Three parcels' arrival scans from `device`, waybills from number `first`.
+std::string ThreeScans(const std::string& device, const std::string& batch, int first);
 
 // Writes `text` as `name`.csv into a fresh spool `spool_dir` and docks it
 // with scanner-dock --once at `endpoint`; scanner-dock's exit code.
